@@ -98,3 +98,7 @@ func pair(t testing.TB, suite Suite, interval uint64) (*Sealer, *Opener) {
 	}
 	return s, o
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func isHeaderErr(err error) bool { return errors.Is(err, ErrHeader) }

@@ -66,12 +66,12 @@ func TestReplayWindowEdges(t *testing.T) {
 	}
 	w.mark(5000)
 	for pn, want := range map[uint64]bool{
-		5000:                     false,
-		5001:                     true,
-		5000 - ReplayWindow + 1:  true,
-		5000 - ReplayWindow:      false,
-		0:                        false,
-		5000 + 10*ReplayWindow:   true,
+		5000:                    false,
+		5001:                    true,
+		5000 - ReplayWindow + 1: true,
+		5000 - ReplayWindow:     false,
+		0:                       false,
+		5000 + 10*ReplayWindow:  true,
 	} {
 		if got := w.fresh(pn); got != want {
 			t.Errorf("fresh(%d) = %v, want %v", pn, got, want)

@@ -11,8 +11,8 @@ import (
 	"io"
 	"testing"
 
-	xhkdf "golang.org/x/crypto/hkdf"
 	"golang.org/x/crypto/chacha20poly1305"
+	xhkdf "golang.org/x/crypto/hkdf"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/wire"
 )
