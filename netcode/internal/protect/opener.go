@@ -11,10 +11,10 @@ const (
 	// DefaultMaxAuthFailures is the number of failed authentications an
 	// Opener tolerates when NewOpener is given 0.
 	DefaultMaxAuthFailures = 1 << 20
-	// MaxMaxAuthFailures is the largest limit NewOpener accepts: 2^36, the
+	// MaxAuthFailuresLimit is the largest limit NewOpener accepts: 2^36, the
 	// ChaCha20-Poly1305 integrity limit of RFC 9001 §6.6 (AES-GCM's, 2^52,
 	// is higher).
-	MaxMaxAuthFailures = 1 << 36
+	MaxAuthFailuresLimit = 1 << 36
 )
 
 // First-byte bits of the header (PROTOCOL.md §3): a header is valid only if
@@ -44,7 +44,7 @@ type Opener struct {
 	next        keys
 	nonce       [nonceLen]byte
 	phase       bool   // key phase bit of cur
-	firstPN     uint64 // smallest pn authenticated with cur (0 for generation 0)
+	firstPN     uint64 // pn of the packet that rotated to cur (0 for generation 0)
 	window      replayWindow
 	failures    uint64
 	maxFailures uint64
@@ -56,16 +56,16 @@ type Opener struct {
 // NewOpener returns an Opener for suite keyed by the 32-byte traffic secret
 // (one half of Exported). maxAuthFailures bounds the packets that may fail
 // authentication over the connection's life: 0 selects
-// DefaultMaxAuthFailures, and it may not exceed MaxMaxAuthFailures.
+// DefaultMaxAuthFailures, and it may not exceed MaxAuthFailuresLimit.
 // NewOpener copies secret; the caller zeroes its own copy. It is safe for
 // concurrent use.
 func NewOpener(suite Suite, secret []byte, maxAuthFailures uint64) (*Opener, error) {
 	if maxAuthFailures == 0 {
 		maxAuthFailures = DefaultMaxAuthFailures
 	}
-	if maxAuthFailures > MaxMaxAuthFailures {
+	if maxAuthFailures > MaxAuthFailuresLimit {
 		return nil, fmt.Errorf("%w: max auth failures %d exceeds %d",
-			ErrConfig, maxAuthFailures, uint64(MaxMaxAuthFailures))
+			ErrConfig, maxAuthFailures, uint64(MaxAuthFailuresLimit))
 	}
 	return newOpener(suite, secret, maxAuthFailures)
 }
@@ -154,13 +154,10 @@ func (o *Opener) Open(packet []byte) (pn uint64, payload []byte, err error) {
 		return 0, nil, o.fail()
 	}
 	o.window.mark(pn)
-	switch {
-	case k == &o.next:
+	if k == &o.next {
 		if err := o.rotate(pn); err != nil {
 			return 0, nil, err
 		}
-	case k == &o.cur && pn < o.firstPN:
-		o.firstPN = pn
 	}
 	return pn, payload, nil
 }

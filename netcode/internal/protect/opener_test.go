@@ -135,6 +135,9 @@ func TestReplay(t *testing.T) {
 		mustOpen(t, o, ps[1])
 		opens := o.aeadOpens
 		wantErr(t, openErr(o, ps[1].packet), ErrReplay, "replay of newest")
+		if o.aeadOpens != opens {
+			t.Fatal("a replayed packet reached the AEAD")
+		}
 		mustOpen(t, o, ps[0])
 		mustOpen(t, o, ps[2])
 		opens = o.aeadOpens

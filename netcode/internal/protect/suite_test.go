@@ -211,8 +211,8 @@ func TestConstructorValidation(t *testing.T) {
 	}{
 		{"default", AES128GCM, good, 0, DefaultMaxAuthFailures},
 		{"one", AES128GCM, good, 1, 1},
-		{"limit", ChaCha20Poly1305, good, MaxMaxAuthFailures, MaxMaxAuthFailures},
-		{"over limit", AES128GCM, good, MaxMaxAuthFailures + 1, 0},
+		{"limit", ChaCha20Poly1305, good, MaxAuthFailuresLimit, MaxAuthFailuresLimit},
+		{"over limit", AES128GCM, good, MaxAuthFailuresLimit + 1, 0},
 		{"unknown suite", Suite(9), good, 0, 0},
 		{"short secret", AES128GCM, good[:16], 0, 0},
 	} {
