@@ -34,8 +34,8 @@ type direction struct {
 
 // offer runs the model on datagram b to or from addr, offered at now, and
 // puts the copies that must wait into the delay line. It returns how many
-// copies are due now and may be handed on at once (none can overtake
-// anything, as the delay line is empty), and whether a queued copy became the
+// copies are due now and may be handed on at once (no due copy waits in the
+// delay line, so they overtake nothing), and whether a queued copy became the
 // earliest, so the scheduler must re-arm its timer. d.mu must be held.
 func (d *direction) offer(now int64, b []byte, addr netip.AddrPort) (immediate int, wake bool) {
 	d.stats.Packets++
@@ -61,8 +61,8 @@ func (d *direction) offer(now int64, b []byte, addr netip.AddrPort) (immediate i
 		d.stats.Reordered++
 	}
 	for _, due := range v.due[:v.copies] {
-		if due <= now && d.delay.len() == 0 {
-			immediate++
+		if due <= now && (d.delay.len() == 0 || d.delay.peek().due > now) {
+			immediate++ // nothing due is waiting: it overtakes nothing
 			continue
 		}
 		if d.delay.push(d.hold(due, b, addr)) {

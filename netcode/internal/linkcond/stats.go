@@ -35,7 +35,7 @@ type DirectionStats struct {
 	Pending int
 }
 
-// Dropped returns the datagrams dropped for any reason.
+// Dropped returns the datagrams dropped for any reason. It only reads s.
 func (s DirectionStats) Dropped() uint64 {
 	return s.DroppedLoss + s.DroppedBurst + s.DroppedQueue
 }
