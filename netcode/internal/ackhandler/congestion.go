@@ -6,12 +6,17 @@ import (
 	"time"
 )
 
-// Congestion defaults (CongestionConfig).
+// Congestion defaults (CongestionConfig), in bytes and bytes per second.
 const (
-	DefaultInitialRate = 1 << 20   // 1 MB/s
-	DefaultMinRate     = 32 << 10  // 32 KB/s
-	DefaultMaxRate     = 100 << 20 // 100 MB/s
-	DefaultMaxInFlight = 4 << 20   // 4 MiB
+	// DefaultInitialRate is the starting send rate: 1 MB/s.
+	DefaultInitialRate = 1 << 20
+	// DefaultMinRate is the floor of the send rate: 32 KB/s.
+	DefaultMinRate = 32 << 10
+	// DefaultMaxRate is the ceiling of the send rate: 100 MB/s.
+	DefaultMaxRate = 100 << 20
+	// DefaultMaxInFlight bounds the bytes in flight: 4 MiB.
+	DefaultMaxInFlight = 4 << 20
+	// DefaultMaxDatagram is the datagram budget of PROTOCOL.md §3.
 	DefaultMaxDatagram = 1200
 	// MinInFlightCap is the floor of the in-flight cap (unless MaxInFlight
 	// is lower).
@@ -177,9 +182,13 @@ func (c *Congestion) NextSendTime(now time.Time) time.Time {
 
 // OnAcked reports that ackedBytes of ack-eliciting packets were newly
 // acknowledged at now (AckResult.AckedBytes) and that rtt is current. At the
-// end of each round trip without loss it grows the rate (see Congestion).
+// first acknowledgement that ends a round trip without loss it grows the rate
+// (see Congestion); with ackedBytes <= 0 it only notes the RTT.
 func (c *Congestion) OnAcked(now time.Time, ackedBytes int, rtt *RTT) {
 	c.srtt = rtt.Smoothed()
+	if ackedBytes <= 0 {
+		return
+	}
 	if c.epochStart.IsZero() {
 		c.startEpoch(now)
 		return

@@ -131,6 +131,15 @@ func TestCongestionAppLimitedDoesNotGrow(t *testing.T) {
 	if c.Rate() != DefaultInitialRate {
 		t.Fatalf("rate grew to %d while the sender used a tenth of it", c.Rate())
 	}
+	// ACKs that acknowledge nothing new end no round trip.
+	c2 := newCC(t, CongestionConfig{})
+	for i := range 100 {
+		c2.OnSent(at(float64(i)*20), 1<<20)
+		c2.OnAcked(at(float64(i)*20), 0, rtt)
+	}
+	if c2.Rate() != DefaultInitialRate {
+		t.Fatalf("rate grew to %d without any acknowledged bytes", c2.Rate())
+	}
 	// A sender using most of its budget does grow.
 	drive(c, at(2000), 200*time.Millisecond, rtt, 0.9*DefaultInitialRate)
 	if c.Rate() <= DefaultInitialRate {

@@ -82,6 +82,7 @@ type SentHistory[R any] struct {
 	ring sentRing[R]
 
 	live          int
+	liveEliciting int
 	bytesInFlight int
 
 	hasSent      bool
@@ -127,6 +128,7 @@ func (h *SentHistory[R]) Sent(pn uint64, now time.Time, size int, ackEliciting b
 	p.refs = append(p.refs[:0], refs...)
 	h.live++
 	if ackEliciting {
+		h.liveEliciting++
 		h.bytesInFlight += size
 	}
 	return nil
@@ -157,8 +159,8 @@ func (h *SentHistory[R]) OnAck(f *wire.AckFrame, now time.Time, rtt *RTT, maxAck
 		if !p.live || !f.Acks(p.pn) {
 			continue
 		}
-		if p.pn == f.Largest && p.ackEliciting {
-			rtt.Update(now.Sub(p.sent), ackDelay(f.DelayMicros, maxAckDelay))
+		if sample := now.Sub(p.sent); p.pn == f.Largest && p.ackEliciting && sample >= 0 {
+			rtt.Update(sample, ackDelay(f.DelayMicros, maxAckDelay))
 			res.RTTSampled = true
 		}
 		res.AckedPackets++
@@ -193,6 +195,7 @@ func (h *SentHistory[R]) remove(p *sentPacket[R], cb func(R)) {
 	p.live = false
 	h.live--
 	if p.ackEliciting {
+		h.liveEliciting--
 		h.bytesInFlight -= p.size
 	}
 	if cb != nil {
@@ -244,6 +247,9 @@ func (h *SentHistory[R]) detectLost(now time.Time, rtt *RTT, lost func(R)) (pack
 
 // newestAckEliciting returns the newest live ack-eliciting record, or nil.
 func (h *SentHistory[R]) newestAckEliciting() *sentPacket[R] {
+	if h.liveEliciting == 0 {
+		return nil
+	}
 	for k := h.ring.n - 1; k >= 0; k-- {
 		if p := h.ring.at(k); p.live && p.ackEliciting {
 			return p

@@ -13,7 +13,8 @@ import (
 // are still unresolved.
 type fuzzModel struct {
 	t           *testing.T
-	pkts        map[uint64]*fuzzPkt
+	pkts        map[uint64]*fuzzPkt // live packets only
+	touched     []uint64            // packets with refs resolved since settle
 	refOwner    map[int]uint64 // ref -> packet number
 	resolved    map[int]string // ref -> "acked" or "lost"
 	hasSent     bool
@@ -22,7 +23,6 @@ type fuzzModel struct {
 }
 
 type fuzzPkt struct {
-	live      bool
 	eliciting bool
 	size      int
 	refs      []int
@@ -37,44 +37,42 @@ func (m *fuzzModel) resolve(kind string) func(int) {
 		if prev, done := m.resolved[r]; done {
 			m.t.Fatalf("ref %d %s after being %s", r, kind, prev)
 		}
-		p := m.pkts[pn]
-		if !p.live {
+		if _, live := m.pkts[pn]; !live {
 			m.t.Fatalf("ref %d of packet %d %s, but the packet was already resolved", r, pn, kind)
 		}
 		if kind == "acked" && (m.frame == nil || !m.frame.Acks(pn)) {
 			m.t.Fatalf("packet %d acked by a frame that does not acknowledge it", pn)
 		}
 		m.resolved[r] = kind
+		m.touched = append(m.touched, pn)
 	}
 }
 
-// settle marks packets whose refs all resolved as no longer live.
+// settle forgets packets whose refs all resolved; a packet's refs resolve
+// together or the check below fails.
 func (m *fuzzModel) settle() {
-	for _, p := range m.pkts {
-		if !p.live {
+	for _, pn := range m.touched {
+		p, ok := m.pkts[pn]
+		if !ok {
 			continue
 		}
-		done := len(p.refs) > 0
 		for _, r := range p.refs {
 			if _, ok := m.resolved[r]; !ok {
-				done = false
+				m.t.Fatalf("packet %d resolved ref by ref: %d still open", pn, r)
 			}
 		}
-		if done {
-			p.live = false
-		}
+		delete(m.pkts, pn)
 	}
+	m.touched = m.touched[:0]
 }
 
 func (m *fuzzModel) check(h *SentHistory[int], frame *wire.AckFrame) {
-	live, inFlight := 0, 0
+	live, inFlight, eliciting := 0, 0, 0
 	for pn, p := range m.pkts {
-		if !p.live {
-			continue
-		}
 		live++
 		if p.eliciting {
 			inFlight += p.size
+			eliciting++
 		}
 		if frame != nil && frame.Acks(pn) {
 			m.t.Fatalf("packet %d acknowledged by the frame but still live", pn)
@@ -82,6 +80,13 @@ func (m *fuzzModel) check(h *SentHistory[int], frame *wire.AckFrame) {
 		if la, ok := h.LargestAcked(); ok && pn < la && la-pn >= PacketThreshold {
 			m.t.Fatalf("packet %d live with %d acknowledged", pn, la)
 		}
+	}
+	var rtt RTT
+	if eliciting > 0 && h.NextDeadline(&rtt, mad).IsZero() {
+		m.t.Fatalf("%d ack-eliciting packets in flight and no deadline", eliciting)
+	}
+	if live == 0 && !h.NextDeadline(&rtt, mad).IsZero() {
+		m.t.Fatal("deadline armed with nothing in flight")
 	}
 	if h.Len() != live || h.BytesInFlight() != inFlight {
 		m.t.Fatalf("Len %d BytesInFlight %d, model %d and %d", h.Len(), h.BytesInFlight(), live, inFlight)
@@ -149,7 +154,7 @@ func FuzzOnAck(f *testing.F) {
 						for _, r := range refs {
 							m.refOwner[r] = nextPN
 						}
-						m.pkts[nextPN] = &fuzzPkt{live: true, eliciting: eliciting, size: size, refs: refs}
+						m.pkts[nextPN] = &fuzzPkt{eliciting: eliciting, size: size, refs: refs}
 					}
 				}
 				nextPN++
