@@ -15,8 +15,8 @@ type fuzzModel struct {
 	t           *testing.T
 	pkts        map[uint64]*fuzzPkt // live packets only
 	touched     []uint64            // packets with refs resolved since settle
-	refOwner    map[int]uint64 // ref -> packet number
-	resolved    map[int]string // ref -> "acked" or "lost"
+	refOwner    map[int]uint64      // ref -> packet number
+	resolved    map[int]string      // ref -> "acked" or "lost"
 	hasSent     bool
 	largestSent uint64
 	frame       *wire.AckFrame // the frame being processed, nil in OnTimeout
