@@ -58,22 +58,31 @@ func AppendHeader(b []byte, h Header) []byte {
 	return binary.BigEndian.AppendUint32(b, h.PN)
 }
 
+// ParseHeader's errors are built once: it runs on every datagram from anyone,
+// before authentication, so its failures allocate nothing.
+var (
+	errHeaderTruncated = fmt.Errorf("%w: header needs %d bytes", ErrTruncated, HeaderLen)
+	errHeaderClass     = fmt.Errorf("%w: first byte outside 0x80..0xff", ErrNotPumpnet)
+	errHeaderReserved  = fmt.Errorf("%w: first byte has bits 0x3f set", ErrReservedBits)
+)
+
 // ParseHeader parses the header at the start of b; the payload starts at
 // b[HeaderLen:]. A first byte outside 0x80..0xFF is reported as
-// ErrNotPumpnet even when b is shorter than a header.
+// ErrNotPumpnet even when b is shorter than a header. It allocates nothing,
+// even when it fails.
 func ParseHeader(b []byte) (Header, error) {
 	var h Header
 	if len(b) == 0 {
-		return h, fmt.Errorf("%w: header needs %d bytes, have 0", ErrTruncated, HeaderLen)
+		return h, errHeaderTruncated
 	}
 	if !IsPumpnet(b[0]) {
-		return h, fmt.Errorf("%w: first byte %#02x", ErrNotPumpnet, b[0])
+		return h, errHeaderClass
 	}
 	if b[0]&reserved != 0 {
-		return h, fmt.Errorf("%w: first byte %#02x", ErrReservedBits, b[0])
+		return h, errHeaderReserved
 	}
 	if len(b) < HeaderLen {
-		return h, fmt.Errorf("%w: header needs %d bytes, have %d", ErrTruncated, HeaderLen, len(b))
+		return h, errHeaderTruncated
 	}
 	h.KeyPhase = b[0]&keyPhaseBit != 0
 	copy(h.ConnID[:], b[1:9])

@@ -86,6 +86,15 @@ func TestHeaderFirstByte(t *testing.T) {
 	}
 }
 
+func TestParseHeaderErrorsDoNotAllocate(t *testing.T) {
+	for _, in := range [][]byte{nil, {0x80}, {0x16, 0xfe, 0xfd}, make([]byte, HeaderLen), {0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}} {
+		var err error
+		if a := testing.AllocsPerRun(100, func() { _, err = ParseHeader(in) }); a != 0 || err == nil {
+			t.Errorf("ParseHeader(%x): %v allocations, error %v", in, a, err)
+		}
+	}
+}
+
 func TestDatagramClass(t *testing.T) {
 	// PROTOCOL.md §1: 20..63 DTLS, 0x80..0xFF pumpnet, never both.
 	for i := range 256 {
