@@ -290,7 +290,7 @@ func jsKeyIsAction(quoted []byte) (exact, folded bool) {
 // walked).
 func jsString(quoted []byte) (string, error) {
 	raw := quoted[1 : len(quoted)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && isPlainUTF8(raw) {
+	if bytes.IndexByte(raw, '\\') < 0 && isASCII(raw) {
 		return string(raw), nil
 	}
 	var v string
@@ -300,9 +300,9 @@ func jsString(quoted []byte) (string, error) {
 	return v, nil
 }
 
-// isPlainUTF8 reports whether b is ASCII (so encoding/json would decode it
-// unchanged); other bytes take the slow path.
-func isPlainUTF8(b []byte) bool {
+// isASCII reports whether b is ASCII, which encoding/json would decode
+// unchanged; other bytes (invalid UTF-8 becomes U+FFFD) take the slow path.
+func isASCII(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {
 			return false

@@ -275,11 +275,21 @@ func (s *mpScanner) value(i, depth int) (int, error) {
 		items *= 2
 	}
 	for range items {
+		if j < len(s.data) && mpIsByteValue(s.data[j]) {
+			j++ // fast path: a whole value in one byte
+			continue
+		}
 		if j, err = s.value(j, depth+1); err != nil {
 			return 0, err
 		}
 	}
 	return j, nil
+}
+
+// mpIsByteValue reports whether c is a complete one-byte value: a fixint,
+// nil or a bool.
+func mpIsByteValue(c byte) bool {
+	return c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3
 }
 
 // enter checks the depth and element limits for the container whose header
