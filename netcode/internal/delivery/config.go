@@ -33,10 +33,13 @@ const (
 	fragOverhead = 32 // per stored fragment
 )
 
+// DefaultMaxFramePayload is Config.MaxFramePayload's default: a
+// 1200-byte datagram minus the packet header and the AEAD tag.
+const DefaultMaxFramePayload = 1200 - wire.HeaderLen - wire.TagLen
+
 // Defaults applied to zero Config fields.
 const (
 	defaultMaxMessageSize  = 1 << 20
-	defaultMaxFramePayload = 1200 - wire.HeaderLen - wire.TagLen
 	defaultSendQueueBytes  = 8 << 20
 	defaultWindow          = 1024
 	defaultRecvBufferBytes = 8 << 20
@@ -51,7 +54,9 @@ type Config struct {
 	// Modes holds the delivery mode of each channel, numbered from 0.
 	// Length 1..256; nil or empty means one ReliableOrdered channel.
 	Modes []Mode
-	// MaxMessageSize bounds one message in bytes. Default 1 MiB; at most
+	// MaxMessageSize bounds one message in bytes; a receiver treats a
+	// larger one as a protocol violation, so the peers should agree.
+	// Default 1 MiB; at most
 	// 1 GiB, and small enough that a message needs at most
 	// wire.MaxFragmentCount fragments.
 	MaxMessageSize int
@@ -68,6 +73,9 @@ type Config struct {
 	// Window is the number of reliable messages in flight per channel on
 	// the Sender, and the span of sequence numbers a Receiver accepts
 	// beyond the oldest one it still misses. Default 1024, at most 65536.
+	// Both peers must use the same Window (or the receiver's must be the
+	// larger): a receiver treats a sequence number beyond its own window
+	// as a protocol violation.
 	Window int
 	// RecvBufferBytes bounds the Receiver's received-but-undelivered and
 	// reassembly bytes (payload plus bookkeeping, see Receiver). Default
@@ -104,7 +112,7 @@ func (c Config) resolve() (resolved, error) {
 		}
 	}
 	def(&d.MaxMessageSize, defaultMaxMessageSize)
-	def(&d.MaxFramePayload, defaultMaxFramePayload)
+	def(&d.MaxFramePayload, DefaultMaxFramePayload)
 	def(&d.SendQueueBytes, defaultSendQueueBytes)
 	def(&d.Window, defaultWindow)
 	def(&d.RecvBufferBytes, defaultRecvBufferBytes)

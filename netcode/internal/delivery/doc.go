@@ -55,7 +55,7 @@
 //		_ = s.Queue(1, []byte("position 3,4"), now)
 //
 //		var refs []delivery.Ref
-//		pkt, refs := s.AppendFrames(nil, 1171, now, refs[:0])
+//		pkt, refs := s.AppendFrames(nil, delivery.DefaultMaxFramePayload, now, refs[:0])
 //		var f wire.Frame
 //		_ = wire.ParseFrames(pkt, &f, func(f *wire.Frame) error {
 //			switch f.Type {

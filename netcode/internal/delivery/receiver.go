@@ -328,8 +328,9 @@ func (r *Receiver) markUnreliable(c *recvChannel, seq uint64) {
 			clear(c.seen)
 			c.hi = seq
 		case seq > c.hi:
-			for s := c.hi + 1; s <= seq; s++ {
-				bitClear(c.seen, s%w)
+			// Counted, not "s <= seq": seq may be the largest uint64.
+			for d := range seq - c.hi {
+				bitClear(c.seen, (c.hi+1+d)%w)
 			}
 			c.hi = seq
 		}
