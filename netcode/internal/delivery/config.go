@@ -26,11 +26,14 @@ const MinFragmentSize = 256
 const maxUnreliableSets = 16
 
 // Bookkeeping charged on top of payload bytes, so that empty messages and
-// tiny fragments are bounded too.
+// tiny fragments are bounded too. The Receiver's figures cover what a
+// stored item really costs (its record, its share of growing queues and
+// tables); receiver_test.go checks them against unsafe.Sizeof.
 const (
-	msgOverhead  = 64 // per queued (sender) or stored whole (receiver) message
-	setOverhead  = 64 // per fragment set, plus its bitset
-	fragOverhead = 32 // per stored fragment
+	sendOverhead     = 64  // per message queued on the Sender
+	recvMsgOverhead  = 192 // per whole message stored by the Receiver
+	recvSetOverhead  = 192 // per fragment set, plus its bitset
+	recvFragOverhead = 64  // per stored fragment
 )
 
 // DefaultMaxFramePayload is Config.MaxFramePayload's default: a
@@ -67,7 +70,8 @@ type Config struct {
 	MaxFramePayload int
 	// SendQueueBytes bounds the Sender's queued plus unacknowledged bytes,
 	// all channels together (payload plus 64 bytes of bookkeeping per
-	// message). Default 8 MiB; must be at least MaxMessageSize. A message
+	// message; buffers come from size classes, so memory in use can be up
+	// to a quarter more). Default 8 MiB; must be at least MaxMessageSize. A message
 	// is always accepted by an empty queue.
 	SendQueueBytes int
 	// Window is the number of reliable messages in flight per channel on
@@ -155,14 +159,32 @@ func (c Config) resolve() (resolved, error) {
 	// A peer's fragments carry at least MinFragmentSize bytes each (but the
 	// last), so a message of at most MaxMessageSize has at most maxCount.
 	r.maxCount = min((d.MaxMessageSize-1)/MinFragmentSize+1, wire.MaxFragmentCount)
-	r.reserve = setCharge(r.maxCount) + d.MaxMessageSize + r.maxCount*fragOverhead
-	if need := r.reserve + d.MaxFramePayload + msgOverhead; d.RecvBufferBytes < need {
+	r.reserve = maxMessageCharge(d.MaxMessageSize, r.maxCount)
+	if need := r.reserve + bufCharge(d.MaxFramePayload) + recvMsgOverhead; d.RecvBufferBytes < need {
 		return r, fmt.Errorf("%w: RecvBufferBytes %d below %d (one message of MaxMessageSize %d with its bookkeeping, plus one packet)",
 			ErrConfig, d.RecvBufferBytes, need, d.MaxMessageSize)
 	}
 	return r, nil
 }
 
+// bufCharge is what the Receiver charges for storing n bytes: the capacity
+// of the pooled buffer that holds them.
+func bufCharge(n int) int {
+	_, size := classOf(n)
+	return size
+}
+
+// maxMessageCharge bounds what one message of at most maxMsg bytes can be
+// charged on the Receiver, whole or in at most maxCount fragments. A
+// buffer of n bytes has a capacity of at most max(64, 1.25n) (pool size
+// classes), so fragments of sizes summing to at most maxMsg cost at most
+// 1.25*maxMsg + 64 per fragment plus their bookkeeping.
+func maxMessageCharge(maxMsg, maxCount int) int {
+	whole := bufCharge(maxMsg) + recvMsgOverhead
+	frags := setCharge(maxCount) + maxCount*(recvFragOverhead+minClassSize) + maxMsg + maxMsg/4 + 1
+	return max(whole, frags)
+}
+
 // setCharge is what a fragment set of count fragments costs before any
 // fragment is stored: its fixed bookkeeping and its bitset.
-func setCharge(count int) int { return setOverhead + 8*((count+63)/64) }
+func setCharge(count int) int { return recvSetOverhead + 8*((count+63)/64) }

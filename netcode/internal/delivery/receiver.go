@@ -37,17 +37,18 @@ type recvChannel struct {
 // messages to the game through Next.
 //
 // Memory is charged against Config.RecvBufferBytes before anything is
-// stored: a whole message costs its length plus 64 bytes; a fragment set
-// costs 64 bytes plus one bit per declared fragment (rounded up to 8 bytes)
-// when it starts, and each stored fragment its length plus 32 bytes.
-// Declared counts and sizes are checked against MaxMessageSize before any
-// allocation, and storage grows with the bytes actually received, never
-// from a declared total. BufferedBytes never exceeds RecvBufferBytes. Not
-// charged: the per-channel tables sized by the Config (a reliable channel's
-// Window pointers once it first stores out of order, two Window-bit sets),
-// the buffer Next assembles fragmented messages into (at most
-// MaxMessageSize, kept for reuse) and pools of freed buffers (at most
-// RecvBufferBytes).
+// stored, at what it really costs: a whole message the capacity of the
+// pooled buffer that holds it (at most a quarter above its length) plus 192
+// bytes; a fragment set 192 bytes plus one bit per declared fragment
+// (rounded up to 8 bytes) when it starts; each stored fragment its buffer's
+// capacity plus 64 bytes. Declared counts and sizes are checked against
+// MaxMessageSize before any allocation, and storage grows with the bytes
+// actually received, never from a declared total. BufferedBytes never
+// exceeds RecvBufferBytes. Not charged: the per-channel tables sized by the
+// Config (a reliable channel's Window pointers once it first stores out of
+// order, Window-bit sets), the buffer Next assembles fragmented messages
+// into (at most MaxMessageSize, kept for reuse), and freed buffers kept
+// for reuse (at most RecvBufferBytes) with up to 1024 freed records.
 //
 // Flow control and progress. A frame that does not fit is refused with
 // ErrBufferFull and nothing of it is stored; the connection then does not
@@ -137,10 +138,10 @@ func (r *Receiver) freeMsg(m *inMsg) {
 		m.parts[i] = part{}
 	}
 	have, parts := m.have[:0], m.parts[:0]
-	if cap(parts) > 64 {
+	if cap(parts) > 16 {
 		parts = nil // do not keep large tables in idle records
 	}
-	if cap(have) > 64 {
+	if cap(have) > 8 {
 		have = nil
 	}
 	*m = inMsg{have: have, parts: parts}
@@ -217,7 +218,7 @@ func (r *Receiver) OnMessage(f *wire.MessageFrame, now time.Time) error {
 	}
 	c := &r.chans[f.Channel]
 	seq := f.Seq
-	cost := len(f.Data) + msgOverhead
+	cost := bufCharge(len(f.Data)) + recvMsgOverhead
 	switch c.mode {
 	case ReliableOrdered, ReliableUnordered:
 		if seq < c.next {
@@ -411,7 +412,7 @@ func (r *Receiver) reliableFragment(c *recvChannel, f *wire.FragmentFrame, now t
 	if err := r.checkFragment(m, f); err != nil {
 		return err
 	}
-	cost := len(f.Data) + fragOverhead
+	cost := bufCharge(len(f.Data)) + recvFragOverhead
 	charge := cost
 	if m == nil {
 		charge += setCharge(int(f.Count))
@@ -455,7 +456,7 @@ func (r *Receiver) unreliableFragment(c *recvChannel, f *wire.FragmentFrame, now
 	if err := r.checkFragment(m, f); err != nil {
 		return err
 	}
-	cost := len(f.Data) + fragOverhead
+	cost := bufCharge(len(f.Data)) + recvFragOverhead
 	charge := cost
 	if m == nil {
 		charge += setCharge(int(f.Count))

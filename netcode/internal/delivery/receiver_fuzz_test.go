@@ -15,7 +15,7 @@ var fuzzConfig = Config{
 	MaxMessageSize:  4096,
 	MaxFramePayload: 341, // fragments of MinFragmentSize
 	Window:          8,
-	RecvBufferBytes: 6000,
+	RecvBufferBytes: 8000,
 	FragmentTimeout: 5 * time.Millisecond,
 }
 

@@ -129,7 +129,7 @@ func (s *Sender) Queue(ch uint8, data []byte, now time.Time) error {
 	if len(data) > s.cfg.MaxMessageSize {
 		return fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), s.cfg.MaxMessageSize)
 	}
-	cost := len(data) + msgOverhead
+	cost := len(data) + sendOverhead
 	if s.used > 0 && s.used+cost > s.cfg.SendQueueBytes {
 		return ErrQueueFull
 	}
@@ -170,7 +170,7 @@ func (s *Sender) newMsg() *outMsg {
 // release frees a message that is fully acked (reliable) or fully sent
 // (unreliable).
 func (s *Sender) release(m *outMsg) {
-	s.used -= m.n + msgOverhead
+	s.used -= m.n + sendOverhead
 	if m.rel {
 		s.relBytes -= m.n
 	}
