@@ -142,7 +142,7 @@ func (c *jsonCodec) Decode(data []byte, v any) error {
 		return err
 	}
 	var err error
-	switch p := v.(type) {
+	switch p := unwrapTarget(v).(type) {
 	case *Msg:
 		err = jsDecodeMsg(data, (*map[string]any)(p))
 	case *map[string]any:
@@ -153,7 +153,7 @@ func (c *jsonCodec) Decode(data []byte, v any) error {
 		}
 		*p, err = jsDecodeAny(data)
 	default:
-		err = json.Unmarshal(data, v)
+		err = json.Unmarshal(data, p)
 	}
 	if err != nil {
 		if _, ok := err.(*codecError); !ok {

@@ -21,13 +21,14 @@ type Limits struct {
 	MaxElements int
 }
 
-// MaxDepthLimit is the largest MaxDepth a codec honours.
+// MaxDepthLimit is the largest MaxDepth a codec honours; larger values are
+// treated as MaxDepthLimit.
 const MaxDepthLimit = 1024
 
 // DefaultLimits holds the defaults that zero fields of a Limits stand for:
 // MaxSize 1 MiB, MaxDepth 32, MaxElements 65536. Default() and a codec
-// built from Limits{} use these values. Treat it as read-only; a codec
-// copies its limits when it is built.
+// built from Limits{} use these values (they do not read this variable).
+// Reading it from any goroutine is safe; do not modify it.
 var DefaultLimits = Limits{
 	MaxSize:     1 << 20,
 	MaxDepth:    32,

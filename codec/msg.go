@@ -6,10 +6,11 @@ package codec
 // it is not safe for concurrent use while anyone writes to it.
 type Msg map[string]any
 
-// ActionKey is the key of a message's action.
+// ActionKey is the key of a message's action in the top-level map.
 const ActionKey = "action"
 
-// Action returns m's action, or "" if m has none or it is not a string.
+// Action returns m's action, or "" if m has none or it is not a string. It
+// only reads m, so it is safe concurrently with other readers.
 func (m Msg) Action() string {
 	s, _ := m[ActionKey].(string)
 	return s

@@ -3,6 +3,7 @@ package codec
 import (
 	"errors"
 	"io"
+	"reflect"
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -222,6 +223,17 @@ func (c *msgpackCodec) Decode(data []byte, v any) error {
 	return mpDecode(data, v)
 }
 
+// unwrapTarget returns the pointer an *any holds, if it holds one, so that
+// Decode fills it as encoding/json's Unmarshal does; otherwise v.
+func unwrapTarget(v any) any {
+	if p, ok := v.(*any); ok && p != nil && *p != nil {
+		if rv := reflect.ValueOf(*p); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+			return *p
+		}
+	}
+	return v
+}
+
 // mpDecode decodes validated data into v with a pooled decoder.
 func mpDecode(data []byte, v any) (err error) {
 	d := mpDecoders.Get().(*mpDecoder)
@@ -237,7 +249,7 @@ func mpDecode(data []byte, v any) (err error) {
 		d.r = sliceReader{}
 		mpDecoders.Put(d)
 	}()
-	switch p := v.(type) {
+	switch p := unwrapTarget(v).(type) {
 	case *Msg:
 		err = mpDecodeMsg(d.dec, (*map[string]any)(p))
 	case *map[string]any:
@@ -248,7 +260,7 @@ func mpDecode(data []byte, v any) (err error) {
 		}
 		*p, err = mpDecodeAny(d.dec)
 	default:
-		err = d.dec.Decode(v)
+		err = d.dec.Decode(p)
 	}
 	if err != nil {
 		if _, ok := err.(*codecError); !ok {

@@ -351,3 +351,60 @@ func TestCodecNames(t *testing.T) {
 		t.Fatal("empty input")
 	}
 }
+
+// TestDecodeIntoAnyHoldingPointer: an *any that holds a pointer is decoded
+// through, as encoding/json's Unmarshal does.
+func TestDecodeIntoAnyHoldingPointer(t *testing.T) {
+	for _, c := range codecs() {
+		b, err := c.Append(nil, &move{Action: "m", X: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mv := &move{}
+		var a any = mv
+		if err := c.Decode(b, &a); err != nil {
+			t.Fatal(err)
+		}
+		if a != any(mv) || mv.X != 2 || mv.Action != "m" {
+			t.Fatalf("%s: a = %#v, mv = %+v", c.Name(), a, mv)
+		}
+	}
+}
+
+// TestConcurrentUse runs one codec from several goroutines (meaningful
+// under -race).
+func TestConcurrentUse(t *testing.T) {
+	for _, c := range codecs() {
+		done := make(chan error)
+		for g := range 4 {
+			go func() {
+				var err error
+				defer func() { done <- err }()
+				buf := make([]byte, 0, 64)
+				for i := range 200 {
+					in := move{Action: "m", Tick: uint32(g*1000 + i)}
+					if buf, err = c.Append(buf[:0], &in); err != nil {
+						return
+					}
+					var out move
+					if err = c.Decode(buf, &out); err != nil {
+						return
+					}
+					if out != in {
+						err = errors.New("mismatch")
+						return
+					}
+					var m Msg
+					if err = c.Decode(buf, &m); err != nil {
+						return
+					}
+				}
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Fatalf("%s: %v", c.Name(), err)
+			}
+		}
+	}
+}
