@@ -1,0 +1,614 @@
+package netcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pumpnet/pumpnet/netcode/internal/ackhandler"
+	"github.com/pumpnet/pumpnet/netcode/internal/delivery"
+	"github.com/pumpnet/pumpnet/netcode/internal/protect"
+	"github.com/pumpnet/pumpnet/netcode/internal/wire"
+)
+
+// maxAckDelay is how long a receiver may hold back an acknowledgement.
+const maxAckDelay = 5 * time.Millisecond
+
+// maxPacketsPerFlush bounds the work one flush does under the lock.
+const maxPacketsPerFlush = 256
+
+// keysReadyRef marks the KEYS_READY frame in the sent-packet history, so
+// that it is resent when lost, like reliable data.
+var keysReadyRef = delivery.Ref{Channel: math.MaxUint8, Seq: math.MaxUint64, Frag: math.MaxUint32}
+
+// Message is one message received on a connection.
+type Message struct {
+	Channel uint8
+	// Data is valid until the next call of Receive on the same Conn.
+	Data []byte
+}
+
+// Conn is one secure connection between two endpoints. All methods are safe
+// for concurrent use. Send, Flush, Receive and Stats never block; Shutdown
+// waits for reliable data to be acknowledged.
+//
+// Network work (acknowledgements, resends, keepalives) runs on netcode's
+// goroutines, so a connection stays alive while the application is paused.
+type Conn struct {
+	ep           *Endpoint
+	cfg          *config
+	server       bool
+	localCID     wire.ConnID
+	remoteCID    wire.ConnID
+	peer         Fingerprint
+	ownsEndpoint bool
+
+	established chan struct{} // closed when the peer proved it has keys
+	done        chan struct{} // closed when the connection ends
+	wake        chan struct{} // capacity 1: messages to Receive, or closed
+
+	mu        sync.Mutex
+	raddr     netip.AddrPort
+	sealer    *protect.Sealer
+	opener    *protect.Opener
+	sender    *delivery.Sender
+	receiver  *delivery.Receiver
+	rtt       ackhandler.RTT
+	received  *ackhandler.ReceivedTracker
+	sent      *ackhandler.SentHistory[delivery.Ref]
+	cc        *ackhandler.Congestion
+	timer     *time.Timer
+	closeErr  *CloseError
+	isReady   bool // peer proved its keys
+	keysReady bool // a KEYS_READY frame is owed to the peer
+	pingOwed  bool
+	flushAt   time.Time // zero: nothing waits for the flush timer
+	lastRecv  time.Time
+	lastSent  time.Time // last ack-eliciting packet
+	ackFrame  wire.AckFrame
+	frame     wire.Frame
+	refs      []delivery.Ref
+	sendBuf   []byte
+	onFrameFn func(*wire.Frame) error
+	onAckedFn func(delivery.Ref)
+	onLostFn  func(delivery.Ref)
+
+	// per-packet scratch for onFrame
+	rxNow          time.Time
+	rxAckEliciting bool
+	rxRefused      bool
+	rxAcked        bool
+	rxData         bool // a message or fragment was stored
+
+	stats     connCounters
+	lossEWMA  float64
+	rateStart time.Time
+	rateCur   rateWindow
+	rateLast  rateWindow
+}
+
+type connCounters struct {
+	bytesIn, bytesOut, packetsIn, packetsOut uint64
+	resends, lostPackets                     uint64
+	dropReplay, dropAuth, dropMalformed      uint64
+	dropRefused                              uint64
+}
+
+type rateWindow struct{ bytesIn, bytesOut, packetsIn, packetsOut uint64 }
+
+func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Fingerprint, server bool) (*Conn, error) {
+	defer ex.Zero()
+	cfg := e.cfg
+	sendSecret, recvSecret := ex.ClientToServer[:], ex.ServerToClient[:]
+	local, remote := ex.ClientCID, ex.ServerCID
+	if server {
+		sendSecret, recvSecret = recvSecret, sendSecret
+		local, remote = remote, local
+	}
+	sealer, err := protect.NewSealer(cfg.Suite, sendSecret, cfg.KeyUpdateInterval)
+	if err != nil {
+		return nil, fmt.Errorf("netcode: keys: %w", err)
+	}
+	opener, err := protect.NewOpener(cfg.Suite, recvSecret, cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, fmt.Errorf("netcode: keys: %w", err)
+	}
+	dc := cfg.deliveryConfig()
+	sender, err := delivery.NewSender(dc)
+	if err != nil {
+		return nil, fmt.Errorf("netcode: %w", err)
+	}
+	receiver, err := delivery.NewReceiver(dc)
+	if err != nil {
+		return nil, fmt.Errorf("netcode: %w", err)
+	}
+	cc, err := ackhandler.NewCongestion(ackhandler.CongestionConfig{})
+	if err != nil {
+		return nil, fmt.Errorf("netcode: %w", err)
+	}
+	c := &Conn{
+		ep:          e,
+		cfg:         cfg,
+		server:      server,
+		localCID:    local,
+		remoteCID:   remote,
+		peer:        peer,
+		established: make(chan struct{}),
+		done:        make(chan struct{}),
+		wake:        make(chan struct{}, 1),
+		raddr:       raddr,
+		sealer:      sealer,
+		opener:      opener,
+		sender:      sender,
+		receiver:    receiver,
+		received:    ackhandler.NewReceivedTracker(maxAckDelay),
+		sent:        ackhandler.NewSentHistory[delivery.Ref](0),
+		cc:          cc,
+		keysReady:   true,
+		sendBuf:     make([]byte, cfg.MaxDatagramSize),
+	}
+	c.onFrameFn = c.onFrame
+	c.onAckedFn = c.onAcked
+	c.onLostFn = c.onLost
+	return c, nil
+}
+
+// start arms the connection's timer and sends KEYS_READY.
+func (c *Conn) start(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.lastRecv = now
+	c.lastSent = now
+	c.rateStart = now
+	c.timer = time.AfterFunc(time.Hour, c.onTimer)
+	c.sendLocked(now)
+	c.armLocked(now)
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() netip.AddrPort {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.raddr
+}
+
+// LocalAddr returns the address of the endpoint the connection runs on.
+func (c *Conn) LocalAddr() net.Addr { return c.ep.LocalAddr() }
+
+// Endpoint returns the endpoint the connection runs on.
+func (c *Conn) Endpoint() *Endpoint { return c.ep }
+
+// PeerFingerprint returns the peer's identity (zero in PSK mode).
+func (c *Conn) PeerFingerprint() Fingerprint { return c.peer }
+
+// Done returns a channel closed when the connection ends.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Wake returns a channel that receives a value (capacity 1, coalesced)
+// when there are messages to Receive or the connection ended.
+func (c *Conn) Wake() <-chan struct{} { return c.wake }
+
+// Err returns nil while the connection is open, then a *CloseError.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr == nil {
+		return nil
+	}
+	return c.closeErr
+}
+
+func (c *Conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	c.ep.signal()
+}
+
+// Send queues data on a channel and returns at once: the data is copied,
+// then sent by the next Flush or, at the latest, after Config.FlushDelay.
+// A full queue returns ErrQueueFull; after the connection ended the error
+// matches net.ErrClosed.
+func (c *Conn) Send(channel uint8, data []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr != nil {
+		return fmt.Errorf("netcode: send: %w", c.closeErr)
+	}
+	now := time.Now()
+	if err := c.sender.Queue(channel, data, now); err != nil {
+		switch {
+		case errors.Is(err, delivery.ErrQueueFull):
+			return fmt.Errorf("%w (%d bytes queued): %w", ErrQueueFull, c.sender.QueuedReliableBytes(), err)
+		case errors.Is(err, delivery.ErrTooLarge):
+			return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(data), c.cfg.MaxMessageSize)
+		case errors.Is(err, delivery.ErrNoChannel):
+			return fmt.Errorf("%w: %d", ErrNoChannel, channel)
+		}
+		return err
+	}
+	if c.flushAt.IsZero() {
+		c.flushAt = now.Add(c.cfg.FlushDelay)
+		c.armLocked(now)
+	}
+	return nil
+}
+
+// Flush sends what Send queued now, packed into as few datagrams as the
+// datagram budget, the send rate and the windows allow. It never blocks.
+func (c *Conn) Flush() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr != nil {
+		return
+	}
+	now := time.Now()
+	c.sendLocked(now)
+	c.armLocked(now)
+}
+
+// Receive returns the next delivered message, if any. It never blocks. The
+// message's Data is valid until the next Receive on this Conn. Messages
+// delivered before the connection ended can still be received after.
+func (c *Conn) Receive() (Message, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch, data, ok := c.receiver.Next()
+	return Message{Channel: ch, Data: data}, ok
+}
+
+// Close ends the connection at once, telling the peer (best effort), and
+// discards unsent data. For connections made by the package-level Dial it
+// also closes the socket. Close is idempotent and returns nil.
+func (c *Conn) Close() error {
+	return c.CloseWithReason(CodeNormal, "")
+}
+
+// CloseWithReason is Close with a code and a reason (at most 256 bytes)
+// that reach the peer.
+func (c *Conn) CloseWithReason(code CloseCode, reason string) error {
+	c.closeWith(&CloseError{Code: code, Reason: reason}, true)
+	if c.ownsEndpoint {
+		return c.ep.Close()
+	}
+	return nil
+}
+
+// Shutdown flushes queued data and waits until every reliable message was
+// acknowledged, then closes the connection. If ctx ends first, it closes
+// anyway and returns ctx's error.
+func (c *Conn) Shutdown(ctx context.Context) error {
+	c.Flush()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c.mu.Lock()
+		idle := c.closeErr != nil || c.sender.Idle()
+		c.mu.Unlock()
+		if idle {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			c.Close()
+			return ctx.Err()
+		case <-c.done:
+			return c.Close()
+		case <-tick.C:
+		}
+	}
+}
+
+// closeWith ends the connection; sendClose tells the peer.
+func (c *Conn) closeWith(e *CloseError, sendClose bool) {
+	c.mu.Lock()
+	c.closeLocked(time.Now(), e, sendClose)
+	c.mu.Unlock()
+}
+
+func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
+	if c.closeErr != nil {
+		return
+	}
+	c.closeErr = e
+	if sendClose && c.sealer != nil {
+		// Three copies, best effort: a lost CLOSE leaves the peer to its
+		// idle timeout.
+		for range 3 {
+			p := wire.AppendClose(c.sendBuf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
+			if pkt, _, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p); err == nil {
+				_ = c.ep.writeTo(pkt, c.raddr)
+			}
+		}
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	close(c.done)
+	c.ep.removeConn(c)
+	c.signal()
+}
+
+// handleDatagram processes one protected packet from the reader goroutine.
+func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr != nil {
+		return
+	}
+	pn, payload, err := c.opener.Open(b)
+	if err != nil {
+		switch {
+		case errors.Is(err, protect.ErrReplay):
+			c.stats.dropReplay++
+		case errors.Is(err, protect.ErrAuthLimit):
+			c.stats.dropAuth++
+			c.closeLocked(now, &CloseError{Code: CodeAuthLimit, Reason: "too many authentication failures"}, true)
+		case errors.Is(err, protect.ErrAuth):
+			c.stats.dropAuth++
+		default:
+			c.stats.dropMalformed++
+		}
+		return
+	}
+	_ = from // TODO(migration): path validation before switching address
+	c.lastRecv = now
+	c.stats.packetsIn++
+	c.stats.bytesIn += uint64(len(b))
+	c.rotateRates(now)
+	c.rateCur.packetsIn++
+	c.rateCur.bytesIn += uint64(len(b))
+
+	c.rxNow, c.rxAckEliciting, c.rxRefused, c.rxAcked, c.rxData = now, false, false, false, false
+	if err := wire.ParseFrames(payload, &c.frame, c.onFrameFn); err != nil {
+		if c.closeErr == nil {
+			c.stats.dropMalformed++
+			c.closeLocked(now, &CloseError{Code: CodeProtocolViolation, Reason: err.Error()}, true)
+		}
+		return
+	}
+	if c.closeErr != nil {
+		return // the packet carried CLOSE
+	}
+	if c.rxRefused {
+		c.stats.dropRefused++ // not acknowledged: the peer resends later
+	} else {
+		c.received.Received(pn, c.rxAckEliciting, now)
+	}
+	if !c.isReady {
+		c.isReady = true
+		close(c.established)
+	}
+	if c.rxData {
+		c.signal()
+	}
+	if d := c.received.AckDeadline(); (!d.IsZero() && !d.After(now)) || (c.rxAcked && c.sender.HasData()) {
+		c.sendLocked(now)
+	}
+	c.armLocked(now)
+}
+
+// onFrame handles one frame of an authenticated packet.
+func (c *Conn) onFrame(f *wire.Frame) error {
+	now := c.rxNow
+	if f.Type.AckEliciting() {
+		c.rxAckEliciting = true
+	}
+	switch f.Type {
+	case wire.FramePadding, wire.FramePing, wire.FrameKeysReady:
+	case wire.FrameAck:
+		res, err := c.sent.OnAck(&f.Ack, now, &c.rtt, maxAckDelay, c.onAckedFn, c.onLostFn)
+		if err != nil {
+			return err
+		}
+		c.rxAcked = true
+		c.noteAckResult(now, res)
+	case wire.FrameMessage:
+		return c.refuseOr(c.receiver.OnMessage(&f.Message, now))
+	case wire.FrameFragment:
+		return c.refuseOr(c.receiver.OnFragment(&f.Fragment, now))
+	case wire.FrameClose:
+		c.closeLocked(now, &CloseError{Code: CloseCode(f.Close.Code), Reason: string(f.Close.Reason), Remote: true}, false)
+		return errStopFrames
+	case wire.FramePathChallenge, wire.FramePathResponse:
+		// Path validation (connection migration) is not implemented yet;
+		// the frames are accepted and ignored.
+	}
+	return nil
+}
+
+var errStopFrames = errors.New("netcode: stop")
+
+func (c *Conn) refuseOr(err error) error {
+	if errors.Is(err, delivery.ErrBufferFull) {
+		c.rxRefused = true
+		return nil
+	}
+	if err == nil {
+		c.rxData = true
+	}
+	return err
+}
+
+func (c *Conn) onAcked(r delivery.Ref) {
+	if r == keysReadyRef {
+		return
+	}
+	c.sender.OnAcked(r)
+}
+
+func (c *Conn) onLost(r delivery.Ref) {
+	if r == keysReadyRef {
+		// Once the peer's own packets authenticate, it has keys, and any
+		// packet of ours (an ACK of its KEYS_READY, at least) confirms ours.
+		if !c.isReady {
+			c.keysReady = true
+		}
+		return
+	}
+	c.stats.resends++
+	c.sender.OnLost(r)
+}
+
+func (c *Conn) noteAckResult(now time.Time, res ackhandler.AckResult) {
+	for range res.AckedPackets {
+		c.lossEWMA += (0 - c.lossEWMA) / 64
+	}
+	for range res.LostPackets {
+		c.lossEWMA += (1 - c.lossEWMA) / 64
+	}
+	c.stats.lostPackets += uint64(res.LostPackets)
+	if res.AckedBytes > 0 {
+		c.cc.OnAcked(now, res.AckedBytes, &c.rtt)
+	}
+	if res.LostPackets > 0 {
+		c.cc.OnLoss(now, &c.rtt)
+	}
+}
+
+// sendLocked writes as many packets as there is reason and room for.
+func (c *Conn) sendLocked(now time.Time) {
+	maxPayload := c.cfg.MaxDatagramSize - wire.HeaderLen - wire.TagLen
+	for range maxPacketsPerFlush {
+		canData := c.sender.HasData() && !c.sent.Full() &&
+			c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize)
+		d := c.received.AckDeadline()
+		ackDue := !d.IsZero() && !d.After(now)
+		if !canData && !ackDue && !c.keysReady && !c.pingOwed {
+			break
+		}
+		p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+		refs := c.refs[:0]
+		ackEliciting := false
+		hasAck := c.received.FillAck(now, &c.ackFrame)
+		if hasAck {
+			p = wire.AppendAck(p, &c.ackFrame)
+		}
+		if c.keysReady {
+			p = wire.AppendKeysReady(p)
+			refs = append(refs, keysReadyRef)
+			c.keysReady = false
+			ackEliciting = true
+		}
+		if canData {
+			before := len(p)
+			p, refs = c.sender.AppendFrames(p, maxPayload, now, refs)
+			if len(p) > before {
+				ackEliciting = true
+			} else if !ackEliciting && !ackDue && !c.pingOwed {
+				break // windows allow nothing more
+			}
+		}
+		if c.pingOwed && !ackEliciting {
+			p = wire.AppendPing(p)
+			ackEliciting = true
+		}
+		c.pingOwed = false
+		if len(p) == 0 {
+			break
+		}
+		pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+		if err != nil {
+			c.closeLocked(now, &CloseError{Code: CodeInternal, Reason: err.Error()}, false)
+			return
+		}
+		if err := c.ep.writeTo(pkt, c.raddr); err != nil && errors.Is(err, net.ErrClosed) {
+			c.closeLocked(now, &CloseError{Code: CodeEndpointClosed, Reason: "socket closed"}, false)
+			return
+		}
+		if hasAck {
+			c.received.OnAckSent()
+		}
+		if err := c.sent.Sent(pn, now, len(pkt), ackEliciting, refs); err != nil {
+			// Full() was checked for data; control packets may still find
+			// the history full: the refs it carried are resent later.
+			for _, r := range refs {
+				c.onLost(r)
+			}
+		}
+		c.refs = refs[:0]
+		if ackEliciting {
+			c.cc.OnSent(now, len(pkt))
+			c.lastSent = now
+		}
+		c.stats.packetsOut++
+		c.stats.bytesOut += uint64(len(pkt))
+		c.rotateRates(now)
+		c.rateCur.packetsOut++
+		c.rateCur.bytesOut += uint64(len(pkt))
+	}
+	if !c.sender.HasData() {
+		c.flushAt = time.Time{}
+	}
+}
+
+func (c *Conn) onTimer() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeErr != nil {
+		return
+	}
+	now := time.Now()
+	if now.Sub(c.lastRecv) >= c.cfg.IdleTimeout {
+		c.closeLocked(now, &CloseError{Code: CodeTimeout,
+			Reason: fmt.Sprintf("no packet from peer for %v", c.cfg.IdleTimeout)}, false)
+		return
+	}
+	if d := c.sent.NextDeadline(&c.rtt, maxAckDelay); !d.IsZero() && !d.After(now) {
+		if lost := c.sent.OnTimeout(now, &c.rtt, maxAckDelay, c.onLostFn); lost > 0 {
+			c.stats.lostPackets += uint64(lost)
+			c.cc.OnLoss(now, &c.rtt)
+		}
+	}
+	if now.Sub(c.lastSent) >= c.cfg.KeepAlive {
+		c.pingOwed = true
+	}
+	c.receiver.Expire(now)
+	if !c.flushAt.IsZero() && !c.flushAt.After(now) {
+		c.flushAt = time.Time{}
+	}
+	c.sendLocked(now)
+	c.armLocked(now)
+}
+
+// armLocked sets the timer to the earliest thing the connection waits for.
+func (c *Conn) armLocked(now time.Time) {
+	if c.timer == nil || c.closeErr != nil {
+		return
+	}
+	next := c.lastRecv.Add(c.cfg.IdleTimeout)
+	earlier := func(t time.Time) {
+		if !t.IsZero() && t.Before(next) {
+			next = t
+		}
+	}
+	earlier(c.lastSent.Add(c.cfg.KeepAlive))
+	earlier(c.sent.NextDeadline(&c.rtt, maxAckDelay))
+	earlier(c.received.AckDeadline())
+	if c.sender.HasData() {
+		earlier(c.flushAt)
+		if c.flushAt.IsZero() && !c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize) {
+			earlier(c.cc.NextSendTime(now)) // flushed, but held back by pacing
+		}
+	}
+	earlier(now.Add(time.Second)) // fragment expiry and rate windows
+	c.timer.Reset(max(next.Sub(now), 0))
+}
+
+func (c *Conn) rotateRates(now time.Time) {
+	if el := now.Sub(c.rateStart); el >= time.Second {
+		if el >= 2*time.Second {
+			c.rateLast = rateWindow{}
+		} else {
+			c.rateLast = c.rateCur
+		}
+		c.rateCur = rateWindow{}
+		c.rateStart = now
+	}
+}

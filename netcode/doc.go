@@ -1,0 +1,85 @@
+// Package netcode is pumpnet's transport: secure UDP connections with
+// reliable and unreliable channels, for games.
+//
+// # Model
+//
+// An Endpoint owns one UDP socket. It can Accept connections (when made by
+// Listen) and Dial them, on the same port. A Conn carries messages on
+// numbered channels, each with a DeliveryMode (Config.Channels; default one
+// ReliableOrdered channel):
+//
+//   - ReliableOrdered: exactly once, in order.
+//   - ReliableUnordered: exactly once, as they arrive.
+//   - Unreliable: at most once, as they arrive.
+//   - UnreliableSequenced: at most once, never older after newer.
+//
+// Send copies a message into the connection's bounded queue and returns at
+// once (ErrQueueFull when the queue is full; it never blocks). Flush packs
+// everything queued into as few datagrams as possible (1200 bytes on the wire
+// by default); if the application does not Flush, a timer does after
+// Config.FlushDelay. Messages larger than a datagram are fragmented up to
+// Config.MaxMessageSize (1 MiB by default); a large unreliable message stays
+// unreliable (it is dropped whole if a fragment is lost). Receive returns
+// delivered messages without blocking; Wake (per Conn or per Endpoint) tells
+// a sleeping loop that there is something to receive.
+//
+// Acknowledgements, resends, keepalives and timeouts run on netcode's own
+// goroutines, so a connection survives an application that stops calling
+// Receive for a while (its peer's reliable data then waits: flow control).
+//
+// # Security
+//
+// Encryption is always on. A DTLS 1.2 handshake (pion/dtls v3, extended
+// master secret required) authenticates the peers in one of three modes:
+//
+//   - pinned keys (default): each endpoint has a self-signed ECDSA P-256
+//     certificate; its Fingerprint (SHA-256 of the public key) is its
+//     identity, and the dialer pins the server's (DialOptions.Fingerprint).
+//     Servers learn every client's fingerprint (Conn.PeerFingerprint).
+//   - CA-verified: Config.RootCAs and DialOptions.ServerName.
+//   - pre-shared key: Config.PSK and Config.PSKIdentity (ECDHE-PSK suites).
+//
+// Then packets are protected by netcode itself with keys exported from the
+// handshake (AES-128-GCM, or ChaCha20-Poly1305 by Config.Suite): strictly
+// increasing packet numbers, nonce = IV XOR packet number, the header as
+// associated data, a 1024-packet replay window checked before and updated
+// after authentication, key updates every 2^20 packets, and a bound on
+// authentication failures. Before any handshake state exists, a stateless
+// cookie exchange validates the client's address, so spoofed floods cost
+// the server nothing but a 25-byte reply; a server never sends an address
+// more than three times what it received before the handshake completes.
+// netcode/PROTOCOL.md is the wire specification.
+//
+// # Closing
+//
+// Close ends a connection at once and tells the peer (best effort);
+// Shutdown first waits until every reliable message was acknowledged. Both
+// are idempotent. A connection that hears nothing for Config.IdleTimeout
+// (10 s) ends with CodeTimeout; idle connections send a PING every
+// Config.KeepAlive (1 s). After a connection ends, Err returns a
+// *CloseError (code, reason, who closed) that matches net.ErrClosed.
+//
+// # Example
+//
+//	srv, _ := netcode.Listen("127.0.0.1:31425", nil)
+//	go func() {
+//		c, _ := srv.Accept(ctx)
+//		for range c.Wake() {
+//			for m, ok := c.Receive(); ok; m, ok = c.Receive() {
+//				c.Send(m.Channel, m.Data) // echo
+//			}
+//			c.Flush()
+//		}
+//	}()
+//	c, _ := netcode.Dial(ctx, "127.0.0.1:31425", nil,
+//		netcode.DialOptions{Fingerprint: srv.Fingerprint()})
+//	c.Send(0, []byte("hello"))
+//	c.Flush()
+//
+// # Link conditioner
+//
+// Config.Link puts latency, jitter, loss (independent or bursty,
+// Gilbert-Elliott), duplication, reordering and a bandwidth cap between an
+// endpoint and its socket, per direction. It is meant for tests and for
+// games' "-lag 80ms -loss 2%" flags, in release builds too.
+package netcode

@@ -1,0 +1,101 @@
+package netcode
+
+import (
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Errors returned by netcode. Match them with errors.Is.
+var (
+	// ErrQueueFull is returned by Send when the connection's send queue
+	// (Config.SendQueueBytes) cannot take the message. Send never blocks.
+	ErrQueueFull = errors.New("netcode: send queue full")
+	// ErrMessageTooLarge is returned by Send for a message above
+	// Config.MaxMessageSize.
+	ErrMessageTooLarge = errors.New("netcode: message too large")
+	// ErrNoChannel is returned by Send for a channel number the
+	// configuration does not define.
+	ErrNoChannel = errors.New("netcode: no such channel")
+	// ErrHandshake wraps every reason a handshake failed.
+	ErrHandshake = errors.New("netcode: handshake failed")
+	// ErrFingerprintMismatch means the peer's key is not the pinned one.
+	ErrFingerprintMismatch = errors.New("netcode: peer key fingerprint mismatch")
+	// ErrTimeout means a peer stopped answering (idle timeout, or no answer
+	// to a handshake within Config.HandshakeTimeout).
+	ErrTimeout = errors.New("netcode: timeout")
+	// ErrRefused means the endpoint refused a handshake (limits, not
+	// accepting, accept queue full).
+	ErrRefused = errors.New("netcode: refused")
+)
+
+// CloseCode says why a connection ended. Codes below 0x100 are pumpnet's;
+// applications may use CodeApplication and above.
+type CloseCode uint64
+
+// Close codes.
+const (
+	CodeNormal            CloseCode = 0x00 // Close or Shutdown by the application
+	CodeTimeout           CloseCode = 0x01 // no packet from the peer for Config.IdleTimeout
+	CodeProtocolViolation CloseCode = 0x02 // the peer broke the protocol
+	CodeAuthLimit         CloseCode = 0x03 // too many packets failed authentication
+	CodeServerBusy        CloseCode = 0x04 // the accept queue was full
+	CodeEndpointClosed    CloseCode = 0x05 // the endpoint was closed
+	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
+	CodeApplication       CloseCode = 0x100
+)
+
+func (c CloseCode) String() string {
+	switch c {
+	case CodeNormal:
+		return "normal"
+	case CodeTimeout:
+		return "timeout"
+	case CodeProtocolViolation:
+		return "protocol violation"
+	case CodeAuthLimit:
+		return "authentication failure limit"
+	case CodeServerBusy:
+		return "server busy"
+	case CodeEndpointClosed:
+		return "endpoint closed"
+	case CodeInternal:
+		return "internal error"
+	}
+	if c >= CodeApplication {
+		return fmt.Sprintf("application %d", uint64(c-CodeApplication))
+	}
+	return fmt.Sprintf("code %d", uint64(c))
+}
+
+// CloseError is the reason a connection ended. Conn.Err returns one; it
+// matches net.ErrClosed with errors.Is, and ErrTimeout when Code is
+// CodeTimeout.
+type CloseError struct {
+	Code   CloseCode
+	Reason string
+	// Remote is true when the peer closed the connection.
+	Remote bool
+}
+
+func (e *CloseError) Error() string {
+	who := "locally"
+	if e.Remote {
+		who = "by peer"
+	}
+	if e.Reason == "" {
+		return fmt.Sprintf("netcode: connection closed %s (%s)", who, e.Code)
+	}
+	return fmt.Sprintf("netcode: connection closed %s (%s): %s", who, e.Code, e.Reason)
+}
+
+// Is makes a CloseError match net.ErrClosed, and ErrTimeout for timeouts.
+func (e *CloseError) Is(target error) bool {
+	return target == net.ErrClosed || (target == ErrTimeout && e.Code == CodeTimeout)
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "netcode: i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
