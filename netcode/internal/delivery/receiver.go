@@ -405,12 +405,17 @@ func (r *Receiver) reliableFragment(c *recvChannel, f *wire.FragmentFrame, now t
 		if !m.frag {
 			return fmt.Errorf("%w: channel %d seq %d: fragment of a whole message", ErrProtocol, f.Channel, seq)
 		}
-		if m.complete() || m.hasFrag(f.Index) {
+		if m.complete() {
 			return nil
 		}
 	}
+	// Checked before the duplicate test: f.Index is only known to fit m's
+	// bitset once f.Count is known to match m's.
 	if err := r.checkFragment(m, f); err != nil {
 		return err
+	}
+	if m != nil && m.hasFrag(f.Index) {
+		return nil
 	}
 	cost := bufCharge(len(f.Data)) + recvFragOverhead
 	charge := cost
@@ -447,14 +452,14 @@ func (r *Receiver) unreliableFragment(c *recvChannel, f *wire.FragmentFrame, now
 	var m *inMsg
 	if i >= 0 {
 		m = c.sets[i]
-		if m.hasFrag(f.Index) {
-			return nil
-		}
 	} else if !r.unreliableFresh(c, seq) {
 		return nil
 	}
 	if err := r.checkFragment(m, f); err != nil {
 		return err
+	}
+	if m != nil && m.hasFrag(f.Index) {
+		return nil
 	}
 	cost := bufCharge(len(f.Data)) + recvFragOverhead
 	charge := cost

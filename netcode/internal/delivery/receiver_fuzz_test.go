@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -56,7 +57,7 @@ func FuzzReceiver(f *testing.F) {
 		f.Fatal(err)
 	}
 	var seed []byte
-	for i, size := range []int{0, 10, 300, 700, 1500, 4096} {
+	for i, size := range []int{0, 10, 300, 600} {
 		for ch := range uint8(4) {
 			if err := s.Queue(ch, testMessage(ch, uint64(i), size), t0); err != nil {
 				f.Fatal(err)
@@ -75,7 +76,11 @@ func FuzzReceiver(f *testing.F) {
 	f.Add(append(append([]byte(nil), seed[len(seed)/2:]...), seed[:len(seed)/2]...))
 	f.Add(wire.AppendFragment(nil, 1, 3, 0, 16, make([]byte, 256)))
 	f.Add(wire.AppendMessage(wire.AppendMessage(nil, 0, 7, []byte("x")), 0, 8, []byte("y")))
-	f.Fuzz(func(t *testing.T, in []byte) {
+	f.Fuzz(func(t *testing.T, in []byte) { fuzzReceiver(t, in) })
+}
+
+func fuzzReceiver(t *testing.T, in []byte) {
+	{
 		r, err := NewReceiver(fuzzConfig)
 		if err != nil {
 			t.Fatal(err)
@@ -128,5 +133,26 @@ func FuzzReceiver(f *testing.F) {
 		}
 		r.Expire(now.Add(time.Hour))
 		check(nil)
-	})
+	}
+}
+
+// TestReceiverRandomFrames runs the fuzz body on seeded random inputs drawn
+// mostly from small byte values (frame types, channels, short varints), so
+// that every `go test` explores frame sequences, not only the seeds.
+func TestReceiverRandomFrames(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := 3000
+	if testing.Short() {
+		n = 300
+	}
+	for range n {
+		in := make([]byte, rng.IntN(8192))
+		for j := range in {
+			in[j] = byte(rng.IntN(10))
+			if rng.IntN(4) == 0 {
+				in[j] = byte(rng.Uint32())
+			}
+		}
+		fuzzReceiver(t, in)
+	}
 }

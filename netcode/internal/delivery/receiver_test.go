@@ -596,3 +596,17 @@ func TestUnreliableLargestSeq(t *testing.T) {
 		t.Fatalf("delivered %d, want 3", got)
 	}
 }
+
+func TestFragmentIndexBeyondKnownCount(t *testing.T) {
+	// A set started with count 2 has a one-word bitset; a later fragment
+	// claiming count 2000 and index 1000 must be refused, not indexed.
+	for _, ch := range []uint8{0, 1, 2, 3} {
+		r := mustReceiver(t, Config{Modes: fourModes})
+		if err := r.OnFragment(fragFrame(ch, 0, 0, 2, bytesOf(300, 1)), t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.OnFragment(fragFrame(ch, 0, 1000, 2000, bytesOf(300, 1)), t0); !errors.Is(err, ErrProtocol) {
+			t.Fatalf("%v: %v, want ErrProtocol", fourModes[ch], err)
+		}
+	}
+}
