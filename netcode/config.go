@@ -216,6 +216,15 @@ func (c *Config) resolve() (*config, error) {
 		}
 		r.modes = append(r.modes, im)
 	}
+	// The channel layer has its own constraints (e.g. RecvBufferBytes must
+	// hold one message of MaxMessageSize): check them now, not at the first
+	// handshake.
+	if _, err := delivery.NewSender(r.deliveryConfig()); err != nil {
+		return nil, fmt.Errorf("netcode: %w", err)
+	}
+	if _, err := delivery.NewReceiver(r.deliveryConfig()); err != nil {
+		return nil, fmt.Errorf("netcode: %w", err)
+	}
 	if d.PSK == nil {
 		r.cert = d.Certificate
 		if r.cert == nil {

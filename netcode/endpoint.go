@@ -55,6 +55,7 @@ type EndpointStats struct {
 	DropHandshakeLimit   uint64 // MaxHandshakes in flight
 	DropAddrLimit        uint64 // per-address attempt limit
 	DropHandshakeBacklog uint64 // a handshake's inbox was full
+	EarlyQueued          uint64 // protected packets kept until their handshake installed keys
 	AmplificationDrops   uint64 // writes held back by the 3x limit
 	CookiesSent          uint64
 	HandshakesStarted    uint64
@@ -66,7 +67,7 @@ type EndpointStats struct {
 
 type endpointCounters struct {
 	DatagramsIn, DropUnknown, DropNoConn, DropBadCookie, DropStrayDTLS,
-	DropHandshakeLimit, DropAddrLimit, DropHandshakeBacklog, AmplificationDrops,
+	DropHandshakeLimit, DropAddrLimit, DropHandshakeBacklog, EarlyQueued, AmplificationDrops,
 	CookiesSent, HandshakesStarted, HandshakesFailed, HandshakesDone atomic.Uint64
 }
 
@@ -208,6 +209,7 @@ func (e *Endpoint) Stats() EndpointStats {
 		DropNoConn: s.DropNoConn.Load(), DropBadCookie: s.DropBadCookie.Load(),
 		DropStrayDTLS: s.DropStrayDTLS.Load(), DropHandshakeLimit: s.DropHandshakeLimit.Load(),
 		DropAddrLimit: s.DropAddrLimit.Load(), DropHandshakeBacklog: s.DropHandshakeBacklog.Load(),
+		EarlyQueued:        s.EarlyQueued.Load(),
 		AmplificationDrops: s.AmplificationDrops.Load(), CookiesSent: s.CookiesSent.Load(),
 		HandshakesStarted: s.HandshakesStarted.Load(), HandshakesFailed: s.HandshakesFailed.Load(),
 		HandshakesDone: s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
@@ -311,6 +313,7 @@ func (e *Endpoint) handleProtected(now time.Time, b []byte, from netip.AddrPort)
 	e.mu.Unlock()
 	if c == nil && hs != nil {
 		if hs.queueEarly(b) {
+			e.count(&e.stats.EarlyQueued)
 			return
 		}
 		hs.mu.Lock()

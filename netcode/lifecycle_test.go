@@ -162,3 +162,17 @@ func TestQueueFull(t *testing.T) {
 		}
 	})
 }
+
+func TestConfigErrorsAtListen(t *testing.T) {
+	for name, cfg := range map[string]*Config{
+		"recv buffer below one message": {RecvBufferBytes: 1000},
+		"keepalive above idle":          {KeepAlive: time.Minute},
+		"datagram too small":            {MaxDatagramSize: 100},
+		"unknown mode":                  {Channels: []DeliveryMode{9}},
+		"psk without identity":          {PSK: func([]byte) ([]byte, error) { return nil, nil }},
+	} {
+		if _, err := Listen("127.0.0.1:0", cfg); err == nil {
+			t.Errorf("%s: Listen accepted the config", name)
+		}
+	}
+}
