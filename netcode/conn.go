@@ -1,6 +1,7 @@
 package netcode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,6 +75,7 @@ type Conn struct {
 	frame     wire.Frame
 	refs      []delivery.Ref
 	sendBuf   []byte
+	params    []byte // our channel parameters, sent in KEYS_READY
 	onFrameFn func(*wire.Frame) error
 	onAckedFn func(delivery.Ref)
 	onLostFn  func(delivery.Ref)
@@ -151,6 +153,7 @@ func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Finger
 		cc:          cc,
 		keysReady:   true,
 		sendBuf:     make([]byte, cfg.MaxDatagramSize),
+		params:      cfg.channelParams(),
 	}
 	c.onFrameFn = c.onFrame
 	c.onAckedFn = c.onAcked
@@ -401,7 +404,13 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 		c.rxAckEliciting = true
 	}
 	switch f.Type {
-	case wire.FramePadding, wire.FramePing, wire.FrameKeysReady:
+	case wire.FramePadding, wire.FramePing:
+	case wire.FrameKeysReady:
+		if !bytes.Equal(f.Params, c.params) {
+			c.closeLocked(now, &CloseError{Code: CodeConfigMismatch, Reason: fmt.Sprintf(
+				"peers configured differently: here %s, peer %s", describeParams(c.params), describeParams(f.Params))}, true)
+			return errStopFrames
+		}
 	case wire.FrameAck:
 		res, err := c.sent.OnAck(&f.Ack, now, &c.rtt, maxAckDelay, c.onAckedFn, c.onLostFn)
 		if err != nil {
@@ -491,7 +500,7 @@ func (c *Conn) sendLocked(now time.Time) {
 			p = wire.AppendAck(p, &c.ackFrame)
 		}
 		if c.keysReady {
-			p = wire.AppendKeysReady(p)
+			p = wire.AppendKeysReady(p, c.params)
 			refs = append(refs, keysReadyRef)
 			c.keysReady = false
 			ackEliciting = true

@@ -42,6 +42,7 @@ const (
 	CodeServerBusy        CloseCode = 0x04 // the accept queue was full
 	CodeEndpointClosed    CloseCode = 0x05 // the endpoint was closed
 	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
+	CodeConfigMismatch    CloseCode = 0x07 // the peers' channels, window or message limit differ
 	CodeApplication       CloseCode = 0x100
 )
 
@@ -61,6 +62,8 @@ func (c CloseCode) String() string {
 		return "endpoint closed"
 	case CodeInternal:
 		return "internal error"
+	case CodeConfigMismatch:
+		return "configuration mismatch"
 	}
 	if c >= CodeApplication {
 		return fmt.Sprintf("application %d", uint64(c-CodeApplication))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -175,4 +176,17 @@ func TestConfigErrorsAtListen(t *testing.T) {
 			t.Errorf("%s: Listen accepted the config", name)
 		}
 	}
+}
+
+func TestChannelConfigMismatchIsClear(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newFakePair(t, &Config{Channels: []DeliveryMode{ReliableOrdered, Unreliable}}, nil)
+		go p.srv.Accept(t.Context())
+		_, err := p.cli.Dial(t.Context(), srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()})
+		var ce *CloseError
+		if !errors.As(err, &ce) || ce.Code != CodeConfigMismatch ||
+			!strings.Contains(err.Error(), "channels [reliable-ordered unreliable]") {
+			t.Fatalf("Dial with different channels = %v", err)
+		}
+	})
 }

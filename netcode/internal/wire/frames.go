@@ -1,6 +1,9 @@
 package wire
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // FrameType is the first byte of a frame.
 type FrameType byte
@@ -69,6 +72,9 @@ type Frame struct {
 	Fragment FragmentFrame
 	Close    CloseFrame
 	Path     [PathDataLen]byte
+	// Params is a KEYS_READY frame's body (the sender's channel
+	// parameters, PROTOCOL.md §6); it aliases the parsed buffer.
+	Params []byte
 }
 
 // AppendPadding appends n PADDING frames (n bytes); n <= 0 appends nothing.
@@ -82,8 +88,25 @@ func AppendPadding(b []byte, n int) []byte {
 // AppendPing appends a PING frame (1 byte).
 func AppendPing(b []byte) []byte { return append(b, byte(FramePing)) }
 
-// AppendKeysReady appends a KEYS_READY frame (1 byte).
-func AppendKeysReady(b []byte) []byte { return append(b, byte(FrameKeysReady)) }
+// MaxKeysReadyParams bounds a KEYS_READY frame's params.
+const MaxKeysReadyParams = 512
+
+// AppendKeysReady appends a KEYS_READY frame carrying params (at most
+// MaxKeysReadyParams bytes; longer params are cut, and the peer will then
+// report a parameter mismatch).
+func AppendKeysReady(b []byte, params []byte) []byte {
+	params = params[:min(len(params), MaxKeysReadyParams)]
+	b = append(b, byte(FrameKeysReady))
+	b = binary.AppendUvarint(b, uint64(len(params)))
+	return append(b, params...)
+}
+
+// KeysReadyFrameLen returns the encoded length of a KEYS_READY frame with
+// n bytes of params.
+func KeysReadyFrameLen(n int) int {
+	n = min(n, MaxKeysReadyParams)
+	return 1 + VarintLen(uint64(n)) + n
+}
 
 // AppendPathChallenge appends a PATH_CHALLENGE frame (1+PathDataLen bytes).
 func AppendPathChallenge(b []byte, data [PathDataLen]byte) []byte {
@@ -142,8 +165,18 @@ func parseFrame(r *reader, f *Frame) error {
 	}
 	f.Type = FrameType(t)
 	switch f.Type {
-	case FramePadding, FramePing, FrameKeysReady:
+	case FramePadding, FramePing:
 		return nil
+	case FrameKeysReady:
+		n, err := r.varint("keys ready params length")
+		if err != nil {
+			return err
+		}
+		if n > MaxKeysReadyParams {
+			return fmt.Errorf("%w: keys ready params length %d exceeds %d", ErrInvalid, n, MaxKeysReadyParams)
+		}
+		f.Params, err = r.bytes(n, "keys ready params")
+		return err
 	case FrameAck:
 		return parseAck(r, &f.Ack)
 	case FrameMessage:

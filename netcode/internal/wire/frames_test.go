@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -86,7 +87,7 @@ func TestFrameGolden(t *testing.T) {
 	}{
 		{"padding", []byte{0x00}, Frame{Type: FramePadding}},
 		{"ping", []byte{0x01}, Frame{Type: FramePing}},
-		{"keys ready", []byte{0x06}, Frame{Type: FrameKeysReady}},
+		{"keys ready", []byte{0x06, 0x02, 0xaa, 0xbb}, Frame{Type: FrameKeysReady, Params: []byte{0xaa, 0xbb}}},
 		{"ack", []byte{0x02, 0xac, 0x02, 0x01, 0x02, 0x05, 0x80}, Frame{Type: FrameAck, Ack: AckFrame{
 			Largest: 300, DelayMicros: 1, MaskLen: 2, Mask: [MaxAckMaskBytes]byte{0x05, 0x80}}}},
 		{"message", []byte{0x03, 0xff, 0x80, 0x01, 0x03, 'a', 'b', 'c'}, Frame{Type: FrameMessage,
@@ -367,7 +368,7 @@ func TestZeroAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(100, func() {
 		b := AppendHeader(buf[:0], Header{PN: 7})
 		b = AppendPing(b)
-		b = AppendKeysReady(b)
+		b = AppendKeysReady(b, data[:8])
 		b = AppendPadding(b, 3)
 		b = AppendAck(b, &ack)
 		b = AppendMessage(b, 3, 1<<20, data)
@@ -471,5 +472,18 @@ func BenchmarkAppendMessages(b *testing.B) {
 		if len(out) != len(p) {
 			b.Fatalf("appended %d bytes, want %d", len(out), len(p))
 		}
+	}
+}
+
+func TestKeysReadyParamsBounded(t *testing.T) {
+	b := []byte{byte(FrameKeysReady)}
+	b = binary.AppendUvarint(b, MaxKeysReadyParams+1)
+	b = append(b, make([]byte, MaxKeysReadyParams+1)...)
+	var f Frame
+	if _, err := ParseFrame(b, &f); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("params of %d bytes: %v, want ErrInvalid", MaxKeysReadyParams+1, err)
+	}
+	if got := AppendKeysReady(nil, make([]byte, 1000)); len(got) != KeysReadyFrameLen(1000) {
+		t.Fatalf("AppendKeysReady did not cut long params to the bound: %d bytes", len(got))
 	}
 }

@@ -15,7 +15,7 @@ func appendFrame(b []byte, f *Frame) []byte {
 	case FramePing:
 		return AppendPing(b)
 	case FrameKeysReady:
-		return AppendKeysReady(b)
+		return AppendKeysReady(b, f.Params)
 	case FrameAck:
 		return AppendAck(b, &f.Ack)
 	case FrameMessage:
@@ -36,8 +36,10 @@ func appendFrame(b []byte, f *Frame) []byte {
 // frameLen returns the Len function's answer for a frame.
 func frameLen(f *Frame) int {
 	switch f.Type {
-	case FramePadding, FramePing, FrameKeysReady:
+	case FramePadding, FramePing:
 		return 1
+	case FrameKeysReady:
+		return KeysReadyFrameLen(len(f.Params))
 	case FrameAck:
 		return AckFrameLen(&f.Ack)
 	case FrameMessage:
@@ -85,6 +87,10 @@ func frameDiff(got, want *Frame) string {
 		if g.Code != w.Code || !bytes.Equal(g.Reason, w.Reason) {
 			return fmt.Sprintf("close {%d %q}, want {%d %q}", g.Code, g.Reason, w.Code, w.Reason)
 		}
+	case FrameKeysReady:
+		if !bytes.Equal(got.Params, want.Params) {
+			return fmt.Sprintf("params %x, want %x", got.Params, want.Params)
+		}
 	case FramePathChallenge, FramePathResponse:
 		if got.Path != want.Path {
 			return fmt.Sprintf("path %x, want %x", got.Path, want.Path)
@@ -123,7 +129,8 @@ func sampleFrames() []sampleFrame {
 	add := func(name string, f Frame) { s = append(s, sampleFrame{name, f}) }
 	add("padding", Frame{Type: FramePadding})
 	add("ping", Frame{Type: FramePing})
-	add("keys ready", Frame{Type: FrameKeysReady})
+	add("keys ready, no params", Frame{Type: FrameKeysReady})
+	add("keys ready, max params", Frame{Type: FrameKeysReady, Params: seqBytes(MaxKeysReadyParams)})
 	add("ack zero", Frame{Type: FrameAck})
 	add("ack max varints, max mask", Frame{Type: FrameAck, Ack: AckFrame{
 		Largest: math.MaxUint64, DelayMicros: math.MaxUint64, MaskLen: MaxAckMaskBytes, Mask: fullMask()}})
