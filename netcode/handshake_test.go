@@ -7,7 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 	"github.com/pumpnet/pumpnet/netcode/internal/wire"
 )
 

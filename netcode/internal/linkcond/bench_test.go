@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 	"github.com/pumpnet/pumpnet/netcode/internal/linkcond"
 )
 

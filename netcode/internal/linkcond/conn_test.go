@@ -12,7 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 	"github.com/pumpnet/pumpnet/netcode/internal/linkcond"
 )
 

@@ -5,7 +5,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 	"github.com/pumpnet/pumpnet/netcode/internal/linkcond"
 )
 

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"testing/synctest"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
-	"github.com/pumpnet/pumpnet/netcode/internal/linkcond"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
-var _ linkcond.PacketConn = (*fakenet.Conn)(nil)
+var _ netcode.PacketConn = (*fakenet.Conn)(nil)
 
 func TestCloseUnblocksBlockedRead(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pumpnet/pumpnet/netcode/internal/fakenet"
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 )
 
 var (

@@ -15,7 +15,7 @@ type datagram struct {
 }
 
 // Conn is one bound address on a Network. It implements
-// linkcond.PacketConn. All methods are safe for concurrent use.
+// netcode.PacketConn. All methods are safe for concurrent use.
 type Conn struct {
 	net       *Network
 	addr      netip.AddrPort

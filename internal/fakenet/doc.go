@@ -7,9 +7,9 @@
 // address nobody listens on is silently dropped, and a datagram that finds
 // the receive queue full is dropped too, as a real socket buffer would. Both
 // drops are counted in [Network.Stats]. Loss, latency and the rest come from
-// wrapping a Conn with netcode/internal/linkcond.
+// wrapping a Conn in netcode's link conditioner (Config.Link).
 //
-// Conn implements linkcond.PacketConn, the subset of *net.UDPConn that
+// Conn implements netcode.PacketConn, the subset of *net.UDPConn that
 // netcode uses, so code written against that interface runs unchanged over
 // a real socket or over fakenet.
 //
