@@ -1,0 +1,430 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pumpnet/pumpnet/codec"
+	"github.com/pumpnet/pumpnet/engine/internal/dispatch"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// ServerConfig configures a Server. The zero value works.
+type ServerConfig struct {
+	// Net configures the transport (identity, limits, timeouts, link
+	// conditioner). Its Channels field is ignored: the engine opens one
+	// channel per delivery mode.
+	Net netcode.Config
+	// Codec encodes messages. Default: codec.Default() (msgpack).
+	Codec codec.Codec
+	// MaxBadMessages closes a channel whose peer sent this many messages
+	// that could not be decoded. Default 16.
+	MaxBadMessages int
+}
+
+// Server accepts clients and gives each a Channel. Its methods must be
+// called from one goroutine, the one that calls Pump (the game loop), except
+// Close and Wake, which are safe from any goroutine.
+type Server struct {
+	ep       *netcode.Endpoint
+	codec    codec.Codec
+	maxBad   int
+	handlers *dispatch.Table[*Channel]
+	channels []*Channel
+	onConn   func(*Channel)
+	onDisc   func(*Channel, error)
+	closed   bool
+}
+
+// Listen opens a server on addr ("host:port", ":31425"; port 0 picks one).
+func Listen(addr string, cfg *ServerConfig) (*Server, error) {
+	var c ServerConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	nc := c.Net
+	nc.Channels = engineChannels
+	ep, err := netcode.Listen(addr, &nc)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	return newServer(ep, c), nil
+}
+
+// NewServer runs a server on an existing accepting endpoint (e.g. one the
+// lobby made). The endpoint must have been created with the engine's
+// channel layout: see EndpointConfig.
+func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
+	var c ServerConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	return newServer(ep, c)
+}
+
+// EndpointConfig returns cfg with the channel layout the engine needs, for
+// endpoints made outside Listen and Connect.
+func EndpointConfig(cfg netcode.Config) *netcode.Config {
+	cfg.Channels = engineChannels
+	return &cfg
+}
+
+func newServer(ep *netcode.Endpoint, c ServerConfig) *Server {
+	if c.Codec == nil {
+		c.Codec = codec.Default()
+	}
+	if c.MaxBadMessages <= 0 {
+		c.MaxBadMessages = 16
+	}
+	return &Server{
+		ep:       ep,
+		codec:    c.Codec,
+		maxBad:   c.MaxBadMessages,
+		handlers: dispatch.New[*Channel](c.Codec),
+	}
+}
+
+// Endpoint returns the server's transport endpoint.
+func (s *Server) Endpoint() *netcode.Endpoint { return s.ep }
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() netip.AddrPort { return s.ep.AddrPort() }
+
+// Fingerprint returns the server's identity, which clients pin.
+func (s *Server) Fingerprint() netcode.Fingerprint { return s.ep.Fingerprint() }
+
+// ConnectString returns what a client passes to Connect to reach and verify
+// this server: "dtls://host:port#fingerprint". An unspecified listen address
+// is replaced by this machine's first non-loopback IPv4 address (or
+// 127.0.0.1).
+func (s *Server) ConnectString() string {
+	ap := s.Addr()
+	if ap.Addr().IsUnspecified() {
+		ap = netip.AddrPortFrom(lanAddr(), ap.Port())
+	}
+	return FormatTarget(ap, s.Fingerprint())
+}
+
+func lanAddr() netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP); ok && ip.Unmap().Is4() && !ip.IsLoopback() {
+					return ip.Unmap()
+				}
+			}
+		}
+	}
+	return netip.MustParseAddr("127.0.0.1")
+}
+
+// OnConnect sets a function called (inside Pump) for each new channel,
+// before any of its messages are dispatched: the place to set ch.Value.
+func (s *Server) OnConnect(f func(ch *Channel)) { s.onConn = f }
+
+// OnDisconnect sets a function called (inside Pump) once per channel after
+// it closed, for any reason, with that reason.
+func (s *Server) OnDisconnect(f func(ch *Channel, reason error)) { s.onDisc = f }
+
+// Register adds a listener: obj's methods named Network_<action> (and the
+// catch-all Network), with a *Channel first parameter and the message
+// second (a Msg, or a struct decoded straight into). Mistakes in a method's
+// signature are reported here.
+func (s *Server) Register(obj any) error { return s.handlers.Register(obj) }
+
+// Handle adds a handler for one action ("" for every action). fn takes
+// (*Channel, Msg) or (*Channel, T) for a struct type T.
+func (s *Server) Handle(action string, fn any) error { return s.handlers.Handle(action, fn) }
+
+// Channels returns the open channels, oldest first. The slice is a copy.
+func (s *Server) Channels() []*Channel {
+	out := make([]*Channel, 0, len(s.channels))
+	for _, ch := range s.channels {
+		if !ch.gone {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// SendAll sends msg to every open channel. It returns the first error
+// (every channel is still tried).
+func (s *Server) SendAll(msg any, mode ...Mode) error {
+	return s.SendTo(s.channels, msg, mode...)
+}
+
+// SendTo sends msg to each channel of a list (Multipeer's to_peer). It
+// encodes once and returns the first error (every channel is still tried).
+func (s *Server) SendTo(chs []*Channel, msg any, mode ...Mode) error {
+	var first error
+	var frame []byte
+	for _, ch := range chs {
+		if ch.gone {
+			continue
+		}
+		if frame == nil {
+			b, err := ch.frame(kindMessage, 0, msg)
+			if err != nil {
+				return err
+			}
+			frame = append([]byte(nil), b...)
+		}
+		if err := ch.sendFrame(frame, mode); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// Wake returns a channel that receives a value whenever there is something
+// for Pump to do. Safe from any goroutine.
+func (s *Server) Wake() <-chan struct{} { return s.ep.Wake() }
+
+// Pump accepts new clients, runs every handler for what arrived since the
+// last call (on the caller's goroutine), fires request timeouts, prunes
+// closed channels, and flushes what handlers sent: one packed datagram per
+// client per frame. It never blocks.
+func (s *Server) Pump() {
+	if s.closed {
+		return
+	}
+	for {
+		c, ok := s.ep.TryAccept()
+		if !ok {
+			break
+		}
+		s.accept(c)
+	}
+	now := time.Now()
+	for _, ch := range s.channels {
+		ch.pump(now)
+	}
+	live := s.channels[:0]
+	for _, ch := range s.channels {
+		if !ch.gone {
+			live = append(live, ch)
+		}
+	}
+	clear(s.channels[len(live):])
+	s.channels = live
+	for _, ch := range s.channels {
+		ch.conn.Flush()
+	}
+}
+
+// PumpWait sleeps until there is traffic, ctx ends or timeout passes
+// (timeout <= 0: no limit), then Pumps. Servers that have nothing to do
+// between messages use it instead of spinning.
+func (s *Server) PumpWait(ctx context.Context, timeout time.Duration) {
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-s.ep.Wake():
+	case <-ctx.Done():
+	case <-tc:
+	}
+	s.Pump()
+}
+
+func (s *Server) accept(c *netcode.Conn) {
+	ch := &Channel{server: s, peer: newPeer(s.codec, 0)}
+	ch.conn = c
+	s.channels = append(s.channels, ch)
+	// PodSixNet: the server greets every new connection.
+	_ = ch.Send(Msg{"action": "connected"})
+	if s.onConn != nil {
+		s.onConn(ch)
+	}
+	if _, err := s.handlers.Event(ch, "connected", Connected{Action: "connected", Addr: c.RemoteAddr().String(),
+		Fingerprint: c.PeerFingerprint().String()}); err != nil {
+		ch.fail(err)
+	}
+}
+
+// Close closes every channel (each client is told) and the endpoint. Safe
+// from any goroutine; idempotent.
+func (s *Server) Close() error {
+	s.closed = true
+	return s.ep.Close()
+}
+
+// Channel is the server's side of one client. Value holds the game's state
+// for that client. Its methods must be called from the goroutine that calls
+// the server's Pump.
+type Channel struct {
+	// Value is for the game: the player behind this channel.
+	Value any
+
+	server *Server
+	peer
+	gone         bool // disconnected delivered; pruned from the server
+	disconnected bool
+}
+
+// Send queues msg (a Msg or a struct with an Action field) for this client;
+// the server's Pump flushes it. mode picks the delivery mode (default
+// ReliableOrdered).
+func (ch *Channel) Send(msg any, mode ...Mode) error {
+	if ch.disconnected {
+		return fmt.Errorf("engine: send: %w", net.ErrClosed)
+	}
+	return ch.send(msg, mode)
+}
+
+// Request sends msg as a request; cb runs inside Pump with the reply, or
+// with an error (ErrRequestTimeout, ErrNoHandler wrapped in ErrRemote, or the
+// connection's end).
+func (ch *Channel) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
+	if ch.disconnected {
+		return fmt.Errorf("engine: request: %w", net.ErrClosed)
+	}
+	return ch.request(msg, timeout, cb, mode)
+}
+
+// Reply answers the request being handled right now.
+func (ch *Channel) Reply(msg any, mode ...Mode) error {
+	return ch.replyTo(RequestID(ch.curRID), msg, mode)
+}
+
+// RequestID returns the request being handled right now (0 if the message
+// being handled is not a request), to answer it later with ReplyTo.
+func (ch *Channel) RequestID() RequestID { return RequestID(ch.curRID) }
+
+// ReplyTo answers a request whose ID was kept from RequestID.
+func (ch *Channel) ReplyTo(id RequestID, msg any, mode ...Mode) error {
+	return ch.replyTo(id, msg, mode)
+}
+
+// Forward passes the request being handled to another channel (p2py's
+// bounce); that channel's reply (or its failure) goes back to this
+// channel's requester.
+func (ch *Channel) Forward(to *Channel, timeout time.Duration) error {
+	rid := ch.curRID
+	if rid == 0 {
+		return ErrNotARequest
+	}
+	var m Msg
+	if err := ch.codec.Decode(ch.curPayload, &m); err != nil {
+		return err
+	}
+	return to.Request(m, timeout, func(reply Msg, err error) {
+		if err != nil {
+			ch.replyError(rid, err.Error())
+			return
+		}
+		_ = ch.ReplyTo(RequestID(rid), reply)
+	})
+}
+
+// Addr returns the client's address.
+func (ch *Channel) Addr() netip.AddrPort { return ch.conn.RemoteAddr() }
+
+// Fingerprint returns the client's identity (its key fingerprint).
+func (ch *Channel) Fingerprint() netcode.Fingerprint { return ch.conn.PeerFingerprint() }
+
+// Stats returns the connection's statistics (RTT, loss, bandwidth).
+func (ch *Channel) Stats() netcode.Stats { return ch.conn.Stats() }
+
+// Conn returns the underlying connection.
+func (ch *Channel) Conn() *netcode.Conn { return ch.conn }
+
+// Close closes the channel; the client is told. Its disconnected event
+// follows in the next Pump.
+func (ch *Channel) Close() error { return ch.conn.Close() }
+
+// pump dispatches what arrived on the channel, then, once the connection
+// ended and everything before the end was dispatched, delivers
+// "disconnected" exactly once.
+func (ch *Channel) pump(now time.Time) {
+	s := ch.server
+	for !ch.disconnected {
+		m, ok := ch.conn.Receive()
+		if !ok {
+			break
+		}
+		ch.handle(m.Data)
+	}
+	ch.expire(now)
+	if ch.disconnected || ch.conn.Err() == nil {
+		return
+	}
+	// Drain what arrived before the close (Receive still returns it).
+	for {
+		m, ok := ch.conn.Receive()
+		if !ok {
+			break
+		}
+		ch.handle(m.Data)
+	}
+	ch.disconnected = true
+	ch.gone = true
+	reason := ch.conn.Err()
+	ch.failRequests(reason)
+	if s.onDisc != nil {
+		s.onDisc(ch, reason)
+	}
+	s.handlers.Event(ch, "disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason})
+}
+
+// handle dispatches one engine frame from the client.
+func (ch *Channel) handle(b []byte) {
+	s := ch.server
+	kind, rid, payload, err := parseFrame(b)
+	if err == nil {
+		switch kind {
+		case kindReply, kindReplyError:
+			err = ch.handleReply(kind, rid, payload)
+		default:
+			ch.curRID, ch.curPayload = rid, payload
+			var n int
+			n, err = s.handlers.Dispatch(ch, payload)
+			if err == nil && n == 0 && kind == kindRequest {
+				ch.replyError(rid, ErrNoHandler.Error())
+			}
+			ch.curRID, ch.curPayload = 0, nil
+		}
+	}
+	if err == nil {
+		return
+	}
+	var pe *dispatch.PanicError
+	if errors.As(err, &pe) {
+		// A panicking handler closes only this channel.
+		s.handlers.Event(ch, "error", err)
+		ch.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
+		return
+	}
+	ch.badFrames++
+	s.handlers.Event(ch, "error", err)
+	if ch.badFrames >= s.maxBad {
+		ch.conn.CloseWithReason(netcode.CodeProtocolViolation, fmt.Sprintf("%d undecodable messages", ch.badFrames))
+	}
+}
+
+func (ch *Channel) fail(err error) {
+	ch.server.handlers.Event(ch, "error", err)
+	ch.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
+}
+
+func reasonText(err error) string {
+	var ce *netcode.CloseError
+	if errors.As(err, &ce) {
+		if ce.Reason != "" {
+			return ce.Reason
+		}
+		return ce.Code.String()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
