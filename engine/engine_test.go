@@ -10,8 +10,8 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/pumpnet/pumpnet/netcode"
 	"github.com/pumpnet/pumpnet/internal/fakenet"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // world is a server and its clients on an in-memory network.
