@@ -351,3 +351,61 @@ func TestDisconnectedAfterServerClose(t *testing.T) {
 		}
 	})
 }
+
+func TestAdoptGateAndSkipGreeting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := fakenet.New()
+		mk := func(ip string, gate func(*Channel, []byte) bool) *Server {
+			pc, _ := n.Listen(netip.MustParseAddrPort(ip))
+			ep, err := netcode.ListenPacket(pc, EndpointConfig(netcode.Config{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := NewServer(ep, &ServerConfig{SkipGreeting: true, Gate: gate})
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		admitted := false
+		var gated []string
+		a := mk("10.4.0.1:1", nil)
+		b := mk("10.4.0.2:1", func(ch *Channel, payload []byte) bool {
+			act, _ := ch.codec.Action(payload)
+			if act == "hello" {
+				admitted = true
+				return false
+			}
+			if !admitted {
+				gated = append(gated, act)
+			}
+			return admitted
+		})
+		var aGot, bGot []string
+		a.Handle("", func(ch *Channel, m Msg) { aGot = append(aGot, m.Action()) })
+		b.Handle("", func(ch *Channel, m Msg) { bGot = append(bGot, m.Action()) })
+		conn, err := a.Endpoint().Dial(t.Context(), netip.MustParseAddrPort("10.4.0.2:1"),
+			netcode.DialOptions{Fingerprint: b.Fingerprint()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := a.Adopt(conn)
+		ch.Send(Msg{"action": "early"})
+		ch.Send(Msg{"action": "hello"})
+		ch.Send(Msg{"action": "late"})
+		for range 100 {
+			a.Pump()
+			b.Pump()
+			time.Sleep(time.Millisecond)
+		}
+		if len(a.Channels()) != 1 || len(b.Channels()) != 1 {
+			t.Fatalf("channels: %d and %d", len(a.Channels()), len(b.Channels()))
+		}
+		// Each side sees its local "connected" event; b's gate held back
+		// "early" and took "hello"; no greeting message crossed.
+		if strings.Join(bGot, ",") != "connected,late" || strings.Join(gated, ",") != "early" {
+			t.Fatalf("b dispatched %v, gated %v", bGot, gated)
+		}
+		if strings.Join(aGot, ",") != "connected" {
+			t.Fatalf("a got %v: a greeting was sent despite SkipGreeting", aGot)
+		}
+	})
+}

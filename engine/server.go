@@ -24,6 +24,15 @@ type ServerConfig struct {
 	// MaxBadMessages closes a channel whose peer sent this many messages
 	// that could not be decoded. Default 16.
 	MaxBadMessages int
+	// SkipGreeting stops the server from sending PodSixNet's "connected"
+	// greeting to each new channel (peer-to-peer sessions greet with their
+	// own hello).
+	SkipGreeting bool
+	// Gate, when set, sees every message before it is dispatched (the
+	// payload is the encoded message); false means it is not dispatched
+	// (the gate may have handled it itself). The lobby uses it to admit a
+	// peer only after its hello.
+	Gate func(ch *Channel, payload []byte) bool
 }
 
 // Server accepts clients and gives each a Channel. Its methods must be
@@ -37,6 +46,8 @@ type Server struct {
 	channels []*Channel
 	onConn   func(*Channel)
 	onDisc   func(*Channel, error)
+	greet    bool
+	gate     func(*Channel, []byte) bool
 	closed   bool
 }
 
@@ -85,6 +96,8 @@ func newServer(ep *netcode.Endpoint, c ServerConfig) *Server {
 		codec:    c.Codec,
 		maxBad:   c.MaxBadMessages,
 		handlers: dispatch.New[*Channel](c.Codec),
+		greet:    !c.SkipGreeting,
+		gate:     c.Gate,
 	}
 }
 
@@ -235,12 +248,20 @@ func (s *Server) PumpWait(ctx context.Context, timeout time.Duration) {
 	s.Pump()
 }
 
-func (s *Server) accept(c *netcode.Conn) {
+// Adopt makes an established connection one of the server's channels,
+// as if it had been accepted: OnConnect and the "connected" event follow.
+// Peer-to-peer sessions use it for the connections their endpoint dialed.
+// The connection must use the engine's channel layout (EndpointConfig).
+func (s *Server) Adopt(c *netcode.Conn) *Channel { return s.accept(c) }
+
+func (s *Server) accept(c *netcode.Conn) *Channel {
 	ch := &Channel{server: s, peer: newPeer(s.codec, 0)}
 	ch.conn = c
 	s.channels = append(s.channels, ch)
-	// PodSixNet: the server greets every new connection.
-	_ = ch.Send(Msg{"action": "connected"})
+	if s.greet {
+		// PodSixNet: the server greets every new connection.
+		_ = ch.Send(Msg{"action": "connected"})
+	}
 	if s.onConn != nil {
 		s.onConn(ch)
 	}
@@ -248,6 +269,7 @@ func (s *Server) accept(c *netcode.Conn) {
 		Fingerprint: c.PeerFingerprint().String()}); err != nil {
 		ch.fail(err)
 	}
+	return ch
 }
 
 // Close closes every channel (each client is told) and the endpoint. Safe
@@ -263,6 +285,9 @@ func (s *Server) Close() error {
 type Channel struct {
 	// Value is for the game: the player behind this channel.
 	Value any
+	// Name is a display name for the peer: the lobby sets it from the
+	// peer's hello; servers may set it (a chat nickname, say).
+	Name string
 
 	server *Server
 	peer
@@ -384,6 +409,9 @@ func (ch *Channel) handle(b []byte) {
 		case kindReply, kindReplyError:
 			err = ch.handleReply(kind, rid, payload)
 		default:
+			if s.gate != nil && !s.gate(ch, payload) {
+				return
+			}
 			ch.curRID, ch.curPayload = rid, payload
 			var n int
 			n, err = s.handlers.Dispatch(ch, payload)
