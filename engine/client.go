@@ -93,9 +93,12 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	table := dispatch.New[*Client](c.Codec)
+	// A peer may not send what only the connection itself may say.
+	table.Reserve("disconnected", "error", "socketConnect")
 	cl := &Client{
 		peer:       newPeer(c.Codec, c.QueueLimit),
-		handlers:   dispatch.New[*Client](c.Codec),
+		handlers:   table,
 		target:     t,
 		maxBad:     c.MaxBadMessages,
 		dialDone:   make(chan dialResult, 1),

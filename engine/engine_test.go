@@ -409,3 +409,28 @@ func TestAdoptGateAndSkipGreeting(t *testing.T) {
 		}
 	})
 }
+
+func TestPeerCannotFakeBuiltInEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		var faked []string
+		var errs []error
+		w.srv.Handle("disconnected", func(ch *Channel, m Msg) { faked = append(faked, "disconnected") })
+		w.srv.Handle("connected", func(ch *Channel, m Msg) {
+			if m["addr"] == nil {
+				faked = append(faked, "connected")
+			}
+		})
+		w.srv.Handle("error", func(ch *Channel, err error) { errs = append(errs, err) })
+		c := w.client()
+		c.Send(Msg{"action": "disconnected", "reason": "lies"})
+		c.Send(Msg{"action": "connected"})
+		w.pumpUntil(10*time.Second, func() bool { return len(errs) == 2 })
+		if len(faked) != 0 {
+			t.Fatalf("a client faked server events: %v", faked)
+		}
+		if !errors.Is(errs[0], ErrReserved) {
+			t.Fatalf("error %v, want ErrReserved", errs[0])
+		}
+	})
+}

@@ -19,3 +19,23 @@ func (c *Client) table() *dispatch.Table[*Client]  { return c.handlers }
 func HandleFunc[P, T any](h Handlers[P], action string, fn func(P, T)) error {
 	return dispatch.HandleFunc(h.table(), action, fn)
 }
+
+// localEvents are the built-in events; a server refuses them from the
+// network, so a client cannot fake them (a client, which must receive the
+// server's "connected" greeting, refuses the others).
+var localEvents = []string{"connected", "disconnected", "error", "socketConnect"}
+
+// Errors from handler registration and dispatch. Match them with errors.Is.
+var (
+	// ErrBadHandler: a handler's signature is not one of the allowed forms.
+	ErrBadHandler = dispatch.ErrBadHandler
+	// ErrNoHandlers: Register found no Network methods on the listener.
+	ErrNoHandlers = dispatch.ErrNoHandlers
+	// ErrBadMessage: a peer's message could not be decoded for a handler.
+	ErrBadMessage = dispatch.ErrBadMessage
+	// ErrReserved: a peer sent a built-in event's action.
+	ErrReserved = dispatch.ErrReserved
+	// ErrPanic: a handler panicked (the error is a *dispatch.PanicError
+	// with the value and stack).
+	ErrPanic = dispatch.ErrPanic
+)

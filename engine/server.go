@@ -91,11 +91,13 @@ func newServer(ep *netcode.Endpoint, c ServerConfig) *Server {
 	if c.MaxBadMessages <= 0 {
 		c.MaxBadMessages = 16
 	}
+	t := dispatch.New[*Channel](c.Codec)
+	t.Reserve(localEvents...)
 	return &Server{
 		ep:       ep,
 		codec:    c.Codec,
 		maxBad:   c.MaxBadMessages,
-		handlers: dispatch.New[*Channel](c.Codec),
+		handlers: t,
 		greet:    !c.SkipGreeting,
 		gate:     c.Gate,
 	}
