@@ -1,0 +1,667 @@
+package lobby
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pumpnet/pumpnet/codec"
+	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/lobby/internal/discovery"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// Peer is another member of the session: an engine channel whose Name is
+// the peer's display name and whose Fingerprint is its identity. Send,
+// Request, Stats and the rest work as on any engine channel.
+type Peer = engine.Channel
+
+// CodeRefused is the close code a peer that refuses an offer uses; the
+// close reason says why ("session full", "session locked", or the Accept
+// hook's error).
+const CodeRefused = netcode.CodeApplication + 1
+
+// Refusal reasons.
+const (
+	ReasonFull   = "session full"
+	ReasonLocked = "session locked"
+)
+
+// redialAfter is how long a refused or failed dial waits before the peer
+// is tried again.
+const redialAfter = 5 * time.Second
+
+// hello is the first message on every connection of a session (reserved
+// action "_hello"): who the sender is and its initial data.
+type hello struct {
+	Action  string `msgpack:"action"`
+	Version int    `msgpack:"v"`
+	ID      string `msgpack:"id"`
+	Name    string `msgpack:"name"`
+	Data    []byte `msgpack:"data"`
+}
+
+const helloAction = "_hello"
+
+type peerState struct {
+	id       netcode.Fingerprint
+	outbound bool // this session dialed it
+	admitted bool
+	initial  []byte
+}
+
+type dialResult struct {
+	id   netcode.Fingerprint
+	conn *netcode.Conn
+	err  error
+}
+
+// Session is one peer's membership of a LAN session of 2-8 peers, in which
+// every pair holds exactly one connection (the lower identity dials). Its
+// methods must be called from the goroutine that calls Pump, except Close.
+type Session struct {
+	cfg     Config
+	id      netcode.Fingerprint
+	ep      *netcode.Endpoint
+	srv     *engine.Server
+	codec   codec.Codec
+	backend discovery.Backend
+	service string
+	initial []byte
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	dials  chan dialResult
+
+	adv      discovery.Advertisement
+	browse   <-chan []discovery.Record
+	records  []discovery.Record
+	states   map[*Peer]*peerState
+	admitted []*Peer // sorted by identity
+	pending  map[netcode.Fingerprint]bool
+	retry    map[netcode.Fingerprint]time.Time
+	full     map[netcode.Fingerprint]bool // full/locked records already reported
+	locked   bool
+	left     bool
+	host     netcode.Fingerprint
+
+	listeners []any
+}
+
+// Join starts a session: it listens, advertises itself on the LAN and
+// browses for peers of the same service type. It returns at once; peers
+// arrive through Pump (PeerAdded).
+func Join(ctx context.Context, cfg Config) (*Session, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ep, err := netcode.Listen(cfg.ListenAddr, engine.EndpointConfig(cfg.Net))
+	if err != nil {
+		return nil, fmt.Errorf("lobby: %w", err)
+	}
+	s, err := join(ctx, cfg, ep, &discovery.MDNS{Interface: cfg.Interface})
+	if err != nil {
+		ep.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// join is Join with the endpoint and discovery backend given (tests use an
+// in-memory network and registry).
+func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	initial, err := encodeInitial(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	service, _ := discovery.ServiceName(cfg.ServiceType)
+	s := &Session{
+		cfg:     cfg,
+		id:      ep.Fingerprint(),
+		ep:      ep,
+		codec:   cfg.Codec,
+		backend: backend,
+		service: service,
+		dials:   make(chan dialResult, 16),
+		states:  make(map[*Peer]*peerState),
+		pending: make(map[netcode.Fingerprint]bool),
+		retry:   make(map[netcode.Fingerprint]time.Time),
+		full:    make(map[netcode.Fingerprint]bool),
+	}
+	s.initial = initial
+	s.srv = engine.NewServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate})
+	s.srv.OnConnect(s.onConnect)
+	s.srv.OnDisconnect(s.onDisconnect)
+	s.host = s.id
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("lobby: browse: %w", err)
+	}
+	if err := s.advertise(); err != nil {
+		s.cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// encodeInitial encodes cfg.InitialData for the hello, checking its size.
+func encodeInitial(cfg *Config) ([]byte, error) {
+	if cfg.InitialData == nil {
+		return nil, nil
+	}
+	b, err := cfg.Codec.Append(nil, initialEnvelope{Action: "_initial", Data: cfg.InitialData})
+	if err != nil {
+		return nil, fmt.Errorf("%w: InitialData: %w", ErrConfig, err)
+	}
+	if len(b) > MaxInitialDataSize {
+		return nil, fmt.Errorf("%w: InitialData encodes to %d bytes, at most %d", ErrConfig, len(b), MaxInitialDataSize)
+	}
+	return b, nil
+}
+
+// initialEnvelope carries InitialData through the codec (which wants an
+// action): the peer decodes Data.
+type initialEnvelope struct {
+	Action string `msgpack:"action"`
+	Data   any    `msgpack:"data"`
+}
+
+// ID returns this peer's identity.
+func (s *Session) ID() netcode.Fingerprint { return s.id }
+
+// Name returns this peer's display name.
+func (s *Session) Name() string { return s.cfg.DisplayName }
+
+// Addr returns the address the session listens on.
+func (s *Session) Addr() netip.AddrPort { return s.ep.AddrPort() }
+
+// Server returns the engine server that carries the session's channels
+// (for engine.HandleFunc and the like).
+func (s *Session) Server() *engine.Server { return s.srv }
+
+// Register adds a listener. Its Network_<action>(p *Peer, m) methods receive
+// messages as on an engine server; its PeerAdded(p *Peer),
+// PeerRemoved(p *Peer, reason error), PeerRefused(p *Peer, reason error) and
+// HostChanged(host netcode.Fingerprint) methods, if any, receive the
+// session's events.
+func (s *Session) Register(obj any) error {
+	if hasNetworkMethods(obj) {
+		if err := s.srv.Register(obj); err != nil {
+			return err
+		}
+	}
+	s.listeners = append(s.listeners, obj)
+	return nil
+}
+
+// Handle adds a handler for one action ("" for all), taking (*Peer, Msg) or
+// (*Peer, T).
+func (s *Session) Handle(action string, fn any) error { return s.srv.Handle(action, fn) }
+
+// HandleFunc registers a typed handler on a session.
+func HandleFunc[T any](s *Session, action string, fn func(*Peer, T)) error {
+	return engine.HandleFunc(s.srv, action, fn)
+}
+
+func hasNetworkMethods(obj any) bool {
+	t := reflect.TypeOf(obj)
+	for i := range t.NumMethod() {
+		if strings.HasPrefix(t.Method(i).Name, "Network") {
+			return true
+		}
+	}
+	return false
+}
+
+// Peers returns the peers in the session (admitted: connected and hello
+// received), ordered by identity. The slice is a copy.
+func (s *Session) Peers() []*Peer { return slices.Clone(s.admitted) }
+
+// Peer returns the admitted peer with identity id, or nil.
+func (s *Session) Peer(id netcode.Fingerprint) *Peer {
+	for _, p := range s.admitted {
+		if p.Fingerprint() == id {
+			return p
+		}
+	}
+	return nil
+}
+
+// InitialData decodes a peer's initial data (its Config.InitialData) into
+// v, a pointer.
+func (s *Session) InitialData(p *Peer, v any) error {
+	st := s.states[p]
+	if st == nil || len(st.initial) == 0 {
+		return errors.New("lobby: no initial data from that peer")
+	}
+	return decodeInitial(s.codec, st.initial, v)
+}
+
+// decodeInitial decodes an initialEnvelope's Data into v (a pointer),
+// through a struct type made for v's type so the codec decodes straight
+// into it.
+func decodeInitial(c codec.Codec, b []byte, v any) error {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return errors.New("lobby: InitialData needs a non-nil pointer")
+	}
+	env := reflect.New(reflect.StructOf([]reflect.StructField{
+		{Name: "Action", Type: reflect.TypeFor[string](), Tag: `msgpack:"action" json:"action"`},
+		{Name: "Data", Type: rv.Elem().Type(), Tag: `msgpack:"data" json:"data"`},
+	}))
+	if err := c.Decode(b, env.Interface()); err != nil {
+		return fmt.Errorf("lobby: initial data: %w", err)
+	}
+	rv.Elem().Set(env.Elem().Field(1))
+	return nil
+}
+
+// Send sends msg to the given peers, or to every peer if none are given.
+func (s *Session) Send(msg any, to ...*Peer) error {
+	if len(to) == 0 {
+		to = s.admitted
+	}
+	return s.srv.SendTo(to, msg)
+}
+
+// SendMode is Send with a delivery mode (e.g. engine.Unreliable).
+func (s *Session) SendMode(mode engine.Mode, msg any, to ...*Peer) error {
+	if len(to) == 0 {
+		to = s.admitted
+	}
+	return s.srv.SendTo(to, msg, mode)
+}
+
+// Host returns the session's host: the lowest identity among this peer and
+// the peers it is connected to. Every peer agrees once the mesh is complete.
+func (s *Session) Host() netcode.Fingerprint { return s.host }
+
+// IsHost reports whether this peer is the host.
+func (s *Session) IsHost() bool { return s.host == s.id }
+
+// Locked reports whether the session stopped looking for peers.
+func (s *Session) Locked() bool { return s.locked }
+
+// StopLookingForPeers locks the seats: the session stops advertising,
+// dials no one new, and refuses new offers with "session locked". Existing
+// peers are unaffected.
+func (s *Session) StopLookingForPeers() {
+	if s.locked {
+		return
+	}
+	s.locked = true
+	if s.adv != nil {
+		_ = s.adv.Stop()
+		s.adv = nil
+	}
+}
+
+// StartLookingForPeers reopens a locked session.
+func (s *Session) StartLookingForPeers() error {
+	if !s.locked || s.left {
+		return nil
+	}
+	s.locked = false
+	return s.advertise()
+}
+
+// Disconnect leaves the session: every peer is told and will see
+// PeerRemoved; advertising and browsing stop. Pump delivers this peer's own
+// PeerRemoved events for the peers it left.
+func (s *Session) Disconnect() {
+	if s.left {
+		return
+	}
+	s.left = true
+	s.locked = true
+	if s.adv != nil {
+		_ = s.adv.Stop()
+		s.adv = nil
+	}
+	s.cancel()
+	for ch := range s.states {
+		ch.Close()
+	}
+}
+
+// Close ends everything (Multipeer's end_all): Disconnect, then the socket.
+// Safe to call from any goroutine once Pump no longer runs; idempotent.
+func (s *Session) Close() error {
+	s.Disconnect()
+	err := s.srv.Close()
+	s.wg.Wait()
+	return err
+}
+
+func (s *Session) advertise() error {
+	if s.locked || s.left {
+		return nil
+	}
+	rec := s.record()
+	if s.adv != nil {
+		return s.adv.Update(rec)
+	}
+	adv, err := s.backend.Advertise(s.service, rec)
+	if err != nil {
+		return fmt.Errorf("lobby: advertise: %w", err)
+	}
+	s.adv = adv
+	return nil
+}
+
+func (s *Session) record() discovery.Record {
+	id := s.id.String()
+	ap := s.ep.AddrPort()
+	var addrs []netip.Addr
+	if ap.Addr().IsValid() && !ap.Addr().IsUnspecified() {
+		addrs = []netip.Addr{ap.Addr().Unmap()} // else the backend uses the interface's
+	}
+	return discovery.Record{
+		Instance: id[:16],
+		Addrs:    addrs,
+		Port:     ap.Port(),
+		ID:       id,
+		Version:  ProtocolVersion,
+		Seats:    s.seatsOpen(),
+		Name:     s.cfg.DisplayName,
+	}
+}
+
+func (s *Session) seatsOpen() int { return max(0, s.cfg.MaxPeers-1-len(s.admitted)) }
+
+func (s *Session) isFull() bool { return s.seatsOpen() == 0 }
+
+// Pump runs everything that happened since the last call on the caller's
+// goroutine: discovery, new connections, hellos, messages to handlers,
+// peers added and removed. It never blocks.
+func (s *Session) Pump() {
+	for {
+		select {
+		case recs, ok := <-s.browse:
+			if ok {
+				s.records = recs
+				continue
+			}
+			s.browse = nil
+		case r := <-s.dials:
+			s.dialed(r)
+			continue
+		default:
+		}
+		break
+	}
+	s.connectToRecords()
+	s.srv.Pump()
+}
+
+// PumpWait sleeps until there is something to do or timeout passes, then
+// Pumps.
+func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-s.srv.Wake():
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	s.Pump()
+}
+
+// connectToRecords dials the peers this session must dial (lower identity
+// dials) and reports full sessions it cannot join.
+func (s *Session) connectToRecords() {
+	if s.locked || s.left {
+		return
+	}
+	now := time.Now()
+	for _, rec := range s.records {
+		id, err := netcode.ParseFingerprint(rec.ID)
+		if err != nil || id == s.id || rec.Version != ProtocolVersion {
+			continue
+		}
+		if s.pending[id] || s.connectedTo(id) || now.Before(s.retry[id]) {
+			continue
+		}
+		if rec.Seats == 0 {
+			if !s.full[id] {
+				s.full[id] = true
+				s.emitRefused(nil, id, errors.New(ReasonFull))
+			}
+			continue
+		}
+		delete(s.full, id)
+		if !s.id.Less(id) || s.isFull() {
+			continue // the other side dials, or no seat for it here
+		}
+		addr, ok := pickAddr(rec)
+		if !ok {
+			continue
+		}
+		s.pending[id] = true
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			conn, err := s.ep.Dial(s.ctx, addr, netcode.DialOptions{Fingerprint: id})
+			select {
+			case s.dials <- dialResult{id, conn, err}:
+			case <-s.ctx.Done():
+				if conn != nil {
+					conn.Close()
+				}
+			}
+		}()
+	}
+}
+
+func pickAddr(rec discovery.Record) (netip.AddrPort, bool) {
+	var best netip.Addr
+	for _, a := range rec.Addrs {
+		if a.Unmap().Is4() {
+			return netip.AddrPortFrom(a.Unmap(), rec.Port), true
+		}
+		if !best.IsValid() {
+			best = a
+		}
+	}
+	return netip.AddrPortFrom(best, rec.Port), best.IsValid()
+}
+
+func (s *Session) connectedTo(id netcode.Fingerprint) bool {
+	for ch, st := range s.states {
+		if st.id == id && ch.Conn().Err() == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Session) dialed(r dialResult) {
+	delete(s.pending, r.id)
+	if r.err != nil {
+		s.retry[r.id] = time.Now().Add(redialAfter)
+		return
+	}
+	if s.left {
+		r.conn.Close()
+		return
+	}
+	ch := s.srv.Adopt(r.conn)
+	if st := s.states[ch]; st != nil {
+		st.outbound = true
+		st.id = r.id
+		s.sendHello(ch)
+	}
+}
+
+// onConnect registers every new channel (accepted or adopted) as pending.
+func (s *Session) onConnect(ch *Peer) {
+	s.states[ch] = &peerState{id: ch.Fingerprint()}
+}
+
+func (s *Session) sendHello(ch *Peer) {
+	_ = ch.Send(hello{Action: helloAction, Version: ProtocolVersion, ID: s.id.String(),
+		Name: s.cfg.DisplayName, Data: s.initial})
+}
+
+// gate sees every message before the handlers: it takes hellos and holds
+// back everything from peers not yet admitted.
+func (s *Session) gate(ch *Peer, payload []byte) bool {
+	act, err := s.codec.Action(payload)
+	if err != nil {
+		return false
+	}
+	st := s.states[ch]
+	if act == helloAction {
+		if st != nil && !st.admitted {
+			s.onHello(ch, st, payload)
+		}
+		return false
+	}
+	return st != nil && st.admitted
+}
+
+func (s *Session) refuse(ch *Peer, reason string) {
+	ch.Conn().CloseWithReason(CodeRefused, reason)
+}
+
+func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
+	var h hello
+	if err := s.codec.Decode(payload, &h); err != nil {
+		s.refuse(ch, "malformed hello")
+		return
+	}
+	claimed, err := netcode.ParseFingerprint(h.ID)
+	switch {
+	case h.Version != ProtocolVersion:
+		s.refuse(ch, fmt.Sprintf("protocol version %d, want %d", h.Version, ProtocolVersion))
+		return
+	case err != nil || claimed != ch.Fingerprint():
+		// The identity a peer claims must be the key it proved in the
+		// handshake.
+		s.refuse(ch, "claimed identity does not match the certificate")
+		return
+	case ValidateDisplayName(h.Name) != nil:
+		s.refuse(ch, "invalid display name")
+		return
+	case len(h.Data) > MaxInitialDataSize:
+		s.refuse(ch, "initial data too large")
+		return
+	}
+	if !st.outbound {
+		// An offer: vet it, then answer with our own hello.
+		var reason string
+		switch {
+		case !claimed.Less(s.id):
+			reason = "wrong direction: the lower identity dials"
+		case s.left || s.locked:
+			reason = ReasonLocked
+		case s.isFull():
+			reason = ReasonFull
+		case s.hasAdmitted(claimed):
+			reason = "already connected"
+		case s.cfg.Accept != nil:
+			if err := s.cfg.Accept(Offer{ID: claimed, Name: h.Name, initialData: h.Data, codec: s.codec}); err != nil {
+				reason = err.Error()
+				if reason == "" {
+					reason = "refused"
+				}
+			}
+		}
+		if reason != "" {
+			s.refuse(ch, reason)
+			return
+		}
+		s.sendHello(ch)
+	}
+	st.admitted = true
+	st.initial = h.Data
+	ch.Name = h.Name
+	i, _ := slices.BinarySearchFunc(s.admitted, claimed, func(p *Peer, id netcode.Fingerprint) int {
+		return compareFP(p.Fingerprint(), id)
+	})
+	s.admitted = slices.Insert(s.admitted, i, ch)
+	delete(s.full, claimed)
+	s.emit(func(l any) {
+		if h, ok := l.(interface{ PeerAdded(*Peer) }); ok {
+			h.PeerAdded(ch)
+		}
+	})
+	s.seatsChanged()
+}
+
+func (s *Session) hasAdmitted(id netcode.Fingerprint) bool { return s.Peer(id) != nil }
+
+func (s *Session) onDisconnect(ch *Peer, reason error) {
+	st := s.states[ch]
+	delete(s.states, ch)
+	if st == nil {
+		return
+	}
+	if st.admitted {
+		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
+		s.emit(func(l any) {
+			if h, ok := l.(interface{ PeerRemoved(*Peer, error) }); ok {
+				h.PeerRemoved(ch, reason)
+			}
+		})
+		s.seatsChanged()
+		return
+	}
+	var ce *netcode.CloseError
+	if errors.As(reason, &ce) && ce.Remote && ce.Code == CodeRefused {
+		s.retry[st.id] = time.Now().Add(redialAfter)
+		s.emitRefused(ch, st.id, fmt.Errorf("lobby: refused: %s", ce.Reason))
+	}
+}
+
+func (s *Session) emitRefused(ch *Peer, id netcode.Fingerprint, reason error) {
+	s.emit(func(l any) {
+		if h, ok := l.(interface{ PeerRefused(*Peer, error) }); ok {
+			h.PeerRefused(ch, reason)
+		}
+	})
+}
+
+// seatsChanged re-advertises the open seats and recomputes the host.
+func (s *Session) seatsChanged() {
+	_ = s.advertise()
+	host := s.id
+	if len(s.admitted) > 0 && s.admitted[0].Fingerprint().Less(host) {
+		host = s.admitted[0].Fingerprint()
+	}
+	if host != s.host {
+		s.host = host
+		s.emit(func(l any) {
+			if h, ok := l.(interface{ HostChanged(netcode.Fingerprint) }); ok {
+				h.HostChanged(host)
+			}
+		})
+	}
+}
+
+func (s *Session) emit(f func(any)) {
+	for _, l := range s.listeners {
+		f(l)
+	}
+}
+
+func compareFP(a, b netcode.Fingerprint) int {
+	switch {
+	case a == b:
+		return 0
+	case a.Less(b):
+		return -1
+	}
+	return 1
+}
