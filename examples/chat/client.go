@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pumpnet/pumpnet/engine"
+)
+
+// clientOptions are the client's flags.
+type clientOptions struct {
+	target   string
+	nick     string
+	insecure bool
+	linger   time.Duration
+}
+
+// view is the client's listener, PodSixNet style: engine.Client.Register
+// finds its Network_<action> methods. They run inside Pump, on the
+// goroutine of connect, which is the only one that writes to out, so what
+// arrives never interleaves with anything else this program prints.
+type view struct {
+	out     io.Writer
+	target  string
+	done    bool  // "disconnected" arrived
+	reason  error // why the connection ended
+	leaving bool  // we chose to leave
+}
+
+// Network_connected is the server's greeting.
+func (v *view) Network_connected(engine.Msg) {
+	fmt.Fprintf(v.out, "*** connected to %s\n", v.target)
+}
+
+// Network_message prints a line of chat.
+func (v *view) Network_message(m chatMsg) {
+	fmt.Fprintf(v.out, "%s: %s\n", clean(m.Who, maxNickRunes), clean(m.Message, maxMessageRunes))
+}
+
+// Network_players prints who is here.
+func (v *view) Network_players(m playersMsg) {
+	names := make([]string, len(m.Players))
+	for i, n := range m.Players {
+		names[i] = clean(n, maxNickRunes)
+	}
+	fmt.Fprintf(v.out, "*** players: %s\n", strings.Join(names, ", "))
+}
+
+// Network_error prints a connection error (a failed dial, a bad message).
+func (v *view) Network_error(err error) {
+	fmt.Fprintf(v.out, "*** error: %v\n", err)
+}
+
+// Network_disconnected ends the session: the connection is gone, whatever
+// ended it.
+func (v *view) Network_disconnected(d engine.Disconnected) {
+	v.done, v.reason = true, d.Err
+	if v.leaving {
+		fmt.Fprintln(v.out, "*** left the chat")
+		return
+	}
+	fmt.Fprintf(v.out, "*** disconnected: %s\n", d.Reason)
+}
+
+// connect runs a chat client until the connection ends: it sends the
+// nickname at once (the engine queues it until the connection is up), then
+// each line of stdin as a message. At the end of stdin it waits linger
+// (and at least until the connection is up, so nothing typed is lost),
+// leaves, and returns nil. It returns an error if the server went away or
+// could not be reached. It blocks.
+func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Writer) error {
+	t, err := engine.ParseTarget(o.target)
+	if err != nil {
+		return err
+	}
+	if t.Fingerprint.IsZero() && !o.insecure {
+		return fmt.Errorf("%q has no key fingerprint, so the server cannot be verified: use the connect string the server prints (dtls://host:port#fingerprint), or add -insecure to accept any server", o.target)
+	}
+	cl, err := engine.Connect(o.target, &engine.ClientConfig{InsecureAcceptAnyServer: o.insecure})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	v := &view{out: out, target: t.Addr}
+	if err := cl.Register(v); err != nil {
+		return err
+	}
+	if o.insecure && t.Fingerprint.IsZero() {
+		fmt.Fprintf(out, "*** warning: -insecure: the server's identity is not verified\n")
+	}
+	fmt.Fprintf(out, "*** connecting to %s (type a line to chat, /nick NAME to rename, /quit or end of input to leave)\n", t.Addr)
+	if nick := clean(o.nick, maxNickRunes); nick != "" {
+		if err := cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}); err != nil {
+			return err
+		}
+	}
+
+	lines := make(chan string)
+	stop := make(chan struct{})
+	defer close(stop)
+	go readLines(stdin, lines, stop)
+
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var leaveAt time.Time // set once we decided to leave
+	for !v.done {
+		select {
+		case line, ok := <-lines:
+			switch {
+			case !ok:
+				lines = nil // end of input: leave once the rest is delivered
+				leaveAt = time.Now().Add(o.linger)
+			case strings.TrimSpace(line) == "/quit":
+				lines, leaveAt = nil, time.Now()
+			case strings.HasPrefix(line, "/nick "):
+				if nick := clean(strings.TrimPrefix(line, "/nick "), maxNickRunes); nick != "" {
+					v.report(cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}))
+				}
+			default:
+				if text := clean(line, maxMessageRunes); text != "" {
+					v.report(cl.Send(chatMsg{Action: "message", Message: text}))
+				}
+			}
+		case <-cl.Wake():
+		case <-tick.C:
+		case <-ctx.Done():
+			leaveAt = time.Now()
+		}
+		cl.Pump()
+		if !leaveAt.IsZero() && !v.leaving && !v.done && !time.Now().Before(leaveAt) {
+			if cl.Connected() {
+				v.leaving = true
+				leave(cl)
+			} else if ctx.Err() != nil {
+				v.leaving = true
+				cl.Close() // interrupted before the connection came up
+			}
+			cl.Pump() // delivers "disconnected" if we just left
+		}
+	}
+	if v.leaving {
+		return nil
+	}
+	return fmt.Errorf("disconnected: %w", v.reason)
+}
+
+// leave flushes what was sent, waits (briefly) until the server has
+// acknowledged it, and closes the connection; the next Pump delivers
+// "disconnected".
+func leave(cl *engine.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cl.Pump()
+	if c := cl.Conn(); c != nil {
+		c.Shutdown(ctx)
+	}
+	cl.Close()
+}
+
+func (v *view) report(err error) {
+	if err != nil {
+		fmt.Fprintf(v.out, "*** error: %v\n", err)
+	}
+}
+
+// readLines hands stdin's lines to the pump loop until stdin ends or stop
+// is closed. Its owner cannot interrupt a Read in progress: the goroutine
+// ends at the next line or at the end of stdin (or with the process).
+func readLines(r io.Reader, lines chan<- string, stop <-chan struct{}) {
+	defer close(lines)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		select {
+		case lines <- sc.Text():
+		case <-stop:
+			return
+		}
+	}
+}

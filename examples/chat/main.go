@@ -1,0 +1,107 @@
+// Command chat is PodSixNet's Chat example on pumpnet: a server relays
+// lines of chat to everyone and keeps the list of players; a terminal
+// client sends its nickname, then one message per line typed.
+//
+// In one terminal:
+//
+//	go run ./examples/chat -serve :31425
+//
+// It prints its connect string (dtls://host:port#fingerprint). In others:
+//
+//	go run ./examples/chat -connect 'dtls://192.168.1.5:31425#9f86...' -nick ann
+//	go run ./examples/chat -connect 127.0.0.1:31425 -insecure -nick bob
+//
+// A bare host:port carries no key fingerprint, so the client cannot tell
+// the real server from an impostor on the path: it refuses, and says so,
+// unless -insecure is given (traffic is still encrypted).
+//
+// The client prints "who: message" for every line (its own included, as the
+// server echoes it to everyone), "*** players: a, b" whenever someone
+// joins, renames or leaves, and connection errors; it exits when the
+// connection ends. Typed lines starting with "/nick " rename; "/quit" or the
+// end of input leaves. Non-interactive use (scripts, the tests): pipe lines
+// into stdin; at the end of input the client waits for the connection, for
+// what it sent to be acknowledged, and -linger more, then leaves:
+//
+//	printf 'hello\nbye\n' | go run ./examples/chat -connect "$ADDR" -nick bot -linger 1s
+//
+// One goroutine (the pump loop) writes everything the client prints;
+// another reads stdin and hands lines to it over a channel, so output lines
+// never mix with each other. (A line you are typing is echoed by the
+// terminal itself: text arriving meanwhile is printed after what you have
+// typed so far, on its own line, and your line is still sent whole.)
+//
+// -lan (the server advertises on the LAN and the client joins the first
+// one it finds) needs the lobby package, which does not exist yet (issue
+// 5): the flag is accepted and fails with that explanation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+// errNoLobby is what -lan reports until the lobby package exists.
+var errNoLobby = errors.New("-lan is not available yet: it needs the lobby package (issue 5); use -serve and -connect with the connect string the server prints")
+
+// errUsage reports a bad command line; the usage was already printed.
+var errUsage = errors.New("bad usage (see -h)")
+
+// run is the whole program: flags in args, lines from stdin, what it prints
+// to stdout (flag errors and usage to stderr). It blocks until the server
+// is stopped by ctx or the client's connection ends.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serveAddr := fs.String("serve", "", "run a server on `addr` (host:port; \":31425\" listens on every interface, port 0 picks one) until interrupted")
+	var o clientOptions
+	fs.StringVar(&o.target, "connect", "", "join the server at `target`: the connect string it prints (dtls://host:port#fingerprint), or host:port with -insecure")
+	fs.StringVar(&o.nick, "nick", "", "your `nickname`, sent once when joining (up to 32 characters; empty: the server calls you \"anonymous\")")
+	fs.BoolVar(&o.insecure, "insecure", false, "allow -connect host:port without a key fingerprint: still encrypted, but the server is not verified (anyone on the path could pose as it)")
+	fs.DurationVar(&o.linger, "linger", 0, "at the end of input, keep printing what arrives for this long before leaving (e.g. 1s; for piped input)")
+	lan := fs.Bool("lan", false, "server: advertise on the LAN; client (without -connect): join the first server found. Not available yet: needs the lobby package (issue 5)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: chat -serve addr")
+		fmt.Fprintln(stderr, "       chat -connect target [-nick name] [-insecure] [-linger d]")
+		fmt.Fprintln(stderr, "The client sends each line of input as a chat message; /nick NAME renames, /quit or end of input leaves.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "chat: unexpected argument %q\n", fs.Arg(0))
+	case *lan:
+		return errNoLobby
+	case *serveAddr != "" && o.target != "":
+		fmt.Fprintln(stderr, "chat: -serve and -connect are exclusive: run a server and clients as separate processes")
+	case *serveAddr != "":
+		return serve(ctx, *serveAddr, stdout)
+	case o.target != "":
+		return connect(ctx, o, stdin, stdout)
+	default:
+		fmt.Fprintln(stderr, "chat: need -serve or -connect")
+	}
+	fs.Usage()
+	return errUsage
+}

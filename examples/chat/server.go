@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// player is the server's state for one channel (engine.Channel.Value).
+type player struct {
+	name string
+}
+
+// chatServer relays chat lines and keeps the players list. Its methods run
+// inside the engine server's Pump, on the goroutine of serve, which is also
+// the only one that writes to out.
+type chatServer struct {
+	srv *engine.Server
+	out io.Writer
+}
+
+// serve runs a chat server on addr until ctx ends, then tells every client
+// it is shutting down. It blocks.
+func serve(ctx context.Context, addr string, out io.Writer) error {
+	srv, err := engine.Listen(addr, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	s := &chatServer{srv: srv, out: out}
+	srv.OnConnect(s.join)
+	srv.OnDisconnect(s.leave)
+	if err := engine.HandleFunc(srv, "nickname", s.nickname); err != nil {
+		return err
+	}
+	if err := engine.HandleFunc(srv, "message", s.message); err != nil {
+		return err
+	}
+	if err := srv.Handle("error", func(ch *engine.Channel, err error) {
+		fmt.Fprintf(out, "! %s: %v\n", ch.Addr(), err)
+	}); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(out, "chat: serving on %s\n", srv.Addr())
+	fmt.Fprintf(out, "chat: connect string %s\n", srv.ConnectString())
+	fmt.Fprintf(out, "chat: join with: go run ./examples/chat -connect '%s' -nick NAME\n", srv.ConnectString())
+	for ctx.Err() == nil {
+		// Sleep until traffic arrives; the timeout only bounds how long a
+		// cancelled ctx could go unnoticed if Wake were missed.
+		srv.PumpWait(ctx, time.Second)
+	}
+	for _, ch := range srv.Channels() {
+		ch.Conn().CloseWithReason(netcode.CodeNormal, "chat server shutting down")
+	}
+	fmt.Fprintln(out, "chat: server stopped")
+	return nil
+}
+
+// join gives a new channel the default nickname and tells everyone.
+func (s *chatServer) join(ch *engine.Channel) {
+	ch.Value = &player{name: defaultNick}
+	fmt.Fprintf(s.out, "+ %s joined\n", ch.Addr())
+	s.sendPlayers()
+}
+
+// leave tells everyone who is left. The channel is already out of
+// srv.Channels().
+func (s *chatServer) leave(ch *engine.Channel, reason error) {
+	fmt.Fprintf(s.out, "- %s (%s) left: %v\n", ch.Addr(), name(ch), reason)
+	s.sendPlayers()
+}
+
+// nickname renames the sender. An empty (or all control characters) name
+// is ignored.
+func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
+	nick := clean(m.Nickname, maxNickRunes)
+	if nick == "" || nick == name(ch) {
+		return
+	}
+	fmt.Fprintf(s.out, "* %s (%s) is now %s\n", ch.Addr(), name(ch), nick)
+	ch.Value.(*player).name = nick
+	s.sendPlayers()
+}
+
+// message relays a line to everyone, the sender included.
+func (s *chatServer) message(ch *engine.Channel, m chatMsg) {
+	text := clean(m.Message, maxMessageRunes)
+	if text == "" {
+		return
+	}
+	fmt.Fprintf(s.out, "%s: %s\n", name(ch), text)
+	if err := s.srv.SendAll(chatMsg{Action: "message", Message: text, Who: name(ch)}); err != nil {
+		fmt.Fprintf(s.out, "! relay: %v\n", err)
+	}
+}
+
+func (s *chatServer) sendPlayers() {
+	chs := s.srv.Channels()
+	names := make([]string, 0, len(chs))
+	for _, ch := range chs {
+		names = append(names, name(ch))
+	}
+	if len(names) == 0 {
+		fmt.Fprintln(s.out, "* players: (none)")
+	} else {
+		fmt.Fprintf(s.out, "* players: %s\n", strings.Join(names, ", "))
+	}
+	if err := s.srv.SendAll(playersMsg{Action: "players", Players: names}); err != nil {
+		fmt.Fprintf(s.out, "! players: %v\n", err)
+	}
+}
+
+func name(ch *engine.Channel) string {
+	if p, ok := ch.Value.(*player); ok {
+		return p.name
+	}
+	return defaultNick
+}
