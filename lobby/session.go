@@ -93,6 +93,7 @@ type Session struct {
 	host     netcode.Fingerprint
 
 	listeners []any
+	streams   map[*Peer]*Stream
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
@@ -522,13 +523,19 @@ func (s *Session) gate(ch *Peer, payload []byte) bool {
 		return false
 	}
 	st := s.states[ch]
-	if act == helloAction {
+	switch {
+	case act == helloAction:
 		if st != nil && !st.admitted {
 			s.onHello(ch, st, payload)
 		}
 		return false
+	case st == nil || !st.admitted:
+		return false
+	case act == streamAction:
+		s.onStream(ch, payload)
+		return false
 	}
-	return st != nil && st.admitted
+	return true
 }
 
 func (s *Session) refuse(ch *Peer, reason string) {
@@ -607,6 +614,10 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	delete(s.states, ch)
 	if st == nil {
 		return
+	}
+	if str := s.streams[ch]; str != nil {
+		str.gone = true
+		delete(s.streams, ch)
 	}
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })

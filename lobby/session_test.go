@@ -1,9 +1,11 @@
 package lobby
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"slices"
 	"strings"
@@ -383,4 +385,41 @@ func TestConfigValidation(t *testing.T) {
 	if err := ok.validate(); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
+}
+
+func TestPeerByteStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		a, b := l.join("a"), l.join("b")
+		l.pumpUntil(10*time.Second, meshComplete([]*Session{a, b}, 2))
+		data := make([]byte, 100_000)
+		for i := range data {
+			data[i] = byte(i * 31)
+		}
+		ws := a.Stream(a.Peers()[0])
+		if n, err := ws.Write(data); n != len(data) || err != nil {
+			t.Fatalf("write %d, %v", n, err)
+		}
+		rs := b.Stream(b.Peers()[0])
+		var got []byte
+		buf := make([]byte, 4096)
+		l.pumpUntil(10*time.Second, func() bool {
+			for {
+				n, err := rs.Read(buf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n == 0 {
+					break
+				}
+				got = append(got, buf[:n]...)
+			}
+			return len(got) >= len(data)
+		})
+		if !bytes.Equal(got, data) {
+			t.Fatal("stream bytes differ")
+		}
+		a.Disconnect()
+		l.pumpUntil(5*time.Second, func() bool { _, err := rs.Read(buf); return err == io.EOF })
+	})
 }
