@@ -1,9 +1,84 @@
-// Package lobby will own the Multipeer half of pumpnet: discovery of games on
-// the LAN over mDNS/DNS-SD, sessions of 2-8 peers in which every pair holds
-// exactly one connection, seat locking (StopLookingForPeers /
-// StartLookingForPeers), accept/deny of offers, peer added/removed events, a
-// deterministic host, and a hosted mode in which one server advertises and
-// clients browse. It builds on engine.
+// Package lobby is the Multipeer Connectivity half of pumpnet: games on one
+// LAN find each other, form a session of 2-8 peers, lock their seats, and
+// play.
 //
-// Nothing is implemented yet; see issue "lobby" in the project tracker.
+// # Sessions
+//
+// Every peer runs the same code. Join listens on a UDP port, advertises the
+// peer over mDNS/DNS-SD as _<ServiceType>._udp and browses for others of the
+// same service type. For each pair of peers the lower identity (key
+// fingerprint) dials, pinning the fingerprint the other advertised, so a
+// pair holds exactly one connection. After the handshake both send a hello
+// (identity, display name, initial data); the acceptor checks that the
+// identity claimed is the key the dialer proved in the handshake, then asks
+// Config.Accept. A peer is added (PeerAdded) once its connection is up and
+// its hello arrived; it is removed (PeerRemoved, with the reason) when it
+// leaves, times out (Config.Net.IdleTimeout, 10 s) or is closed.
+//
+// Messages work as on an engine server: Network_<action>(p *Peer, m)
+// methods on registered listeners, Handle, HandleFunc; Send to one peer, a
+// list, or all; any delivery mode; and a byte Stream per peer.
+//
+// StopLookingForPeers locks the seats: the session stops advertising and
+// refuses new offers with "session locked"; StartLookingForPeers reopens. A
+// full session (MaxPeers, default 8, counting this peer) refuses with
+// "session full", and advertises 0 open seats so newcomers can tell before
+// they dial; refusals reach the newcomer as PeerRefused. Disconnect leaves
+// the session; Close ends everything.
+//
+// Host is the lowest identity among this peer and its connected peers:
+// every peer agrees on it once the mesh is complete, and HostChanged tells
+// when it changes (the host left).
+//
+// # Discovery
+//
+// Discovery uses hashicorp/mdns, wrapped: answers are buffered and
+// filtered by service, its logger is silenced, the LAN is polled every
+// Config.PollInterval (500 ms), and a peer missing from 3 polls is gone (mDNS
+// has no goodbye here; the connection's own end is noticed first anyway).
+// The advertisement's TXT record carries only what is needed to dial and
+// verify (identity, protocol version, open seats, display name if it fits),
+// under 400 bytes, validated both ways; initial data travels in the hello,
+// never on the LAN. Config.Interface picks the interface.
+//
+// # Hosted mode
+//
+// A PodSixNet-style engine.Server can be found on the LAN too:
+// AdvertiseServer makes it visible, Browse lists the servers of a service
+// type (name, address, fingerprint, seats open, players), and
+// ServerInfo.ConnectString is what engine.Connect takes.
+//
+// # A complete program
+//
+//	package main
+//
+//	import (
+//		"context"
+//		"fmt"
+//		"time"
+//
+//		"github.com/pumpnet/pumpnet/engine"
+//		"github.com/pumpnet/pumpnet/lobby"
+//	)
+//
+//	type room struct{ s *lobby.Session }
+//
+//	func (r *room) PeerAdded(p *lobby.Peer) {
+//		fmt.Println("joined:", p.Name)
+//		p.Send(engine.Msg{"action": "chat", "text": "hello from " + r.s.Name()})
+//	}
+//	func (r *room) PeerRemoved(p *lobby.Peer, reason error) { fmt.Println("left:", p.Name, reason) }
+//	func (r *room) Network_chat(p *lobby.Peer, m engine.Msg) { fmt.Println(p.Name+":", m["text"]) }
+//
+//	func main() {
+//		s, err := lobby.Join(context.Background(), lobby.Config{DisplayName: "ann", ServiceType: "chat"})
+//		if err != nil {
+//			panic(err)
+//		}
+//		defer s.Close()
+//		s.Register(&room{s})
+//		for {
+//			s.PumpWait(context.Background(), 100*time.Millisecond)
+//		}
+//	}
 package lobby
