@@ -55,6 +55,7 @@ type Client struct {
 	target   Target
 	maxBad   int
 
+	ctx      context.Context
 	cancel   context.CancelFunc
 	dialDone chan dialResult
 	wg       sync.WaitGroup
@@ -106,7 +107,7 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 		connecting: true,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cl.cancel = cancel
+	cl.ctx, cl.cancel = ctx, cancel
 	opts := netcode.DialOptions{Fingerprint: t.Fingerprint, InsecureAcceptAnyServer: c.InsecureAcceptAnyServer}
 	cl.wg.Add(1)
 	go func() {
@@ -122,10 +123,7 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 			conn, err = netcode.Dial(ctx, t.Addr, &nc, opts)
 		}
 		cl.dialDone <- dialResult{conn, err}
-		select {
-		case cl.wake <- struct{}{}:
-		default:
-		}
+		cl.signal()
 	}()
 	return cl, nil
 }
@@ -182,12 +180,32 @@ func (c *Client) Stats() netcode.Stats {
 func (c *Client) Conn() *netcode.Conn { return c.conn }
 
 // Wake returns a channel that receives a value when there is something for
-// Pump to do. Safe from any goroutine.
-func (c *Client) Wake() <-chan struct{} {
-	if c.conn != nil {
-		return c.conn.Wake()
+// Pump to do. It is the same channel for the client's whole life. Safe from
+// any goroutine.
+func (c *Client) Wake() <-chan struct{} { return c.wake }
+
+func (c *Client) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
-	return c.wake
+}
+
+// forwardWakes relays the connection's wake-ups to the client's own wake
+// channel until the connection ends or the client closes.
+func (c *Client) forwardWakes(ctx context.Context, conn *netcode.Conn) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-conn.Wake():
+			c.signal()
+		case <-conn.Done():
+			c.signal()
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Pump runs every handler for what happened since the last call, on the
@@ -211,6 +229,10 @@ func (c *Client) Pump() {
 			}
 			c.mu.Lock()
 			c.conn = r.conn
+			if !c.userClosed.Load() {
+				c.wg.Add(1)
+				go c.forwardWakes(c.ctx, r.conn)
+			}
 			c.mu.Unlock()
 			c.event("socketConnect", SocketConnect{Action: "socketConnect", Addr: c.target.Addr})
 			if err := c.flushQueue(); err != nil {
@@ -307,6 +329,27 @@ func (c *Client) handle(b []byte) {
 	if c.badFrames >= c.maxBad {
 		c.conn.CloseWithReason(netcode.CodeProtocolViolation, fmt.Sprintf("%d undecodable messages", c.badFrames))
 	}
+}
+
+// Shutdown flushes what was sent and waits (at most until ctx ends) until
+// the server acknowledged every reliable message, then closes. Before the
+// connection is up it waits for it first. Call it from the Pump goroutine.
+func (c *Client) Shutdown(ctx context.Context) error {
+	for c.connecting {
+		c.PumpWait(ctx, 50*time.Millisecond)
+		if err := ctx.Err(); err != nil {
+			c.Close()
+			return err
+		}
+	}
+	if c.conn != nil && !c.disconnected {
+		c.conn.Flush()
+		if err := c.conn.Shutdown(ctx); err != nil {
+			c.Close()
+			return err
+		}
+	}
+	return c.Close()
 }
 
 // Close ends the connection (the server is told) or stops connecting. The

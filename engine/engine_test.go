@@ -434,3 +434,75 @@ func TestPeerCannotFakeBuiltInEvents(t *testing.T) {
 		}
 	})
 }
+
+func TestServerCloseDeliversDisconnects(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		connects, disconnects := 0, 0
+		w.srv.OnConnect(func(*Channel) { connects++ })
+		w.srv.OnDisconnect(func(*Channel, error) { disconnects++ })
+		var rs []*recorder
+		for range 3 {
+			r := &recorder{}
+			w.client().Register(r)
+			rs = append(rs, r)
+		}
+		w.pumpUntil(10*time.Second, func() bool { return connects == 3 })
+		w.srv.CloseWithReason("maintenance")
+		w.pumpUntil(10*time.Second, func() bool {
+			for _, r := range rs {
+				if !r.has("disconnected") {
+					return false
+				}
+			}
+			return disconnects == 3
+		})
+		for _, r := range rs {
+			if r.disc[0].Reason != "maintenance" {
+				t.Fatalf("client saw reason %q", r.disc[0].Reason)
+			}
+		}
+	})
+}
+
+func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		var got []int64
+		w.srv.Handle("n", func(ch *Channel, m Msg) { got = append(got, m["i"].(int64)) })
+		c := w.client()
+		wake := c.Wake() // taken before the connection is up
+		for i := range 200 {
+			c.Send(Msg{"action": "n", "i": i})
+		}
+		// Waiting on the early Wake channel must see the connection come up.
+		select {
+		case <-wake:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no wake-up")
+		}
+		c.Pump()
+		stop := make(chan struct{})
+		served := make(chan int)
+		go func() { // the server's own loop
+			for {
+				select {
+				case <-stop:
+					served <- len(got)
+					return
+				default:
+				}
+				w.srv.Pump()
+				time.Sleep(time.Millisecond)
+			}
+		}()
+		if err := c.Shutdown(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		close(stop)
+		if n := <-served; n != 200 {
+			t.Fatalf("server got %d of 200 messages sent before Shutdown", n)
+		}
+	})
+}

@@ -78,5 +78,5 @@ func ExampleClient_Register() {
 	// Output:
 	// connected
 	// chat: hi
-	// disconnected: endpoint closed
+	// disconnected: server closed
 }

@@ -204,11 +204,11 @@ func (s *Server) Wake() <-chan struct{} { return s.ep.Wake() }
 // last call (on the caller's goroutine), fires request timeouts, prunes
 // closed channels, and flushes what handlers sent: one packed datagram per
 // client per frame. It never blocks.
+//
+// After Close, Pump still delivers each channel's "disconnected" event (and
+// OnDisconnect), so a game sees every player leave.
 func (s *Server) Pump() {
-	if s.closed {
-		return
-	}
-	for {
+	for !s.closed {
 		c, ok := s.ep.TryAccept()
 		if !ok {
 			break
@@ -227,6 +227,13 @@ func (s *Server) Pump() {
 	}
 	clear(s.channels[len(live):])
 	s.channels = live
+	s.Flush()
+}
+
+// Flush sends what handlers and the game queued for every channel now,
+// without waiting for the next Pump (Pump flushes at its end anyway). It
+// never blocks.
+func (s *Server) Flush() {
 	for _, ch := range s.channels {
 		ch.conn.Flush()
 	}
@@ -274,11 +281,39 @@ func (s *Server) accept(c *netcode.Conn) *Channel {
 	return ch
 }
 
-// Close closes every channel (each client is told) and the endpoint. Safe
-// from any goroutine; idempotent.
+// Close closes every channel (each client is told, with reason) and the
+// endpoint. The next Pump delivers the channels' "disconnected" events.
+// Call it from the Pump goroutine; idempotent.
 func (s *Server) Close() error {
-	s.closed = true
+	return s.CloseWithReason("server closed")
+}
+
+// CloseWithReason is Close with a reason every client sees.
+func (s *Server) CloseWithReason(reason string) error {
+	if !s.closed {
+		s.closed = true
+		for _, ch := range s.channels {
+			ch.conn.CloseWithReason(netcode.CodeNormal, reason)
+		}
+	}
 	return s.ep.Close()
+}
+
+// Shutdown waits (at most until ctx ends) until every channel's reliable
+// messages were acknowledged, then closes like CloseWithReason. Call it
+// from the Pump goroutine.
+func (s *Server) Shutdown(ctx context.Context, reason string) error {
+	s.Flush()
+	var first error
+	for _, ch := range s.channels {
+		if err := ch.conn.Shutdown(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	if err := s.CloseWithReason(reason); err != nil && first == nil {
+		first = err
+	}
+	return first
 }
 
 // Channel is the server's side of one client. Value holds the game's state
