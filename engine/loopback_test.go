@@ -33,6 +33,17 @@ func TestLoopbackChat(t *testing.T) {
 		HandleFunc(cl, "chat", func(_ *Client, m chatMsg) { heard[i]++ })
 		cls = append(cls, cl)
 	}
+	// Both clients must be channels before the broadcasts start.
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Channels()) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("clients never connected")
+		}
+		srv.Pump()
+		for _, c := range cls {
+			c.Pump()
+		}
+		time.Sleep(time.Millisecond)
+	}
 	for _, mode := range []Mode{ReliableOrdered, ReliableUnordered, Unreliable, UnreliableSequenced} {
 		if err := cls[0].Send(chatMsg{Action: "chat", Text: mode.String(), N: int(mode)}, mode); err != nil {
 			t.Fatal(err)
