@@ -223,9 +223,9 @@ func jsonSeeds(f *testing.F) {
 	}
 }
 
-// FuzzDecodeJSON is FuzzDecode for the JSON codec. It also checks that the
+// FuzzJSONDecode is FuzzDecode for the JSON codec. It also checks that the
 // scanner never rejects, within limits, what encoding/json accepts.
-func FuzzDecodeJSON(f *testing.F) {
+func FuzzJSONDecode(f *testing.F) {
 	jsonSeeds(f)
 	c := JSON(Limits{})
 	f.Fuzz(func(t *testing.T, data []byte) {
