@@ -51,12 +51,19 @@ type fakePair struct {
 	net      *fakenet.Network
 	srv, cli *Endpoint
 	cliTap   *tap
+	srvAddr  netip.AddrPort
 }
 
 // newFakePair makes a server and a client endpoint on an in-memory network.
 // The client's socket goes through a tap (outermost) and, if cliCfg.Link is
 // set, the link conditioner.
 func newFakePair(t *testing.T, srvCfg, cliCfg *Config) *fakePair {
+	t.Helper()
+	return newFakePairAt(t, srvAddr, cliAddr, srvCfg, cliCfg)
+}
+
+// newFakePairAt is newFakePair at given addresses, on its own network.
+func newFakePairAt(t *testing.T, srvAddr, cliAddr netip.AddrPort, srvCfg, cliCfg *Config) *fakePair {
 	t.Helper()
 	n := fakenet.New()
 	spc, err := n.Listen(srvAddr)
@@ -77,7 +84,7 @@ func newFakePair(t *testing.T, srvCfg, cliCfg *Config) *fakePair {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cli.Close(); srv.Close() })
-	return &fakePair{net: n, srv: srv, cli: cli, cliTap: tp}
+	return &fakePair{net: n, srv: srv, cli: cli, cliTap: tp, srvAddr: srvAddr}
 }
 
 // connect dials the server from the client and accepts it.
@@ -94,7 +101,11 @@ func (p *fakePair) connect(t *testing.T) (server, client *Conn) {
 		c, err := p.srv.Accept(ctx)
 		ch <- res{c, err}
 	}()
-	cc, err := p.cli.Dial(ctx, srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()})
+	to := srvAddr
+	if p.srvAddr.IsValid() {
+		to = p.srvAddr
+	}
+	cc, err := p.cli.Dial(ctx, to, DialOptions{Fingerprint: p.srv.Fingerprint()})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}
