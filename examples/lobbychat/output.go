@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// printer writes what the chat shows: lines for people, or with -events one
+// event per line for programs:
+//
+//	<ms since start> <kind> <short id or -> <name, Go-quoted> <text, Go-quoted>
+//
+// Kinds: start, joined, left, refused, chat, private (to this peer only),
+// said (this peer's line to everyone), said-to (this peer's /to; the id and
+// name are the recipient's), peers (text "N peers, ...") followed by one
+// peer per member (this peer first; text "you", "rtt 1.2ms", ", host"),
+// locked, unlocked, waited, help, error, bye. Only the chat's loop calls it.
+type printer struct {
+	w      io.Writer
+	events bool
+	start  time.Time
+}
+
+func (p *printer) event(kind string, m member, text string) {
+	if p.events {
+		id := m.short()
+		if id == "" {
+			id = "-"
+		}
+		fmt.Fprintf(p.w, "%d %s %s %s %s\n", time.Since(p.start).Milliseconds(), kind, id, strconv.Quote(m.name), strconv.Quote(text))
+		return
+	}
+	var line string
+	switch kind {
+	case "start":
+		line = fmt.Sprintf("*** you are %s (id %s), %s; /help lists the commands", m.name, m.short(), text)
+	case "joined":
+		line = fmt.Sprintf("*** %s joined (id %s)", m.name, m.short())
+	case "left":
+		line = fmt.Sprintf("*** %s left (id %s): %s", m.name, m.short(), text)
+	case "refused":
+		line = "*** refused: " + text
+	case "chat", "said":
+		line = m.name + ": " + text
+	case "private":
+		line = m.name + " (to you): " + text
+	case "said-to":
+		line = "you (to " + m.name + "): " + text
+	case "peer":
+		line = fmt.Sprintf("***   %-20s %s  %s", m.name, m.short(), text)
+	case "locked", "unlocked":
+		line = "*** " + kind + ": " + text
+	case "help":
+		line = "    " + text
+	case "bye":
+		line = "*** you left the session"
+	default: // peers, waited, error
+		line = "*** " + text
+	}
+	fmt.Fprintln(p.w, line)
+}
+
+// clean makes text from the network safe to print on a terminal: control
+// characters (escape sequences, carriage returns, ...) and bidirectional
+// overrides are removed, invalid UTF-8 becomes U+FFFD, the result is
+// trimmed and cut to at most max runes.
+func clean(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.IsControl(r):
+			if r == '\t' {
+				return ' '
+			}
+			return -1
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		s = string([]rune(s)[:max])
+	}
+	return s
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/pumpnet/pumpnet/lobby"
+)
+
+// chatMsg is the one message peers exchange: a line of chat, to everyone
+// or (Private) to the receiver only. Who sent it is the connection's peer,
+// never a field of the message.
+type chatMsg struct {
+	Action  string `msgpack:"action"`
+	Text    string `msgpack:"text"`
+	Private bool   `msgpack:"private,omitempty"`
+}
+
+// sessionRoom is the room of a lobby session. Its listener methods run
+// inside Session.Pump, on the chat's goroutine, and hand the events to the
+// chat.
+type sessionRoom struct {
+	s  *lobby.Session
+	ev events
+}
+
+// errGone is what /to reports for a peer that left meanwhile.
+var errGone = errors.New("that peer has left")
+
+// newSessionRoom registers the room's listener on s: s's events go to ev.
+func newSessionRoom(s *lobby.Session, ev events) (*sessionRoom, error) {
+	r := &sessionRoom{s: s, ev: ev}
+	if err := s.Register(r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func memberOf(p *lobby.Peer) member {
+	return member{id: p.Fingerprint().String(), name: clean(p.Name, maxNameRunes), rtt: p.Stats().RTT}
+}
+
+func (r *sessionRoom) self() member {
+	return member{id: r.s.ID().String(), name: clean(r.s.Name(), maxNameRunes)}
+}
+
+func (r *sessionRoom) members() []member {
+	ps := r.s.Peers()
+	ms := make([]member, len(ps))
+	for i, p := range ps {
+		ms[i] = memberOf(p)
+	}
+	return ms
+}
+
+func (r *sessionRoom) host() string { return r.s.Host().String() }
+
+func (r *sessionRoom) send(text string, private bool, to ...string) error {
+	var ps []*lobby.Peer
+	for _, id := range to {
+		for _, p := range r.s.Peers() {
+			if p.Fingerprint().String() == id {
+				ps = append(ps, p)
+			}
+		}
+	}
+	if len(to) > 0 && len(ps) == 0 {
+		return errGone
+	}
+	return r.s.Send(chatMsg{Action: "chat", Text: text, Private: private}, ps...)
+}
+
+func (r *sessionRoom) locked() bool          { return r.s.Locked() }
+func (r *sessionRoom) lock()                 { r.s.StopLookingForPeers() }
+func (r *sessionRoom) unlock() error         { return r.s.StartLookingForPeers() }
+func (r *sessionRoom) wake() <-chan struct{} { return r.s.Server().Wake() }
+func (r *sessionRoom) pump()                 { r.s.Pump() }
+
+// leave flushes what was sent, waits (up to 2 s) until every peer has
+// acknowledged it, and closes the session: the peers see this one leave
+// at once.
+func (r *sessionRoom) leave() {
+	r.s.Pump()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, p := range r.s.Peers() {
+		conn := p.Conn()
+		wg.Go(func() { conn.Shutdown(ctx) })
+	}
+	wg.Wait()
+	r.s.Close()
+}
+
+// Listener methods (lobby.Session.Register).
+
+// PeerAdded announces a peer whose connection is up and whose hello came.
+func (r *sessionRoom) PeerAdded(p *lobby.Peer) { r.ev.joined(memberOf(p)) }
+
+// PeerRemoved announces a peer that left, timed out or was closed.
+func (r *sessionRoom) PeerRemoved(p *lobby.Peer, reason error) { r.ev.left(memberOf(p), reason) }
+
+// PeerRefused reports a session that would not take this peer.
+func (r *sessionRoom) PeerRefused(_ *lobby.Peer, reason error) { r.ev.refused(reason) }
+
+// Network_chat shows a line from a peer.
+func (r *sessionRoom) Network_chat(p *lobby.Peer, m chatMsg) {
+	r.ev.message(memberOf(p), clean(m.Text, maxTextRunes), m.Private)
+}
