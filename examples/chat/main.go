@@ -31,9 +31,16 @@
 // terminal itself: text arriving meanwhile is printed after what you have
 // typed so far, on its own line, and your line is still sent whole.)
 //
-// -lan (the server advertises on the LAN and the client joins the first
-// one it finds) needs the lobby package, which does not exist yet (issue
-// 5): the flag is accepted and fails with that explanation.
+// With -lan, the server also advertises itself on the LAN (mDNS/DNS-SD,
+// service "chat", through the lobby package), and a client given -lan
+// instead of -connect browses for chat servers and joins the first one it
+// finds, verified by the key fingerprint the server advertised:
+//
+//	go run ./examples/chat -serve :31425 -lan
+//	go run ./examples/chat -lan -nick ann
+//
+// -iface picks the interface to advertise and browse on (default: every
+// multicast-capable one).
 package main
 
 import (
@@ -42,6 +49,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -60,9 +68,6 @@ func main() {
 	}
 }
 
-// errNoLobby is what -lan reports until the lobby package exists.
-var errNoLobby = errors.New("-lan is not available yet: it needs the lobby package (issue 5); use -serve and -connect with the connect string the server prints")
-
 // errUsage reports a bad command line; the usage was already printed.
 var errUsage = errors.New("bad usage (see -h)")
 
@@ -78,29 +83,44 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.StringVar(&o.nick, "nick", "", "your `nickname`, sent once when joining (up to 32 characters; empty: the server calls you \"anonymous\")")
 	fs.BoolVar(&o.insecure, "insecure", false, "allow -connect host:port without a key fingerprint: still encrypted, but the server is not verified (anyone on the path could pose as it)")
 	fs.DurationVar(&o.linger, "linger", 0, "at the end of input, keep printing what arrives for this long before leaving (e.g. 1s; for piped input)")
-	lan := fs.Bool("lan", false, "server: advertise on the LAN; client (without -connect): join the first server found. Not available yet: needs the lobby package (issue 5)")
+	lan := fs.Bool("lan", false, "server: advertise on the LAN (service \"chat\"); client (instead of -connect): join the first server found on the LAN")
+	iface := fs.String("iface", "", "with -lan: the network `interface` to advertise or browse on (e.g. eth0; default: every multicast-capable one)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chat -serve addr")
+		fmt.Fprintln(stderr, "usage: chat -serve addr [-lan [-iface name]]")
 		fmt.Fprintln(stderr, "       chat -connect target [-nick name] [-insecure] [-linger d]")
+		fmt.Fprintln(stderr, "       chat -lan [-iface name] [-nick name] [-linger d]")
 		fmt.Fprintln(stderr, "The client sends each line of input as a chat message; /nick NAME renames, /quit or end of input leaves.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var l lanOptions
+	if *lan && *iface != "" {
+		ifc, err := net.InterfaceByName(*iface)
+		if err != nil {
+			return fmt.Errorf("-iface %s: %w", *iface, err)
+		}
+		l.iface = ifc
+	}
 	switch {
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "chat: unexpected argument %q\n", fs.Arg(0))
-	case *lan:
-		return errNoLobby
+	case *iface != "" && !*lan:
+		fmt.Fprintln(stderr, "chat: -iface goes with -lan")
 	case *serveAddr != "" && o.target != "":
 		fmt.Fprintln(stderr, "chat: -serve and -connect are exclusive: run a server and clients as separate processes")
+	case *lan && o.target != "":
+		fmt.Fprintln(stderr, "chat: -lan finds the server, -connect names it: use one of them")
 	case *serveAddr != "":
-		return serve(ctx, *serveAddr, stdout)
+		l.advertise = *lan
+		return serve(ctx, *serveAddr, l, stdout)
 	case o.target != "":
 		return connect(ctx, o, stdin, stdout)
+	case *lan:
+		return connectLAN(ctx, o, l, stdin, stdout)
 	default:
-		fmt.Fprintln(stderr, "chat: need -serve or -connect")
+		fmt.Fprintln(stderr, "chat: need -serve, -connect or -lan")
 	}
 	fs.Usage()
 	return errUsage

@@ -248,12 +248,24 @@ func TestConnectFailureIsReported(t *testing.T) {
 	}
 }
 
-func TestLANNotAvailableYet(t *testing.T) {
-	var out, errOut bytes.Buffer
-	for _, args := range [][]string{{"-lan", "-serve", ":0"}, {"-lan", "-nick", "ann"}} {
-		err := run(context.Background(), args, strings.NewReader(""), &out, &errOut)
-		if !errors.Is(err, errNoLobby) || !strings.Contains(err.Error(), "lobby package (issue 5)") {
-			t.Fatalf("%v: %v", args, err)
+// TestLANFlags checks the -lan command lines that are refused before
+// anything is sent (the LAN itself is tested in network namespaces:
+// netns_test.go).
+func TestLANFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		err  error
+		msg  string
+	}{
+		{[]string{"-lan", "-connect", "127.0.0.1:9"}, errUsage, "-lan finds the server, -connect names it"},
+		{[]string{"-iface", "lo", "-connect", "127.0.0.1:9"}, errUsage, "-iface goes with -lan"},
+		{[]string{"-lan", "-iface", "no-such-if0"}, nil, "-iface no-such-if0"},
+		{[]string{"-serve", ":0", "-lan", "-iface", "no-such-if0"}, nil, "-iface no-such-if0"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), tc.args, strings.NewReader(""), &out, &errOut)
+		if err == nil || tc.err != nil && !errors.Is(err, tc.err) || !strings.Contains(err.Error()+errOut.String(), tc.msg) {
+			t.Errorf("%q: %v, stderr %q; want %q", tc.args, err, errOut.String(), tc.msg)
 		}
 	}
 }
@@ -264,7 +276,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, f := range []string{"-serve", "-connect", "-nick", "-insecure", "-linger", "-lan"} {
+	for _, f := range []string{"-serve", "-connect", "-nick", "-insecure", "-linger", "-lan", "-iface"} {
 		if !strings.Contains(errOut.String(), "  "+f) {
 			t.Errorf("-h does not explain %s:\n%s", f, errOut.String())
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/lobby"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -22,11 +23,13 @@ type player struct {
 type chatServer struct {
 	srv *engine.Server
 	out io.Writer
+	ad  *lobby.Advertiser // with -lan
 }
 
 // serve runs a chat server on addr until ctx ends, then tells every client
-// it is shutting down. It blocks.
-func serve(ctx context.Context, addr string, out io.Writer) error {
+// it is shutting down. With lan.advertise, it is advertised on the LAN
+// meanwhile. It blocks.
+func serve(ctx context.Context, addr string, lan lanOptions, out io.Writer) error {
 	srv, err := engine.Listen(addr, nil)
 	if err != nil {
 		return err
@@ -50,6 +53,15 @@ func serve(ctx context.Context, addr string, out io.Writer) error {
 	fmt.Fprintf(out, "chat: serving on %s\n", srv.Addr())
 	fmt.Fprintf(out, "chat: connect string %s\n", srv.ConnectString())
 	fmt.Fprintf(out, "chat: join with: go run ./examples/chat -connect '%s' -nick NAME\n", srv.ConnectString())
+	if lan.advertise {
+		ad, name, err := advertise(srv, lan)
+		if err != nil {
+			return err
+		}
+		defer ad.Close() // before srv.Close
+		s.ad = ad
+		fmt.Fprintf(out, "chat: advertised on the LAN as %q; or join with: go run ./examples/chat -lan -nick NAME\n", name)
+	}
 	for ctx.Err() == nil {
 		// Sleep until traffic arrives; the timeout only bounds how long a
 		// cancelled ctx could go unnoticed if Wake were missed.
@@ -67,6 +79,7 @@ func (s *chatServer) join(ch *engine.Channel) {
 	ch.Value = &player{name: defaultNick}
 	fmt.Fprintf(s.out, "+ %s joined\n", ch.Addr())
 	s.sendPlayers()
+	s.advertisePlayers()
 }
 
 // leave tells everyone who is left. The channel is already out of
@@ -74,6 +87,7 @@ func (s *chatServer) join(ch *engine.Channel) {
 func (s *chatServer) leave(ch *engine.Channel, reason error) {
 	fmt.Fprintf(s.out, "- %s (%s) left: %v\n", ch.Addr(), name(ch), reason)
 	s.sendPlayers()
+	s.advertisePlayers()
 }
 
 // nickname renames the sender. An empty (or all control characters) name
