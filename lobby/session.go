@@ -27,11 +27,48 @@ type Peer = engine.Channel
 // hook's error).
 const CodeRefused = netcode.CodeApplication + 1
 
-// Refusal reasons.
+// Refusal reasons, as the refused peer sees them in its close reason.
 const (
 	ReasonFull   = "session full"
 	ReasonLocked = "session locked"
 )
+
+// Refusals. PeerRefused's reason is a *RefusedError that matches one of
+// these with errors.Is.
+var (
+	ErrRefused       = errors.New("lobby: refused")
+	ErrSessionFull   = fmt.Errorf("%w: %s", ErrRefused, ReasonFull)
+	ErrSessionLocked = fmt.Errorf("%w: %s", ErrRefused, ReasonLocked)
+)
+
+// RefusedError says which peer refused this one, and why. It matches
+// ErrRefused, and ErrSessionFull or ErrSessionLocked for those reasons.
+type RefusedError struct {
+	ID     netcode.Fingerprint
+	Name   string // from the peer's advertisement, if known
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	who := e.Name
+	if who == "" {
+		who = e.ID.String()[:8]
+	}
+	return fmt.Sprintf("lobby: refused by %s: %s", who, e.Reason)
+}
+
+// Is matches ErrRefused and the sentinel of its reason.
+func (e *RefusedError) Is(target error) bool {
+	switch target {
+	case ErrRefused:
+		return true
+	case ErrSessionFull:
+		return e.Reason == ReasonFull
+	case ErrSessionLocked:
+		return e.Reason == ReasonLocked
+	}
+	return false
+}
 
 // redialAfter is how long a refused or failed dial waits before the peer
 // is tried again.
@@ -87,13 +124,19 @@ type Session struct {
 	admitted []*Peer // sorted by identity
 	pending  map[netcode.Fingerprint]bool
 	retry    map[netcode.Fingerprint]time.Time
-	full     map[netcode.Fingerprint]bool // full/locked records already reported
+	full     map[netcode.Fingerprint]bool // full records already reported
+	known    map[netcode.Fingerprint]bool // peers this session was in a session with
 	locked   bool
 	left     bool
 	host     netcode.Fingerprint
 
 	listeners []any
 	streams   map[*Peer]*Stream
+
+	wake     chan struct{} // capacity 1: discovery or dial results arrived
+	recsMu   sync.Mutex
+	latest   []discovery.Record // newest browse snapshot, taken by Pump
+	haveRecs bool
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
@@ -138,6 +181,8 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		pending: make(map[netcode.Fingerprint]bool),
 		retry:   make(map[netcode.Fingerprint]time.Time),
 		full:    make(map[netcode.Fingerprint]bool),
+		known:   make(map[netcode.Fingerprint]bool),
+		wake:    make(chan struct{}, 1),
 	}
 	s.initial = initial
 	s.srv = engine.NewServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate})
@@ -149,6 +194,8 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		s.cancel()
 		return nil, fmt.Errorf("lobby: browse: %w", err)
 	}
+	s.wg.Add(1)
+	go s.forward()
 	if err := s.advertise(); err != nil {
 		s.cancel()
 		return nil, err
@@ -383,18 +430,51 @@ func (s *Session) seatsOpen() int { return max(0, s.cfg.MaxPeers-1-len(s.admitte
 
 func (s *Session) isFull() bool { return s.seatsOpen() == 0 }
 
+// forward takes browse snapshots and engine wake-ups and turns them into
+// the session's own wake-ups, until the session leaves.
+func (s *Session) forward() {
+	defer s.wg.Done()
+	for {
+		select {
+		case recs, ok := <-s.browse:
+			if !ok {
+				return
+			}
+			s.recsMu.Lock()
+			s.latest, s.haveRecs = recs, true
+			s.recsMu.Unlock()
+			s.signal()
+		case <-s.srv.Wake():
+			s.signal()
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *Session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Wake returns a channel that receives a value (capacity 1, coalesced)
+// whenever there is something for Pump to do: messages, connections,
+// discovery results. Safe from any goroutine.
+func (s *Session) Wake() <-chan struct{} { return s.wake }
+
 // Pump runs everything that happened since the last call on the caller's
 // goroutine: discovery, new connections, hellos, messages to handlers,
 // peers added and removed. It never blocks.
 func (s *Session) Pump() {
+	s.recsMu.Lock()
+	if s.haveRecs {
+		s.records, s.haveRecs = s.latest, false
+	}
+	s.recsMu.Unlock()
 	for {
 		select {
-		case recs, ok := <-s.browse:
-			if ok {
-				s.records = recs
-				continue
-			}
-			s.browse = nil
 		case r := <-s.dials:
 			s.dialed(r)
 			continue
@@ -412,7 +492,7 @@ func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
-	case <-s.srv.Wake():
+	case <-s.wake:
 	case <-ctx.Done():
 	case <-t.C:
 	}
@@ -435,9 +515,11 @@ func (s *Session) connectToRecords() {
 			continue
 		}
 		if rec.Seats == 0 {
-			if !s.full[id] {
+			// A full session we were never part of refuses us; a peer we
+			// were with may still advertise its old 0 seats as it leaves.
+			if !s.full[id] && !s.known[id] {
 				s.full[id] = true
-				s.emitRefused(nil, id, errors.New(ReasonFull))
+				s.emitRefused(nil, &RefusedError{ID: id, Name: rec.Name, Reason: ReasonFull})
 			}
 			continue
 		}
@@ -454,6 +536,7 @@ func (s *Session) connectToRecords() {
 		go func() {
 			defer s.wg.Done()
 			conn, err := s.ep.Dial(s.ctx, addr, netcode.DialOptions{Fingerprint: id})
+			defer s.signal()
 			select {
 			case s.dials <- dialResult{id, conn, err}:
 			case <-s.ctx.Done():
@@ -599,15 +682,27 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 	})
 	s.admitted = slices.Insert(s.admitted, i, ch)
 	delete(s.full, claimed)
+	s.known[claimed] = true
+	hostChanged := s.updateHost() // Host() is current inside PeerAdded
 	s.emit(func(l any) {
 		if h, ok := l.(interface{ PeerAdded(*Peer) }); ok {
 			h.PeerAdded(ch)
 		}
 	})
-	s.seatsChanged()
+	s.seatsChanged(hostChanged)
 }
 
 func (s *Session) hasAdmitted(id netcode.Fingerprint) bool { return s.Peer(id) != nil }
+
+// recordName is the display name a peer advertises, if known.
+func (s *Session) recordName(id netcode.Fingerprint) string {
+	for _, r := range s.records {
+		if r.ID == id.String() {
+			return r.Name
+		}
+	}
+	return ""
+}
 
 func (s *Session) onDisconnect(ch *Peer, reason error) {
 	st := s.states[ch]
@@ -621,22 +716,23 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	}
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
+		hostChanged := s.updateHost()
 		s.emit(func(l any) {
 			if h, ok := l.(interface{ PeerRemoved(*Peer, error) }); ok {
 				h.PeerRemoved(ch, reason)
 			}
 		})
-		s.seatsChanged()
+		s.seatsChanged(hostChanged)
 		return
 	}
 	var ce *netcode.CloseError
 	if errors.As(reason, &ce) && ce.Remote && ce.Code == CodeRefused {
 		s.retry[st.id] = time.Now().Add(redialAfter)
-		s.emitRefused(ch, st.id, fmt.Errorf("lobby: refused: %s", ce.Reason))
+		s.emitRefused(ch, &RefusedError{ID: st.id, Name: s.recordName(st.id), Reason: ce.Reason})
 	}
 }
 
-func (s *Session) emitRefused(ch *Peer, id netcode.Fingerprint, reason error) {
+func (s *Session) emitRefused(ch *Peer, reason error) {
 	s.emit(func(l any) {
 		if h, ok := l.(interface{ PeerRefused(*Peer, error) }); ok {
 			h.PeerRefused(ch, reason)
@@ -644,15 +740,22 @@ func (s *Session) emitRefused(ch *Peer, id netcode.Fingerprint, reason error) {
 	})
 }
 
-// seatsChanged re-advertises the open seats and recomputes the host.
-func (s *Session) seatsChanged() {
-	_ = s.advertise()
+// updateHost recomputes the host and reports whether it changed.
+func (s *Session) updateHost() bool {
 	host := s.id
 	if len(s.admitted) > 0 && s.admitted[0].Fingerprint().Less(host) {
 		host = s.admitted[0].Fingerprint()
 	}
-	if host != s.host {
-		s.host = host
+	changed := host != s.host
+	s.host = host
+	return changed
+}
+
+// seatsChanged re-advertises the open seats and announces a new host.
+func (s *Session) seatsChanged(hostChanged bool) {
+	_ = s.advertise()
+	if hostChanged {
+		host := s.host
 		s.emit(func(l any) {
 			if h, ok := l.(interface{ HostChanged(netcode.Fingerprint) }); ok {
 				h.HostChanged(host)

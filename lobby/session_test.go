@@ -42,19 +42,26 @@ func newLAN(t *testing.T) *lan {
 }
 
 type eventLog struct {
+	s                       *Session
 	added, removed, refused []string
+	refusals                []error
 	reasons                 []error
 	hosts                   []netcode.Fingerprint
+	hostAtAdd               []netcode.Fingerprint
 	chats                   []string
 }
 
-func (e *eventLog) PeerAdded(p *Peer) { e.added = append(e.added, p.Name) }
+func (e *eventLog) PeerAdded(p *Peer) {
+	e.added = append(e.added, p.Name)
+	e.hostAtAdd = append(e.hostAtAdd, e.s.Host())
+}
 func (e *eventLog) PeerRemoved(p *Peer, reason error) {
 	e.removed = append(e.removed, p.Name)
 	e.reasons = append(e.reasons, reason)
 }
 func (e *eventLog) PeerRefused(p *Peer, reason error) {
 	e.refused = append(e.refused, reason.Error())
+	e.refusals = append(e.refusals, reason)
 }
 func (e *eventLog) HostChanged(h netcode.Fingerprint) { e.hosts = append(e.hosts, h) }
 func (e *eventLog) Network_chat(p *Peer, m engine.Msg) {
@@ -80,7 +87,7 @@ func (l *lan) join(name string, mutate ...func(*Config)) *Session {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	log := &eventLog{}
+	log := &eventLog{s: s}
 	if err := s.Register(log); err != nil {
 		l.t.Fatal(err)
 	}
@@ -158,6 +165,17 @@ func TestEightPeersFullMeshNinthRefused(t *testing.T) {
 		log := l.logs[ninth]
 		if len(log.refused) == 0 || !strings.Contains(strings.Join(log.refused, ";"), ReasonFull) {
 			t.Fatalf("9th peer's refusals: %v", log.refused)
+		}
+		var re *RefusedError
+		if !errors.Is(log.refusals[0], ErrSessionFull) || !errors.As(log.refusals[0], &re) || re.ID.IsZero() || re.Name == "" {
+			t.Fatalf("refusal %v does not say who refused and why", log.refusals[0])
+		}
+		// Host() inside PeerAdded already counted the new peer.
+		for _, s := range ss {
+			lg := l.logs[s]
+			if last := lg.hostAtAdd[len(lg.hostAtAdd)-1]; last != low {
+				t.Fatalf("%s: Host() inside the last PeerAdded was %s, want %s", s.Name(), last, low)
+			}
 		}
 		for _, s := range ss {
 			if len(s.Peers()) != 7 {
@@ -421,5 +439,58 @@ func TestPeerByteStream(t *testing.T) {
 		}
 		a.Disconnect()
 		l.pumpUntil(5*time.Second, func() bool { _, err := rs.Read(buf); return err == io.EOF })
+	})
+}
+
+// When a peer of a full session leaves, its last advertisement still says
+// 0 seats: that must not read as a refusal.
+func TestLeavingPeerOfFullSessionIsNotARefusal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		two := func(c *Config) { c.MaxPeers = 2 }
+		a, b := l.join("a", two), l.join("b", two)
+		l.pumpUntil(10*time.Second, meshComplete([]*Session{a, b}, 2))
+		b.Disconnect()
+		l.pumpFor(3 * time.Second)
+		if r := l.logs[a].refused; len(r) != 0 {
+			t.Fatalf("a reports refusals after b left: %v", r)
+		}
+		if len(a.Peers()) != 0 {
+			t.Fatal("b not removed")
+		}
+	})
+}
+
+func TestWakeOnDiscovery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		certs := certsByIdentity(t, 2)
+		// a has the lower identity, so a must dial: only a discovery
+		// result can wake it.
+		a := l.join("a", func(c *Config) { c.Net.Certificate = certs[0] })
+		b := l.join("b", func(c *Config) { c.Net.Certificate = certs[1] })
+		// Only PumpWait drives a: discovery and connections must wake it.
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+					b.Pump()
+				}
+			}
+		}()
+		start := time.Now()
+		for len(a.Peers()) == 0 && time.Since(start) < 10*time.Second {
+			a.PumpWait(t.Context(), time.Hour)
+		}
+		close(stop)
+		<-done
+		if len(a.Peers()) != 1 {
+			t.Fatal("PumpWait never woke for discovery and the connection")
+		}
 	})
 }
