@@ -716,6 +716,9 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	}
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
+		// Its advertisement outlives it by a few polls: do not dial it
+		// back from that stale record.
+		s.retry[st.id] = time.Now().Add(redialAfter)
 		hostChanged := s.updateHost()
 		s.emit(func(l any) {
 			if h, ok := l.(interface{ PeerRemoved(*Peer, error) }); ok {
