@@ -75,7 +75,7 @@ func (r *sessionRoom) send(text string, private bool, to ...string) error {
 func (r *sessionRoom) locked() bool          { return r.s.Locked() }
 func (r *sessionRoom) lock()                 { r.s.StopLookingForPeers() }
 func (r *sessionRoom) unlock() error         { return r.s.StartLookingForPeers() }
-func (r *sessionRoom) wake() <-chan struct{} { return r.s.Server().Wake() }
+func (r *sessionRoom) wake() <-chan struct{} { return r.s.Wake() }
 func (r *sessionRoom) pump()                 { r.s.Pump() }
 
 // leave flushes what was sent, waits (up to 2 s) until every peer has
