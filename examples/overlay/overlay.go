@@ -1,0 +1,217 @@
+package overlay
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"sync"
+
+	"github.com/hajimehoshi/ebiten/v2"
+	"github.com/hajimehoshi/ebiten/v2/inpututil"
+	"github.com/hajimehoshi/ebiten/v2/text/v2"
+	"github.com/hajimehoshi/ebiten/v2/vector"
+	"golang.org/x/image/font/gofont/goregular"
+
+	"github.com/pumpnet/pumpnet/examples/overlay/history"
+)
+
+// Peer is one connection the overlay shows: a name and its statistics
+// (engine.Channel.Stats or engine.Client.Stats).
+type Peer = history.Peer
+
+// Options configures an Overlay. The zero value works: F3 toggles an
+// overlay that starts hidden and graphs the last 12 seconds of RTT.
+type Options struct {
+	// Keys toggle the overlay. Nil means F3; an empty, non-nil slice means
+	// no key (the game calls Toggle or SetVisible itself).
+	Keys []ebiten.Key
+	// Visible shows the overlay from the start.
+	Visible bool
+	// Samples is the length of the RTT graph in samples. Default 120.
+	Samples int
+	// SampleEvery is the number of Update calls between two RTT samples.
+	// Default 6: ten samples a second at Ebitengine's 60 ticks per second,
+	// so the default graph spans 12 seconds.
+	SampleEvery int
+	// Face draws the text. Default: Go Regular, 12 pixels.
+	Face text.Face
+}
+
+// Overlay shows per-peer network statistics on top of a game's screen:
+// RTT, jitter, loss, bandwidth in and out, and a scrolling RTT graph. Call
+// Update once per frame from the game's Update and Draw last from its
+// Draw. An Overlay belongs to the game's goroutine: it is not safe for
+// concurrent use.
+type Overlay struct {
+	keys    []ebiten.Key
+	visible bool
+	table   *history.Table
+	face    text.Face
+	lineH   float64
+
+	justPressed func(ebiten.Key) bool // inpututil.IsKeyJustPressed; tests replace it
+	plot        []history.Vertex      // reused by Draw
+}
+
+// New returns an overlay configured by o.
+func New(o Options) *Overlay {
+	keys := o.Keys
+	if keys == nil {
+		keys = []ebiten.Key{ebiten.KeyF3}
+	}
+	if o.Samples <= 0 {
+		o.Samples = 120
+	}
+	if o.SampleEvery <= 0 {
+		o.SampleEvery = 6
+	}
+	face := o.Face
+	if face == nil {
+		face = defaultFace()
+	}
+	m := face.Metrics()
+	return &Overlay{
+		keys:        append([]ebiten.Key(nil), keys...),
+		visible:     o.Visible,
+		table:       history.NewTable(o.Samples, o.SampleEvery),
+		face:        face,
+		lineH:       m.HAscent + m.HDescent + 2,
+		justPressed: inpututil.IsKeyJustPressed,
+	}
+}
+
+var (
+	goRegular     *text.GoTextFaceSource
+	goRegularOnce sync.Once
+)
+
+func defaultFace() text.Face {
+	goRegularOnce.Do(func() {
+		s, err := text.NewGoTextFaceSource(bytes.NewReader(goregular.TTF))
+		if err != nil {
+			panic(fmt.Sprintf("overlay: the embedded Go Regular font does not load: %v", err))
+		}
+		goRegular = s
+	})
+	return &text.GoTextFace{Source: goRegular, Size: 12}
+}
+
+// Visible reports whether the overlay is shown.
+func (o *Overlay) Visible() bool { return o.visible }
+
+// SetVisible shows or hides the overlay.
+func (o *Overlay) SetVisible(v bool) { o.visible = v }
+
+// Toggle shows the overlay if it is hidden, and hides it if it is shown.
+func (o *Overlay) Toggle() { o.visible = !o.visible }
+
+// Update toggles the overlay when one of its keys was just pressed, and
+// records the peers' statistics (also while hidden, so the graph is full
+// when it is shown). Peers are told apart by Name; a peer missing from
+// peers is forgotten. Call it once per frame from the game's Update.
+func (o *Overlay) Update(peers []Peer) {
+	for _, k := range o.keys {
+		if o.justPressed(k) {
+			o.Toggle()
+			break
+		}
+	}
+	o.table.Update(peers)
+}
+
+// Layout of the panel, in pixels.
+const (
+	margin    = 8
+	pad       = 6
+	graphH    = 36
+	gap       = 8
+	minPanelW = 260
+)
+
+var (
+	panelColour = color.RGBA{0, 0, 0, 190}
+	graphBack   = color.RGBA{40, 40, 40, 200}
+	textColour  = color.RGBA{255, 255, 255, 255}
+	dimColour   = color.RGBA{170, 170, 170, 255}
+	rttColour   = color.RGBA{80, 220, 100, 255}
+)
+
+// Draw draws the overlay, if it is shown, in the top right corner of
+// screen: a title, then for each peer its name, a line of statistics
+// (history.Format) and its RTT graph with the graph's scale. Peers that do
+// not fit the screen's height are counted in a last line. Call it last in
+// the game's Draw.
+func (o *Overlay) Draw(screen *ebiten.Image) {
+	if !o.visible {
+		return
+	}
+	tracks := o.table.Tracks()
+	title := "network"
+	if len(tracks) == 0 {
+		title = "network: no peers"
+	}
+	w := max(minPanelW, text.Advance(title, o.face)+2*pad)
+	for _, tr := range tracks {
+		w = max(w, text.Advance(history.Format(tr.Stats), o.face)+2*pad, text.Advance(tr.Name, o.face)+2*pad)
+	}
+	sb := screen.Bounds()
+	w = min(w, float64(sb.Dx()-2*margin))
+	block := 2*o.lineH + graphH + gap
+	// How many peers fit: the title, the blocks, and a "+N more" line.
+	fit := len(tracks)
+	avail := float64(sb.Dy()-2*margin) - 2*pad - o.lineH
+	if float64(fit)*block > avail {
+		fit = max(int((avail-o.lineH)/block), 0)
+	}
+	h := 2*pad + o.lineH + float64(fit)*block
+	if fit < len(tracks) {
+		h += o.lineH
+	}
+	x := float64(sb.Max.X-margin) - w
+	y := float64(sb.Min.Y + margin)
+	vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), panelColour, false)
+
+	cx, cy := x+pad, y+pad
+	o.text(screen, title, cx, cy, dimColour)
+	cy += o.lineH
+	for _, tr := range tracks[:fit] {
+		o.text(screen, tr.Name, cx, cy, textColour)
+		cy += o.lineH
+		o.text(screen, history.Format(tr.Stats), cx, cy, textColour)
+		cy += o.lineH
+		o.graph(screen, tr, cx, cy+2, w-2*pad, graphH-4)
+		cy += graphH + gap
+	}
+	if fit < len(tracks) {
+		o.text(screen, fmt.Sprintf("+%d more", len(tracks)-fit), cx, cy, dimColour)
+	}
+}
+
+// graph draws a track's RTT samples in the rectangle at (x, y), w by h,
+// with the scale's ends written at its left.
+func (o *Overlay) graph(screen *ebiten.Image, tr *history.Track, x, y, w, h float64) {
+	vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), graphBack, false)
+	lo, hi, ok := tr.RTT.MinMax()
+	if !ok {
+		return
+	}
+	s := history.NiceScale(lo, hi, 1)
+	o.plot = history.Plot(o.plot[:0], tr.RTT, s, x, y, w, h)
+	for i := 1; i < len(o.plot); i++ {
+		a, b := o.plot[i-1], o.plot[i]
+		vector.StrokeLine(screen, float32(a.X), float32(a.Y), float32(b.X), float32(b.Y), 1.5, rttColour, true)
+	}
+	if len(o.plot) == 1 {
+		p := o.plot[0]
+		vector.DrawFilledCircle(screen, float32(p.X), float32(p.Y), 1.5, rttColour, true)
+	}
+	o.text(screen, fmt.Sprintf("%g ms", s.Hi), x+2, y, dimColour)
+	o.text(screen, fmt.Sprintf("%g ms", s.Lo), x+2, y+h-o.lineH+2, dimColour)
+}
+
+func (o *Overlay) text(screen *ebiten.Image, s string, x, y float64, c color.Color) {
+	op := &text.DrawOptions{}
+	op.GeoM.Translate(x, y)
+	op.ColorScale.ScaleWithColor(c)
+	text.Draw(screen, s, o.face, op)
+}
