@@ -150,6 +150,9 @@ func (o *Overlay) Draw(screen *ebiten.Image) {
 	if len(tracks) == 0 {
 		title = "network: no peers"
 	}
+	if len(o.keys) > 0 {
+		title += " (" + o.keys[0].String() + ")"
+	}
 	w := max(minPanelW, text.Advance(title, o.face)+2*pad)
 	for _, tr := range tracks {
 		w = max(w, text.Advance(history.Format(tr.Stats), o.face)+2*pad, text.Advance(tr.Name, o.face)+2*pad)

@@ -28,6 +28,8 @@ type game struct {
 	ov  *overlay.Overlay
 	cv  *canvas
 
+	peers []overlay.Peer // for the overlay, reused each frame
+
 	tick   int
 	status string // last status printed to out
 
@@ -74,11 +76,11 @@ func (g *game) Update() error {
 	g.tick++
 	g.pen()
 	g.c.Pump()
-	var peers []overlay.Peer
+	g.peers = g.peers[:0]
 	if g.c.State() == room.Connected {
-		peers = []overlay.Peer{{Name: "server", Stats: g.c.Stats()}}
+		g.peers = append(g.peers, overlay.Peer{Name: "server", Stats: g.c.Stats()})
 	}
-	g.ov.Update(peers)
+	g.ov.Update(g.peers)
 	if s := g.c.Status(0); s != g.status {
 		g.status = s
 		fmt.Fprintf(g.out, "whiteboard: %s\n", s)

@@ -480,3 +480,20 @@ func TestServeLogsAndStops(t *testing.T) {
 		}
 	}
 }
+
+func TestSimultaneousLeavesLogNoErrors(t *testing.T) {
+	// Two players leave at once: while the first leave is handled, the
+	// second's channel is closed but not yet gone, and the "players"
+	// message cannot reach it. That is expected, not an error to log.
+	r := newRig(t)
+	a := r.join()
+	b := r.join()
+	c := r.join()
+	a.Close()
+	b.Close()
+	r.until("c sees both leave", func() bool { return c.Players() == 1 && !c.Board().Has("1") && !c.Board().Has("2") })
+	r.settle(50 * time.Millisecond)
+	if strings.Contains(r.log.String(), "!") {
+		t.Fatalf("server log has errors:\n%s", r.log.String())
+	}
+}

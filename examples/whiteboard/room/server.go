@@ -2,8 +2,10 @@ package room
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"time"
 
@@ -150,8 +152,16 @@ func (s *Server) leave(ch *engine.Channel, reason error) {
 }
 
 func (s *Server) sendPlayers() {
-	if err := s.srv.SendAll(board.PlayersMsg{Action: board.ActionPlayers, Players: s.board.Players()}); err != nil {
-		fmt.Fprintf(s.log, "! players: %v\n", err)
+	s.sendAll("players", board.PlayersMsg{Action: board.ActionPlayers, Players: s.board.Players()})
+}
+
+// sendAll sends msg to every player. A channel whose connection ended
+// but whose leave is still to come (later in this Pump) refuses it with
+// net.ErrClosed, and SendAll reports that, though everyone else got the
+// message: that is not worth logging.
+func (s *Server) sendAll(what string, msg any) {
+	if err := s.srv.SendAll(msg); err != nil && !errors.Is(err, net.ErrClosed) {
+		fmt.Fprintf(s.log, "! %s: %v\n", what, err)
 	}
 }
 
@@ -173,9 +183,7 @@ func (s *Server) drawPoint(ch *engine.Channel, m board.PointMsg) {
 }
 
 func (s *Server) relay(action, id string, pt board.Point) {
-	if err := s.srv.SendAll(board.PointMsg{Action: action, Point: board.Clamp(pt), ID: id}); err != nil {
-		fmt.Fprintf(s.log, "! relay %s: %v\n", action, err)
-	}
+	s.sendAll(action, board.PointMsg{Action: action, Point: board.Clamp(pt), ID: id})
 }
 
 func (s *Server) member(ch *engine.Channel) (string, bool) {
