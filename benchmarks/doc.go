@@ -1,8 +1,13 @@
-// Package benchmarks holds pumpnet's go test -bench suites. Every figure is
-// reported next to a baseline measured in the same run (raw UDP echo, raw
-// pion/dtls echo) as a ratio, because machines are shared and noisy.
+// Package benchmarks holds pumpnet's go test -bench suites: latency
+// (BenchmarkPingPong_latency), throughput, scale, handshakes and idle
+// memory. Every figure is reported next to a baseline measured in the same
+// run (raw UDP with netip.AddrPort calls, raw pion/dtls v3) as a ratio,
+// because machines are shared and noisy. README.md describes each
+// benchmark, the method and the goals; cmd/table turns the output into
+// its results table.
 //
 // The package has no non-test code. Run the suites with
 //
-//	go test -run XXX -bench . ./benchmarks
+//	go test -run XXX -bench latency ./benchmarks
+//	go test -run XXX -bench . -benchtime 2s ./benchmarks
 package benchmarks

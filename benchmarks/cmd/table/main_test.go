@@ -1,0 +1,80 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const sample = `go: go1.26.8
+goos: linux
+goarch: amd64
+pkg: github.com/pumpnet/pumpnet/benchmarks
+cpu: AMD EPYC
+BenchmarkPingPong_latency/raw-udp-2         	  500	 13510 ns/op	 11.63 p50-µs	 0.9966 p50/udp	 22.57 p99-µs	 0 allocs/msg	 35 B/op	 0 allocs/op
+BenchmarkPingPong_latency/engine-reliable-2 	  500	 20431 ns/op	 16.08 p50-µs	 1.2501 p50/udp	 74.30 p99-µs	 0.03 allocs/msg	 45 B/op	 0 allocs/op
+BenchmarkPingPong_latency/engine-reliable-2 	  500	 20431 ns/op	 16.08 p50-µs	 1.2400 p50/udp	 74.30 p99-µs	 0 allocs/msg	 45 B/op	 0 allocs/op
+BenchmarkPingPong_latency/engine-reliable-2 	  500	 20431 ns/op	 16.08 p50-µs	 1.2600 p50/udp	 74.30 p99-µs	 0 allocs/msg	 45 B/op	 0 allocs/op
+BenchmarkThroughput/64B/netcode-reliable-2  	20000	  1794 ns/op	 558052 msg/s	 9.9999 msg/s/udp	 0 rx-allocs/msg
+PASS
+ok  	github.com/pumpnet/pumpnet/benchmarks	0.334s
+`
+
+func TestTable(t *testing.T) {
+	r, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r.write(&out, "a note")
+	s := out.String()
+	for _, want := range []string{
+		"Machine: linux/amd64, cpu: AMD EPYC, GOMAXPROCS 2, go1.26.8.",
+		"a note",
+		// median of 1.2501, 1.24, 1.26 is 1.2501: shown rounded up, missed.
+		"| RTT p50 ≤ 1.25× raw UDP | PingPong_latency/engine-reliable | p50/udp | 1.26× | ≤ 1.25× | **missed** |",
+		// 9.9999 must not show as 10.0.
+		"| Throughput/64B/netcode-reliable | msg/s/udp | 9.99× | ≥ 10× | **missed** |",
+		"| 64B/netcode-reliable | 1×20000 | 558052 | 9.99 | 0 |",
+		"| 0 allocs per message (bulk receiver) | Throughput/64B/netcode-reliable | rx-allocs/msg | 0 | 0 | met |",
+		"| handshake p50 ≤ 1.2× raw pion | Handshake/netcode-cert | p50/pion | — | ≤ 1.2× | not run |",
+		// medians: p50/udp 1.2501 (rounded up), allocs/msg 0 (of 0.03, 0, 0)
+		"| engine-reliable | 3×500 | 16.1 | 1.26 | 74.3 | 0 |",
+		"| Benchmark | runs×N | p50-µs | p50/udp | p99-µs | allocs/msg |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "ns/op") {
+		t.Errorf("ns/op shown:\n%s", s)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		dir  int
+		want string
+	}{
+		{1.2501, +1, "1.26"}, {1.25, +1, "1.25"}, {9.9999, -1, "9.99"}, {10, -1, "10.0"},
+		{558052, 0, "558052"}, {0.03475, 0, "0.0348"}, {-32.77, 0, "-32.8"}, {0, 0, "0"},
+	} {
+		if got := format(c.v, c.dir); got != c.want {
+			t.Errorf("format(%v, %d) = %q, want %q", c.v, c.dir, got, c.want)
+		}
+	}
+}
+
+func TestSplice(t *testing.T) {
+	doc := "intro\n" + beginMarker + "\nold\n" + endMarker + "\noutro\n"
+	got, err := splice(doc, "new\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "intro\n" + beginMarker + "\nnew\n" + endMarker + "\noutro\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if _, err := splice("no markers", "x"); err == nil {
+		t.Error("no error without markers")
+	}
+}

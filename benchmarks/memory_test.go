@@ -1,0 +1,241 @@
+package benchmarks
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/dtls/v3"
+
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// idleConns is how many idle connections BenchmarkIdleMemory holds.
+const idleConns = 1000
+
+// BenchmarkIdleMemory measures what an idle connection costs a server:
+// this process listens, a helper process opens 1,000 connections to it
+// over loopback (from 1,000 sockets, 32 handshakes at a time), everything
+// stays idle for 1.5 s (netcode's keepalives run), then the server's live
+// heap (runtime.GC, then MemStats.HeapAlloc), goroutine stacks
+// (StackInuse) and goroutines are compared with what they were before the
+// helper started. Only the server's side is in this process.
+//
+//   - raw-pion: a pion/dtls v3 listener with netcode's certificate
+//     options; accepted connections are handshaken and kept, with no
+//     application reader goroutine (a real pion server would add one, and
+//     a read buffer, per connection).
+//   - netcode: a netcode endpoint; accepted connections are kept.
+//
+// One op is one GC with the 1,000 connections live (ns/op is that GC's
+// time). Metrics: heap-B/conn, stack-B/conn, goroutines/conn, B/conn (heap
+// + stacks) and B/conn/pion, the ratio to raw-pion in the same run.
+func BenchmarkIdleMemory(b *testing.B) {
+	for _, tr := range []string{"raw-pion", "netcode"} {
+		var s *idleSession // set up once for every run of the sub-benchmark
+		b.Run(fmt.Sprintf("conns=%d/%s", idleConns, tr), func(b *testing.B) {
+			if s == nil {
+				s = newIdleSession(b, tr, idleConns)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var r idleResult
+			for range b.N {
+				r = s.measure()
+			}
+			b.StopTimer()
+			base := r
+			if tr == "raw-pion" {
+				setBaseline("idle-pion", r)
+			} else {
+				base = baseline("idle-pion", func() idleResult {
+					p := newIdleSession(b, "raw-pion", idleConns)
+					defer p.close()
+					return p.measure()
+				})
+			}
+			b.ReportMetric(r.heap, "heap-B/conn")
+			b.ReportMetric(r.stack, "stack-B/conn")
+			b.ReportMetric(r.goroutines, "goroutines/conn")
+			b.ReportMetric(r.heap+r.stack, "B/conn")
+			reportRatio(b, ratio(r.heap+r.stack, base.heap+base.stack), "B/conn/pion")
+		})
+		if s != nil {
+			s.close()
+		}
+	}
+}
+
+type idleResult struct{ heap, stack, goroutines float64 }
+
+// idleSession is a server holding n idle connections from a helper.
+type idleSession struct {
+	n    int
+	h    *helper
+	ep   *netcode.Endpoint
+	pion *pionServer
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	conns []*netcode.Conn
+
+	heap0, stack0 uint64
+	goroutines0   int
+}
+
+func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
+	tb.Helper()
+	s := &idleSession{n: n}
+	spec := helperSpec{Role: "idle", Transport: transport, Clients: n}
+	established := func() int { return 0 }
+	switch transport {
+	case "raw-pion":
+		srv, fp := newPionServer(tb, "cert", true)
+		s.pion = srv
+		spec.Addr, spec.FP = srv.ln.Addr().String(), fp.String()
+		established = srv.established
+	case "netcode":
+		ep, err := netcode.Listen("127.0.0.1:0", netcodeConfig(tb, "cert", true))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.ep = ep
+		spec.Addr, spec.FP = ep.AddrPort().String(), ep.Fingerprint().String()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				c, err := ep.Accept(context.Background())
+				if err != nil {
+					return
+				}
+				s.mu.Lock()
+				s.conns = append(s.conns, c)
+				s.mu.Unlock()
+			}
+		}()
+		established = func() int {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return len(s.conns)
+		}
+	default:
+		tb.Fatalf("unknown transport %q", transport)
+	}
+	settle()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.heap0, s.stack0, s.goroutines0 = ms.HeapAlloc, ms.StackInuse, runtime.NumGoroutine()
+	s.h = startHelper(tb, spec)
+	s.h.reply(5 * time.Minute)
+	for deadline := time.Now().Add(time.Minute); established() < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d of %d connections established", established(), n)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond) // idle
+	return s
+}
+
+// measure collects garbage and returns what each connection costs.
+func (s *idleSession) measure() idleResult {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return idleResult{
+		heap:       float64(int64(ms.HeapAlloc)-int64(s.heap0)) / float64(s.n),
+		stack:      float64(int64(ms.StackInuse)-int64(s.stack0)) / float64(s.n),
+		goroutines: float64(runtime.NumGoroutine()-s.goroutines0) / float64(s.n),
+	}
+}
+
+func (s *idleSession) close() {
+	if s.h != nil {
+		s.h.close()
+	}
+	if s.pion != nil {
+		s.pion.close()
+	}
+	if s.ep != nil {
+		s.ep.Close()
+		s.wg.Wait()
+	}
+}
+
+// idleClients is the helper process of BenchmarkIdleMemory: it opens
+// spec.Clients connections, says it is ready, and holds them until its
+// stdin closes.
+func idleClients(spec helperSpec, hio *helperIO) error {
+	fp, err := netcode.ParseFingerprint(spec.FP)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		closers []func()
+		first   error
+		wg      sync.WaitGroup
+		sem     = make(chan struct{}, 32)
+	)
+	defer func() {
+		for _, f := range closers {
+			f()
+		}
+	}()
+	if _, err := identities(); err != nil {
+		return err
+	}
+	cfg := netcodeConfig(nil, "cert", false) // cannot fail now
+	addr, err := net.ResolveUDPAddr("udp4", spec.Addr)
+	if err != nil {
+		return err
+	}
+	for range spec.Clients {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			var closer func()
+			var err error
+			switch spec.Transport {
+			case "netcode":
+				var c *netcode.Conn
+				if c, err = netcode.Dial(ctx, spec.Addr, cfg, netcode.DialOptions{Fingerprint: fp}); err == nil {
+					closer = func() { c.Close() }
+				}
+			case "raw-pion":
+				var c *dtls.Conn
+				if c, err = dialPion(ctx, addr, "cert", fp); err == nil {
+					closer = func() { c.Close() }
+				}
+			default:
+				err = fmt.Errorf("unknown transport %q", spec.Transport)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = err
+			}
+			if closer != nil {
+				closers = append(closers, closer)
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	hio.reply(helperReply{Ready: true})
+	for {
+		if _, err := hio.next(); err != nil {
+			return nil
+		}
+	}
+}
