@@ -191,14 +191,20 @@ func (o *Overlay) Draw(screen *ebiten.Image) {
 }
 
 // graph draws a track's RTT samples in the rectangle at (x, y), w by h,
-// with the scale's ends written at its left.
+// with the scale's ends written in a column at its left.
 func (o *Overlay) graph(screen *ebiten.Image, tr *history.Track, x, y, w, h float64) {
-	vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), graphBack, false)
 	lo, hi, ok := tr.RTT.MinMax()
 	if !ok {
+		vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), graphBack, false)
 		return
 	}
 	s := history.NiceScale(lo, hi, 1)
+	top, bottom := fmt.Sprintf("%g ms", s.Hi), fmt.Sprintf("%g ms", s.Lo)
+	o.text(screen, top, x, y-2, dimColour)
+	o.text(screen, bottom, x, y+h-o.lineH+2, dimColour)
+	label := max(text.Advance(top, o.face), text.Advance(bottom, o.face)) + 4
+	x, w = x+label, w-label
+	vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), graphBack, false)
 	o.plot = history.Plot(o.plot[:0], tr.RTT, s, x, y, w, h)
 	for i := 1; i < len(o.plot); i++ {
 		a, b := o.plot[i-1], o.plot[i]
@@ -208,8 +214,6 @@ func (o *Overlay) graph(screen *ebiten.Image, tr *history.Track, x, y, w, h floa
 		p := o.plot[0]
 		vector.DrawFilledCircle(screen, float32(p.X), float32(p.Y), 1.5, rttColour, true)
 	}
-	o.text(screen, fmt.Sprintf("%g ms", s.Hi), x+2, y, dimColour)
-	o.text(screen, fmt.Sprintf("%g ms", s.Lo), x+2, y+h-o.lineH+2, dimColour)
 }
 
 func (o *Overlay) text(screen *ebiten.Image, s string, x, y float64, c color.Color) {
