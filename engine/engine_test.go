@@ -506,3 +506,22 @@ func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
 		}
 	})
 }
+
+func TestSendAllSkipsEndedChannels(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		connects := 0
+		w.srv.OnConnect(func(*Channel) { connects++ })
+		a, b := w.client(), w.client()
+		var heard []string
+		b.Handle("news", func(m Msg) { heard = append(heard, m["text"].(string)) })
+		w.pumpUntil(10*time.Second, func() bool { return connects == 2 })
+		a.Close()
+		time.Sleep(100 * time.Millisecond) // a's close reached the server, not yet pumped
+		if err := w.srv.SendAll(Msg{"action": "news", "text": "a left"}); err != nil {
+			t.Fatalf("SendAll reported the ended channel: %v", err)
+		}
+		w.srv.Flush()
+		w.pumpUntil(5*time.Second, func() bool { return len(heard) == 1 })
+	})
+}

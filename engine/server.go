@@ -175,11 +175,13 @@ func (s *Server) SendAll(msg any, mode ...Mode) error {
 
 // SendTo sends msg to each channel of a list (Multipeer's to_peer). It
 // encodes once and returns the first error (every channel is still tried).
+// Channels whose connection already ended are skipped: their
+// "disconnected" event comes with the next Pump.
 func (s *Server) SendTo(chs []*Channel, msg any, mode ...Mode) error {
 	var first error
 	var frame []byte
 	for _, ch := range chs {
-		if ch.gone {
+		if ch.gone || ch.conn.Err() != nil {
 			continue
 		}
 		if frame == nil {
