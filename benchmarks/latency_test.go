@@ -40,9 +40,13 @@ type pinger func() (rtt time.Duration, ok bool)
 //
 // reliable is a ReliableOrdered channel, unreliable an Unreliable one (a
 // ping lost for a second is counted in "lost" and not timed). Each
-// connection makes 500 untimed round trips first. Metrics: p50 and p99 of
-// the round trip in µs, p50/udp (the p50 divided by the raw UDP p50
-// measured once, first, in the same process), allocs/msg (heap
+// connection makes 500 untimed round trips first. The baseline runs in
+// the same process, interleaved: every block of 1,000 timed round trips
+// comes right after 1,000 untimed raw UDP round trips on other sockets,
+// so that both see the same moments of a shared machine (raw-udp
+// interleaves raw UDP with itself: a check of the method). Metrics: p50
+// and p99 of the round trip in µs, p50/udp (the p50 divided by the
+// baseline's p50), allocs/msg (heap
 // allocations of the whole process, both ends, per message: a round trip
 // is two messages; go test's allocs/op rounds down) and, for pumpnet,
 // datagrams/rtt (both directions: 2 when every ACK rides on the next ping
@@ -62,36 +66,56 @@ func BenchmarkPingPong_latency(b *testing.B) {
 	b.Run("engine-unreliable", func(b *testing.B) { benchEngine(b, engine.Unreliable) })
 }
 
-// pingLoop warms up, times b.N round trips and reports. datagrams, when
-// set, counts the datagrams exchanged so far.
+// pingBlock is how many round trips pingLoop makes in a row before it
+// switches between the baseline and the measured ping-pong.
+const pingBlock = 1000
+
+// pingLoop warms up, then times b.N round trips in blocks of pingBlock,
+// each block right after a block of raw UDP round trips (the baseline,
+// untimed), and reports. datagrams, when set, counts the datagrams
+// exchanged so far.
 func pingLoop(b *testing.B, ping pinger, datagrams func() uint64) {
-	base := udpBaseline(b)
+	udp, stop := rawUDPPinger(b)
+	defer stop()
 	for range warmup {
+		udp()
 		ping()
 	}
-	var rec rttRecorder
+	var rec, base rttRecorder
 	rec.samples = make([]time.Duration, 0, b.N)
 	lost := 0
 	var d0 uint64
 	if datagrams != nil {
 		d0 = datagrams()
 	}
+	var allocs uint64 // in the timed blocks only
 	b.ReportAllocs()
 	b.ResetTimer()
-	a0 := heapAllocs()
-	for range b.N {
-		if d, ok := ping(); ok {
-			rec.add(d)
-		} else {
-			lost++
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		for range pingBlock {
+			d, _ := udp()
+			base.add(d)
 		}
+		a0 := heapAllocs()
+		b.StartTimer()
+		n := min(pingBlock, b.N-done)
+		for range n {
+			if d, ok := ping(); ok {
+				rec.add(d)
+			} else {
+				lost++
+			}
+		}
+		allocs += heapAllocs() - a0
+		done += n
 	}
 	b.StopTimer()
-	reportAllocsPerMsg(b, heapAllocs()-a0, 2*b.N)
+	reportAllocsPerMsg(b, allocs, 2*b.N)
 	if datagrams != nil {
 		b.ReportMetric(float64(datagrams()-d0)/float64(b.N), "datagrams/rtt")
 	}
-	rec.report(b, base)
+	rec.report(b, base.pct(0.5))
 	if lost > 0 {
 		b.ReportMetric(float64(lost), "lost")
 	}
@@ -140,28 +164,6 @@ func rawUDPPinger(tb testing.TB) (pinger, func()) {
 		return time.Since(start), true
 	}
 	return ping, func() { cl.Close(); stopEcho() }
-}
-
-var (
-	baseOnce sync.Once
-	baseP50  time.Duration
-)
-
-// udpBaseline is the raw UDP p50, measured once per benchmark process so
-// that every ratio in one run shares the same floor.
-func udpBaseline(b *testing.B) time.Duration {
-	baseOnce.Do(func() {
-		ping, stop := rawUDPPinger(b)
-		defer stop()
-		var rec rttRecorder
-		for i := range warmup + 20000 {
-			if d, _ := ping(); i >= warmup {
-				rec.add(d)
-			}
-		}
-		baseP50 = rec.pct(0.5)
-	})
-	return baseP50
 }
 
 func benchRawDTLS(b *testing.B) {

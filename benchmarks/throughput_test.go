@@ -33,7 +33,11 @@ import (
 // A 1,200-byte message does not fit a 1,200-byte datagram with its header
 // and tag, so netcode fragments it in two.
 //
-// A round ends when every message arrived, or this round's end marker
+// The baseline is paired: right after each timed round, a raw UDP
+// session of the same message size (its own sender process) runs an
+// untimed round of about the same duration, and the ratios divide by it
+// (raw-udp is paired with another raw-udp session: a check of the
+// method). A round ends when every message arrived, or this round's end marker
 // (sent after the data, on the same channel), or — lossy modes, when the
 // markers were lost too — 100 ms after the sender reported with nothing
 // arriving. Metrics: msg/s and MB/s (payload) delivered, from the "go"
@@ -41,9 +45,10 @@ import (
 // getrusage(RUSAGE_SELF)) of this process over the same interval divided
 // by the messages received — the sender runs in another process, so this
 // is the receive side alone: socket reads, decryption, acks, delivery,
-// dispatch and GC; lost-%; tx-allocs/msg (counted in the sender process)
-// and allocs/op (this process, per message); msg/s/udp and rx-cpu/udp, the
-// ratios to raw-udp of the same size in the same run.
+// dispatch and GC; lost-%; rx-allocs/msg (this process) and
+// tx-allocs/msg (the sender process) per message; tx-lost-pkt-% and
+// tx-rate-MB/s from the sender connection's Stats; msg/s/udp and
+// rx-cpu/udp, the ratios to the paired raw UDP round.
 func BenchmarkThroughput(b *testing.B) {
 	cases := []struct {
 		name, transport string
@@ -57,27 +62,27 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	for _, size := range []int{64, 1200} {
 		for _, c := range cases {
-			var s *tputSession // one connection for every run of the sub-benchmark
+			// One connection, and one raw UDP baseline connection, for every
+			// run of the sub-benchmark.
+			var s, bs *tputSession
 			b.Run(fmt.Sprintf("%dB/%s", size, c.name), func(b *testing.B) {
 				if s == nil {
 					s = newTputSession(b, c.transport, c.mode, size)
-				}
-				var base tputResult
-				if c.transport != "udp" {
-					base = baseline(fmt.Sprintf("tput-udp-%d", size), func() tputResult { return measureUDPTput(b, size) })
+					bs = newTputSession(b, "udp", 0, size)
 				}
 				b.ReportAllocs()
 				b.ResetTimer()
 				r := s.round(b.N)
 				b.StopTimer()
-				if c.transport == "udp" {
-					setBaseline(fmt.Sprintf("tput-udp-%d", size), r)
-					base = r
-				}
+				// The baseline: raw UDP for about as long, right after.
+				n := int(min(5e6, max(1000, r.elapsed.Seconds()*bs.lastRate)))
+				base := bs.round(n)
+				bs.lastRate = base.rate()
 				r.report(b, base)
 			})
 			if s != nil {
 				s.close()
+				bs.close()
 			}
 		}
 	}
@@ -135,15 +140,6 @@ func (r tputResult) report(b *testing.B, base tputResult) {
 	reportRatio(b, ratio(r.cpuPerMsg(), base.cpuPerMsg()), "rx-cpu/udp")
 }
 
-// measureUDPTput measures the raw UDP baseline for one message size when
-// the raw-udp sub-benchmark did not run.
-func measureUDPTput(b *testing.B, size int) tputResult {
-	s := newTputSession(b, "udp", 0, size)
-	defer s.close()
-	s.round(20000) // warm up
-	return s.round(200000)
-}
-
 // tputSession is a receiver and a connected sender process.
 type tputSession struct {
 	tb        testing.TB
@@ -160,6 +156,8 @@ type tputSession struct {
 	got    atomic.Int64 // messages received this round
 	marker bool         // the sender's end marker arrived
 	rounds byte
+	// lastRate is the last round's msg/s (a first guess before any).
+	lastRate float64
 }
 
 // isMarker reports whether b is this round's end marker.
@@ -175,7 +173,7 @@ const tputMarkerLen = 2
 
 func newTputSession(tb testing.TB, transport string, mode netcode.DeliveryMode, size int) *tputSession {
 	tb.Helper()
-	s := &tputSession{tb: tb, transport: transport, size: size, lossy: transport == "udp" || mode == netcode.Unreliable || mode == netcode.UnreliableSequenced}
+	s := &tputSession{tb: tb, transport: transport, size: size, lastRate: 1e5, lossy: transport == "udp" || mode == netcode.Unreliable || mode == netcode.UnreliableSequenced}
 	spec := helperSpec{Role: "tput", Transport: transport, Mode: mode, Size: size}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
