@@ -93,16 +93,16 @@ func (g *Game) glowText(screen *ebiten.Image, s string, x, y, size float64, c vi
 		}
 		g.textGlow = ebiten.NewImage(w, h)
 	}
-	// Only the region around the text is cleared and composited.
+	// Only the region around the text is composited.
 	loadFonts()
 	tw := text.Advance(s, &text.GoTextFace{Source: fontBold, Size: size})
-	r := image.Rect(int((x-tw/2-size)*glowScale), int((y-size)*glowScale), int((x+tw/2+size)*glowScale)+1, int((y+size)*glowScale)+1).
+	r := image.Rect(int((x-tw/2-size)*glowScale), int((y-1.5*size)*glowScale), int((x+tw/2+size)*glowScale)+1, int((y+1.5*size)*glowScale)+1).
 		Intersect(g.textGlow.Bounds())
 	if r.Empty() {
 		return
 	}
+	g.textGlow.Clear()
 	layer := g.textGlow.SubImage(r).(*ebiten.Image)
-	layer.Clear()
 	label{bold: true, size: size * glowScale, align: text.AlignCenter, colour: c}.draw(layer, s, x*glowScale, y*glowScale)
 	for _, d := range [][2]float64{{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
 		op := &ebiten.DrawImageOptions{}
@@ -110,7 +110,7 @@ func (g *Game) glowText(screen *ebiten.Image, s string, x, y, size float64, c vi
 		op.GeoM.Scale(glowDiv, glowDiv)
 		op.Filter = ebiten.FilterLinear
 		op.Blend = ebiten.BlendLighter
-		op.ColorScale.ScaleAlpha(float32(0.3 * strength))
+		op.ColorScale.ScaleAlpha(float32(0.5 * strength))
 		screen.DrawImage(layer, op)
 	}
 	label{bold: true, size: size, align: text.AlignCenter, colour: c.Mix(view.White, 0.55)}.draw(screen, s, x, y)

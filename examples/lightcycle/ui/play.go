@@ -31,14 +31,14 @@ func (g *Game) drawPlay(screen *ebiten.Image) {
 	if s.Game == nil {
 		return
 	}
-	g.drawBoard(screen, g.glowLayer(screen), l.Board)
-	g.drawCountdown(screen, l.Board)
+	g.drawBoard(screen, g.glowLayer(screen), l.Grid)
+	g.drawCountdown(screen, l.Grid)
 }
 
 // drawBoard draws the board: background, grid, wall ring, then the glow of
 // trails, heads and derez effects, and the shapes themselves on top of
 // their glow (so each keeps its true colour).
-func (g *Game) drawBoard(screen, glow *ebiten.Image, b view.Board) {
+func (g *Game) drawBoard(screen, glow *ebiten.Image, b view.Grid) {
 	s := &g.state
 	size, cell := b.Size(), b.Cell
 	fillRect(screen, view.Rect{X: b.X, Y: b.Y, W: size, H: size}, boardFill.NRGBA(1))
@@ -83,7 +83,7 @@ func (g *Game) drawBoard(screen, glow *ebiten.Image, b view.Board) {
 // drawShapes draws the derez effects, the trails and the heads: the crisp
 // shapes on the screen, or with glowPass their bloom on the glow layer
 // (coordinates scaled by glowScale, strokes wider).
-func (g *Game) drawShapes(dst *ebiten.Image, b view.Board, glowPass bool) {
+func (g *Game) drawShapes(dst *ebiten.Image, b view.Grid, glowPass bool) {
 	s := &g.state
 	cell := b.Cell
 	k := 1.0
@@ -159,7 +159,7 @@ func (g *Game) drawShapes(dst *ebiten.Image, b view.Board, glowPass bool) {
 }
 
 // drawCountdown draws 3, 2, 1 over the board, then GO! as the round starts.
-func (g *Game) drawCountdown(screen *ebiten.Image, b view.Board) {
+func (g *Game) drawCountdown(screen *ebiten.Image, b view.Grid) {
 	s := &g.state
 	cx, cy := b.X+b.Size()/2, b.Y+b.Size()/2
 	size := b.Size() * 0.22

@@ -58,7 +58,7 @@ type Game struct {
 	// Per round: the game and round the caches below belong to, the step
 	// the trails were copied at, and each player's trail as of that step
 	// (kept to fade out the trail a crash clears).
-	round   *sim.Game
+	round   view.Board
 	roundNo int
 	steps   int
 	trails  [sim.MaxPlayers][]sim.Cell

@@ -113,6 +113,7 @@ func (h *harness) Layout(w, hh int) (int, int) {
 // steps once, on update stepAt (if set), reporting that step's deaths.
 type fixed struct {
 	state   view.State
+	game    *sim.Game // state.Game
 	stepAt  int
 	deaths  []sim.Death
 	updates int
@@ -123,7 +124,7 @@ type fixed struct {
 func (f *fixed) Update() error {
 	f.updates++
 	if f.updates == f.stepAt {
-		o, _ := f.state.Game.Step()
+		o, _ := f.game.Step()
 		f.deaths = o.Deaths
 	}
 	return nil
@@ -206,14 +207,14 @@ func TestSmoke(t *testing.T) {
 			i := s.Game.Index(s.Local)
 			p := s.Game.Players()[i]
 			l := view.Play(float64(g.w), float64(g.h), view.ForPlayer(s.Game, s.Local))
-			x, y := l.Board.Centre(p.Head)
+			x, y := l.Grid.Centre(p.Head)
 			if !p.Alive {
 				t.Errorf("frame 190: local bike dead")
 				return
 			}
 			// The local bike started at the bottom heading up: it is in the
 			// lower half of the board, its head drawn white.
-			if y < l.Board.Y+l.Board.Size()/2 {
+			if y < l.Grid.Y+l.Grid.Size()/2 {
 				t.Errorf("frame 190: local head drawn at y=%v, above the board's middle", y)
 			}
 			if !near(img, x, y, view.White, 40) {
@@ -221,9 +222,19 @@ func TestSmoke(t *testing.T) {
 			}
 			// Its trail, a few cells behind the head, is in its colour.
 			trail := s.Game.Trail(nil, i)
-			tx, ty := l.Board.Centre(trail[len(trail)-5])
+			tx, ty := l.Grid.Centre(trail[len(trail)-5])
 			if !near(img, tx, ty, view.Colour(p.Colour), 60) {
 				t.Errorf("frame 190: trail pixel at (%v,%v) is %v, want %v", tx, ty, img.At(int(tx), int(ty)), view.Colour(p.Colour))
+			}
+		},
+		215: func(t *testing.T, g *Game, img *image.RGBA) {
+			// ButtonLeft at frame 200 turned the bike left.
+			s := g.state
+			i := s.Game.Index(s.Local)
+			p := s.Game.Players()[i]
+			_, start := sim.StartPosition(i, len(s.Game.Players()))
+			if p.Alive && p.Heading != start.Turn(sim.TurnLeft) {
+				t.Errorf("frame 215: heading %v, want %v after a left turn from %v", p.Heading, start.Turn(sim.TurnLeft), start)
 			}
 		},
 		400: func(t *testing.T, g *Game, img *image.RGBA) {
@@ -254,6 +265,7 @@ func TestSmoke(t *testing.T) {
 	fm := &fixed{
 		state: view.State{Scene: view.ScenePlay, Game: sg, Local: sg.Players()[0].ID,
 			Seats: seatsOf(sg), Status: "test"},
+		game:   sg,
 		stepAt: 3,
 	}
 	derez := &scenario{name: "derez", game: newGame(t, fm, 50)}
@@ -269,13 +281,13 @@ func TestSmoke(t *testing.T) {
 				t.Error("frame 14: the derez effect has no fading trail")
 			}
 			l := view.Play(float64(g.w), float64(g.h), view.ForPlayer(sg, fm.state.Local))
-			x, y := l.Board.Centre(e.Cell)
+			x, y := l.Grid.Centre(e.Cell)
 			// Sample the ring: on the circle of the current radius.
-			r := e.Radius() * l.Board.Cell
+			r := e.Radius() * l.Grid.Cell
 			found := false
 			for _, d := range [][2]float64{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
 				px, py := x+d[0]*r, y+d[1]*r
-				if l.Board.Contains(px, py) && !near(img, px, py, boardFill, 20) {
+				if l.Grid.Contains(px, py) && !near(img, px, py, boardFill, 20) {
 					found = true
 				}
 			}
@@ -329,7 +341,7 @@ func TestSmoke(t *testing.T) {
 	if h.cur != len(h.list) {
 		t.Fatalf("ran %d of %d scenarios", h.cur, len(h.list))
 	}
-	if want := 4 + 2 + 1; h.checked != want {
+	if want := 5 + 2 + 1; h.checked != want {
 		t.Errorf("%d frames checked, want %d", h.checked, want)
 	}
 }

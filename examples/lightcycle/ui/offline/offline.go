@@ -252,15 +252,18 @@ func (m *Match) State() view.State {
 	case m.cfg.Robots == 1:
 		status = "offline · 1 robot"
 	}
-	return view.State{
+	s := view.State{
 		Scene:     m.scene,
 		Seats:     m.seats,
-		Game:      m.game,
 		Local:     m.local,
 		Deaths:    m.deaths,
 		Countdown: m.countdown,
 		Status:    status,
 	}
+	if m.game != nil { // a nil *sim.Game in the interface would not be nil
+		s.Game = m.game
+	}
+	return s
 }
 
 // Turn queues a turn for the local bike while the round runs. Turns during

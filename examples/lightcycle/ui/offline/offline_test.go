@@ -222,13 +222,15 @@ func TestSameSeedSameGame(t *testing.T) {
 	run := func() []uint64 {
 		m := New(Config{Robots: 4, Seed: 77, Watch: true, Countdown: -1, Linger: -1})
 		var digests []uint64
+		scene := m.State().Scene
 		for range 20000 {
 			m.Update()
-			if g := m.State().Game; g != nil {
-				digests = append(digests, g.Digest())
+			if s := m.State().Scene; s != scene && m.game != nil {
+				digests = append(digests, m.game.Digest())
+				scene = s
 			}
 		}
-		return digests
+		return append(digests, m.game.Digest())
 	}
 	if a, b := run(), run(); !slices.Equal(a, b) {
 		t.Error("two runs with the same seed differ")

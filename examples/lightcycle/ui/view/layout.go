@@ -102,8 +102,8 @@ type PlayLayout struct {
 	// Bar is the strip at the top with each player's colour, name, score
 	// and state.
 	Bar Rect
-	// Board is where the board goes.
-	Board Board
+	// Grid is where the board goes.
+	Grid Grid
 }
 
 // Play returns the play layout for a screen w×h pixels, with the board
@@ -112,7 +112,7 @@ func Play(w, h float64, o Orientation) PlayLayout {
 	bar := math.Max(24, math.Round(0.055*h))
 	m := math.Round(0.015 * math.Min(w, h))
 	return PlayLayout{
-		Bar:   Rect{0, 0, w, bar},
-		Board: FitBoard(m, bar+m, w-2*m, h-bar-2*m, o),
+		Bar:  Rect{0, 0, w, bar},
+		Grid: FitGrid(m, bar+m, w-2*m, h-bar-2*m, o),
 	}
 }

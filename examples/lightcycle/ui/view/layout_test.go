@@ -64,12 +64,12 @@ func TestResultsAndPlayLayoutsFit(t *testing.T) {
 			}
 		}
 		p := Play(w, h, 3)
-		b := Rect{p.Board.X, p.Board.Y, p.Board.Size(), p.Board.Size()}
-		if !inside(b, screen) || overlap(b, p.Bar) || p.Board.Orient != 3 {
+		b := Rect{p.Grid.X, p.Grid.Y, p.Grid.Size(), p.Grid.Size()}
+		if !inside(b, screen) || overlap(b, p.Bar) || p.Grid.Orient != 3 {
 			t.Errorf("%s: board %+v and bar %+v", name, b, p.Bar)
 		}
-		if p.Board.Size() < 0.8*(h-p.Bar.H) && p.Board.Size() < 0.9*w {
-			t.Errorf("%s: board %v is smaller than it needs to be", name, p.Board.Size())
+		if p.Grid.Size() < 0.8*(h-p.Bar.H) && p.Grid.Size() < 0.9*w {
+			t.Errorf("%s: board %v is smaller than it needs to be", name, p.Grid.Size())
 		}
 	}
 }

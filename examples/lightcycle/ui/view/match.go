@@ -29,6 +29,27 @@ func (s Scene) String() string {
 	return "scene(invalid)"
 }
 
+// Board is the read-only part of a *sim.Game that the screen draws from: a
+// driver passes its *sim.Game, or any view of one with these methods.
+type Board interface {
+	// Players returns the round's players in ID order (sim.Game.Players).
+	Players() []sim.Player
+	// Index returns a player's index in Players, or -1.
+	Index(id string) int
+	// Trail appends player i's trail to dst (sim.Game.Trail).
+	Trail(dst []sim.Cell, i int) []sim.Cell
+	// Result returns the winner (or -1) and whether the round is over.
+	Result() (winner int, over bool)
+	// Round returns the round number, from 1.
+	Round() int
+	// Steps returns how many steps the round has run.
+	Steps() int
+	// Ticks returns how many ticks the round has run.
+	Ticks() int
+}
+
+var _ Board = (*sim.Game)(nil)
+
 // Seat is one person or robot in the session.
 type Seat struct {
 	// ID is the player's ID, as in sim.PlayerConfig.ID.
@@ -58,9 +79,9 @@ type State struct {
 	// Seats are everyone in the session, in ID order.
 	Seats []Seat
 	// Game is the current round (running, counting down, or just over); nil
-	// before the first round. The screen only reads it (Players, Trail,
-	// Result, Round, Steps, Ticks).
-	Game *sim.Game
+	// before the first round (a nil interface: not a nil *sim.Game in
+	// it). The screen only reads it.
+	Game Board
 	// Local is the ID of this machine's player, or "" for a spectator.
 	Local string
 	// Deaths are the bikes that died in the steps the last Update ran or

@@ -20,8 +20,8 @@ func Facing(start sim.Heading) Orientation {
 
 // ForPlayer returns the rotation for the player with the given ID in g:
 // Facing of the player's start heading (sim.StartPosition). A spectator
-// (an ID not in the round) or a nil game gets no rotation.
-func ForPlayer(g *sim.Game, id string) Orientation {
+// (an ID not in the round) or a nil board gets no rotation.
+func ForPlayer(g Board, id string) Orientation {
 	if g == nil {
 		return 0
 	}
@@ -47,8 +47,8 @@ func (o Orientation) Cell(c sim.Cell) sim.Cell {
 	return c
 }
 
-// Board places the rotated board on the screen.
-type Board struct {
+// Grid places the rotated board's cells on the screen.
+type Grid struct {
 	// X and Y are the screen position of the board's top-left corner.
 	X, Y float64
 	// Cell is the width and height of one cell, in screen pixels.
@@ -57,29 +57,29 @@ type Board struct {
 	Orient Orientation
 }
 
-// FitBoard returns the largest board centred in the rectangle at (x, y) of
+// FitGrid returns the largest board grid centred in the rectangle at (x, y) of
 // size w×h. Cells are a whole number of pixels, for crisp lines, unless
 // rounding down would shrink the board by more than a tenth.
-func FitBoard(x, y, w, h float64, o Orientation) Board {
+func FitGrid(x, y, w, h float64, o Orientation) Grid {
 	side := math.Max(0, math.Min(w, h))
 	cell := side / sim.Size
 	if whole := math.Floor(cell); whole >= 0.9*cell {
 		cell = whole
 	}
 	size := cell * sim.Size
-	return Board{X: math.Round(x + (w-size)/2), Y: math.Round(y + (h-size)/2), Cell: cell, Orient: o}
+	return Grid{X: math.Round(x + (w-size)/2), Y: math.Round(y + (h-size)/2), Cell: cell, Orient: o}
 }
 
 // Size is the board's width and height on the screen.
-func (b Board) Size() float64 { return b.Cell * sim.Size }
+func (b Grid) Size() float64 { return b.Cell * sim.Size }
 
 // Centre returns the screen position of the centre of board cell c.
-func (b Board) Centre(c sim.Cell) (x, y float64) {
+func (b Grid) Centre(c sim.Cell) (x, y float64) {
 	s := b.Orient.Cell(c)
 	return b.X + (float64(s.X)+0.5)*b.Cell, b.Y + (float64(s.Y)+0.5)*b.Cell
 }
 
 // Contains reports whether the screen point (x, y) lies on the board.
-func (b Board) Contains(x, y float64) bool {
+func (b Grid) Contains(x, y float64) bool {
 	return x >= b.X && y >= b.Y && x < b.X+b.Size() && y < b.Y+b.Size()
 }

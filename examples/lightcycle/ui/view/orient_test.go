@@ -91,15 +91,15 @@ func TestOrientationKeepsTheBoardWhole(t *testing.T) {
 	}
 }
 
-func TestFitBoard(t *testing.T) {
-	b := FitBoard(10, 50, 800, 700, 1)
+func TestFitGrid(t *testing.T) {
+	b := FitGrid(10, 50, 800, 700, 1)
 	if b.Cell != 7 || b.Size() != 700 || b.X != 60 || b.Y != 50 || b.Orient != 1 {
-		t.Errorf("FitBoard(10,50,800,700) = %+v", b)
+		t.Errorf("FitGrid(10,50,800,700) = %+v", b)
 	}
 	// Too small for whole-pixel cells: fractional cells, still fits.
-	small := FitBoard(0, 0, 50, 80, 0)
+	small := FitGrid(0, 0, 50, 80, 0)
 	if small.Size() > 50 || small.Cell <= 0 {
-		t.Errorf("FitBoard(50x80) = %+v, size %v", small, small.Size())
+		t.Errorf("FitGrid(50x80) = %+v, size %v", small, small.Size())
 	}
 	x, y := b.Centre(sim.Cell{X: 0, Y: 0}) // drawn at the top-right after a clockwise turn
 	if x != 60+99.5*7 || y != 50+0.5*7 {
