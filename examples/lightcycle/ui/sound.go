@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -43,21 +44,35 @@ func newSounds(mute bool) *sounds {
 	if mute || !soundDeviceLikely(runtime.GOOS, exists, os.Getenv) {
 		return s
 	}
-	src := [numSounds][]byte{assets.Derez, assets.TurnClick, assets.Beep, assets.Go, assets.Win, assets.Select}
-	for i, b := range src {
-		st, err := wav.DecodeF32(bytes.NewReader(b))
-		if err != nil {
-			return &sounds{muted: true} // cannot happen: assets tests check the files
-		}
-		if s.pcm[i], err = io.ReadAll(st); err != nil {
-			return &sounds{muted: true}
-		}
+	pcm, err := decodeSounds()
+	if err != nil {
+		return s // cannot happen: the assets' and this package's tests decode them
 	}
+	s.pcm = pcm
 	s.ctx = audio.CurrentContext()
 	if s.ctx == nil {
 		s.ctx = audio.NewContext(sampleRate)
 	}
 	return s
+}
+
+// decodeSounds decodes the embedded WAV files to 32-bit float stereo PCM
+// at sampleRate.
+func decodeSounds() (pcm [numSounds][]byte, err error) {
+	src := [numSounds][]byte{assets.Derez, assets.TurnClick, assets.Beep, assets.Go, assets.Win, assets.Select}
+	for i, b := range src {
+		st, err := wav.DecodeF32(bytes.NewReader(b))
+		if err != nil {
+			return pcm, err
+		}
+		if st.SampleRate() != sampleRate {
+			return pcm, fmt.Errorf("ui: sound %d is %d Hz, want %d", i, st.SampleRate(), sampleRate)
+		}
+		if pcm[i], err = io.ReadAll(st); err != nil {
+			return pcm, err
+		}
+	}
+	return pcm, nil
 }
 
 // enabled reports whether sound was set up (it may be muted for now).

@@ -78,3 +78,17 @@ func TestKeyNamesAreEbitengineKeys(t *testing.T) {
 }
 
 func viewKeyNames() []string { return view.KeyNames() }
+
+// TestSoundsDecode: every embedded sound decodes at the context's rate, to
+// stereo float samples (8 bytes a frame) of a sensible length.
+func TestSoundsDecode(t *testing.T) {
+	pcm, err := decodeSounds()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range pcm {
+		if len(b)%8 != 0 || len(b)/8 < sampleRate/50 || len(b)/8 > 2*sampleRate {
+			t.Errorf("sound %d: %d bytes", i, len(b))
+		}
+	}
+}
