@@ -61,6 +61,7 @@ type Client struct {
 	wg       sync.WaitGroup
 	wake     chan struct{}
 
+	relay        bool       // the endpoint is the caller's: relay its conn's wake-ups
 	mu           sync.Mutex // guards conn's assignment against Close
 	userClosed   atomic.Bool
 	connecting   bool
@@ -94,6 +95,8 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	wake := make(chan struct{}, 1)
+	nc.Notify = wake // the connection wakes the client directly
 	table := dispatch.New[*Client](c.Codec)
 	// A peer may not send what only the connection itself may say.
 	table.Reserve("disconnected", "error", "socketConnect")
@@ -103,7 +106,8 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 		target:     t,
 		maxBad:     c.MaxBadMessages,
 		dialDone:   make(chan dialResult, 1),
-		wake:       make(chan struct{}, 1),
+		wake:       wake,
+		relay:      c.Endpoint != nil,
 		connecting: true,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -192,7 +196,10 @@ func (c *Client) signal() {
 }
 
 // forwardWakes relays the connection's wake-ups to the client's own wake
-// channel until the connection ends or the client closes.
+// channel until the connection ends or the client closes. It is needed only
+// when the client dials from the caller's endpoint (ClientConfig.Endpoint);
+// otherwise the endpoint signals the client's channel itself
+// (netcode.Config.Notify).
 func (c *Client) forwardWakes(ctx context.Context, conn *netcode.Conn) {
 	defer c.wg.Done()
 	for {
@@ -229,7 +236,7 @@ func (c *Client) Pump() {
 			}
 			c.mu.Lock()
 			c.conn = r.conn
-			if !c.userClosed.Load() {
+			if c.relay && !c.userClosed.Load() {
 				c.wg.Add(1)
 				go c.forwardWakes(c.ctx, r.conn)
 			}

@@ -153,6 +153,12 @@ type Config struct {
 	// Link, when set, puts a link conditioner between the endpoint and its
 	// socket (tests, and games' -lag/-loss flags).
 	Link *LinkConditions
+
+	// Notify, when set, receives a value (never blocking: a full channel
+	// is skipped) whenever the endpoint's Wake would: a connection has
+	// messages, ended, or is ready to Accept. It lets a caller wait on one
+	// channel of its own without a relaying goroutine.
+	Notify chan<- struct{}
 }
 
 // config is a validated Config with defaults applied.

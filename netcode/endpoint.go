@@ -196,6 +196,12 @@ func (e *Endpoint) signal() {
 	case e.wake <- struct{}{}:
 	default:
 	}
+	if n := e.cfg.Notify; n != nil {
+		select {
+		case n <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Stats returns the endpoint's counters.
@@ -566,6 +572,13 @@ func (e *Endpoint) Dial(ctx context.Context, addr netip.AddrPort, opts DialOptio
 	case <-c.established:
 		return c, nil
 	case <-c.done:
+		select {
+		case <-c.established:
+			// Keys confirmed and closed in the same batch of packets: the
+			// connection was established; the caller sees it end.
+			return c, nil
+		default:
+		}
 		return nil, fmt.Errorf("%w with %s: %w", ErrHandshake, addr, c.Err())
 	case <-ctx.Done():
 		c.closeWith(&CloseError{Code: CodeTimeout, Reason: "server never confirmed its keys"}, true)
