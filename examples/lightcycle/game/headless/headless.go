@@ -1,0 +1,234 @@
+// Package headless runs lightcycle without a window: for servers, soak runs
+// and the multi-host tests. It does not import ebiten. Its player is the
+// game's autopilot (robot-like, sending turns as a human does), robots fill
+// the empty seats, and it prints one line per round result, the same on
+// every instance of the session, so runs can be compared:
+//
+//	round 1 winner 3f2a…(the player's ID) steps 412 digest 0123456789abcdef scores bot1=0,3f2a…=1
+//	round 2 draw steps 97 digest … scores …
+//	round 3 abandoned steps 55 digest … scores …
+//
+// Other lines say what happened: "self <id> <name>", "joined <id> <name>",
+// "left <id> <reason>", "host <id>", "announced <round> players <n>
+// countdown <ticks>", "started <round>", "problem <text>", "bye".
+//
+// Run is shared by the lightcycle command's -headless flag and the
+// headless command (examples/lightcycle/headless).
+package headless
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/lightcycle/game"
+	"github.com/pumpnet/pumpnet/examples/lightcycle/sim"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// Usage describes the flags Run takes.
+const Usage = `usage: lightcycle -headless [flags]
+
+Plays lightcycle without a window: this instance's bike is steered by the
+autopilot, robots fill empty seats, and each round's result is printed as one
+line ("round N winner ID|draw|abandoned steps S digest D scores ID=N,...").
+Every instance on the LAN with the same service finds the others.
+
+flags:
+`
+
+// options are Run's command line.
+type options struct {
+	bots, rounds, players, colour, tps, countdown int
+	name, iface, outcomes                         string
+	local, watchers                               bool
+	seed                                          uint64
+	timeout, linger, lag, jitter                  time.Duration
+	loss                                          float64
+}
+
+func parse(args []string, out io.Writer) (*options, error) {
+	var o options
+	fs := flag.NewFlagSet("lightcycle -headless", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprint(out, Usage)
+		fs.PrintDefaults()
+	}
+	fs.Bool("headless", true, "run without a window (always, here)")
+	fs.IntVar(&o.bots, "bots", 0, "robots that fill empty seats when this instance hosts (0..7)")
+	fs.StringVar(&o.name, "name", "headless", "display name")
+	fs.IntVar(&o.rounds, "rounds", 0, "rounds to play before exiting (0: until interrupted)")
+	fs.StringVar(&o.iface, "iface", "", "network interface to find peers on (default: every multicast-capable one)")
+	fs.IntVar(&o.players, "players", 1, "players (this one included) to wait for before the first round")
+	fs.BoolVar(&o.local, "local", false, "play offline against the robots")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of the rounds this instance hosts (0: random)")
+	fs.IntVar(&o.colour, "colour", -1, "colour to claim, 0..7 (-1: any)")
+	fs.IntVar(&o.tps, "tps", sim.TPS, "ticks per second (the host's sets the game's speed)")
+	fs.IntVar(&o.countdown, "countdown", game.DefaultCountdown, "ticks from a round's announcement to its start")
+	fs.StringVar(&o.outcomes, "outcomes", game.DefaultOutcomes.String(), "how a host sends outcomes: reliable or sequenced")
+	fs.BoolVar(&o.watchers, "watchers", false, "keep the session open during rounds so newcomers can watch")
+	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "silence after which a peer counts as gone")
+	fs.DurationVar(&o.linger, "linger", 2*time.Second, "after the last round, how long a host waits for the others to catch up")
+	fs.DurationVar(&o.lag, "lag", 0, "link conditioner: one-way delay added to every datagram")
+	fs.DurationVar(&o.jitter, "jitter", 0, "link conditioner: jitter of the delay")
+	fs.Float64Var(&o.loss, "loss", 0, "link conditioner: fraction of datagrams lost each way (0..1)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.tps <= 0 || o.tps > 10000:
+		return nil, fmt.Errorf("-tps %d outside 1..10000", o.tps)
+	case o.rounds < 0:
+		return nil, fmt.Errorf("-rounds %d", o.rounds)
+	case o.outcomes != game.Reliable.String() && o.outcomes != game.Sequenced.String():
+		return nil, fmt.Errorf("-outcomes %q: want reliable or sequenced", o.outcomes)
+	case o.timeout <= 0:
+		return nil, fmt.Errorf("-timeout %v", o.timeout)
+	}
+	return &o, nil
+}
+
+// Run plays headless lightcycle with the flags in args (see Usage; -h
+// prints it to stdout) and prints what happens to stdout. It blocks until
+// the rounds asked for are over, or ctx ends (then it leaves the session
+// cleanly and returns nil). It returns flag.ErrHelp after -h.
+func Run(ctx context.Context, args []string, stdout io.Writer) error {
+	o, err := parse(args, stdout)
+	if err != nil {
+		return err
+	}
+	cfg := game.Config{Name: o.name, Colour: o.colour, Bots: o.bots, Seed: o.seed, Countdown: o.countdown,
+		Autopilot: true, Watchers: o.watchers, Outcomes: game.Sequenced}
+	if o.countdown == 0 {
+		cfg.Countdown = -1
+	}
+	if o.outcomes == game.Reliable.String() {
+		cfg.Outcomes = game.Reliable
+	}
+	// The game counts ticks; at another speed, its waits (in ticks) keep
+	// their length in seconds.
+	cfg.SyncTicks = max(1, game.DefaultSyncTicks*o.tps/sim.TPS)
+	cfg.ResendTicks = max(1, o.tps/sim.TPS)
+	var g *game.Game
+	if o.local {
+		g, err = game.NewLocal(cfg)
+	} else {
+		g, err = join(ctx, o, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	self := g.Self()
+	fmt.Fprintf(stdout, "self %s %s\n", self.ID, self.Name)
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done, lingerUntil := 0, 0
+	err = engine.RunTicks(runCtx, o.tps, func(uint64) {
+		g.Update()
+		for _, e := range g.Events() {
+			report(stdout, g, e)
+			if e.Kind == game.EventRoundOver {
+				done++
+				if o.rounds > 0 && done >= o.rounds {
+					lingerUntil = g.Tick() + int(o.linger.Seconds()*float64(o.tps))
+				}
+			}
+		}
+		switch {
+		case lingerUntil > 0:
+			if g.Settled() || g.Tick() >= lingerUntil {
+				stop()
+			}
+		case g.Scene() != game.ScenePlay && !g.Ready() && (done > 0 || 1+len(g.Peers()) >= o.players):
+			g.SetReady(true)
+		}
+	})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	fmt.Fprintln(stdout, "bye")
+	return nil
+}
+
+func join(ctx context.Context, o *options, cfg game.Config) (*game.Game, error) {
+	var ifc *net.Interface
+	if o.iface != "" {
+		var err error
+		if ifc, err = net.InterfaceByName(o.iface); err != nil {
+			return nil, fmt.Errorf("-iface: %w", err)
+		}
+	}
+	nc := netcode.Config{IdleTimeout: o.timeout}
+	if o.timeout <= time.Second {
+		nc.KeepAlive = o.timeout / 3
+	}
+	if o.lag > 0 || o.jitter > 0 || o.loss > 0 {
+		dir := netcode.LinkDirection{Latency: o.lag, Jitter: o.jitter, Loss: o.loss}
+		nc.Link = &netcode.LinkConditions{Send: dir, Receive: dir}
+	}
+	tr, err := game.JoinLAN(ctx, game.LANConfig{Name: o.name, Interface: ifc, Net: nc})
+	if err != nil {
+		return nil, err
+	}
+	g, err := game.New(cfg, tr)
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+// report prints one event.
+func report(w io.Writer, g *game.Game, e game.Event) {
+	switch e.Kind {
+	case game.EventPeerJoined:
+		fmt.Fprintf(w, "joined %s %s\n", e.Peer.ID, g.Name(e.Peer.ID))
+	case game.EventPeerLeft:
+		fmt.Fprintf(w, "left %s %v\n", e.Peer.ID, e.Err)
+	case game.EventHostChanged:
+		fmt.Fprintf(w, "host %s\n", e.Peer.ID)
+	case game.EventRoundAnnounced:
+		fmt.Fprintf(w, "announced %d players %d countdown %d\n", e.Round, len(g.Board().Players()), e.Countdown)
+	case game.EventRoundStarted:
+		fmt.Fprintf(w, "started %d\n", e.Round)
+	case game.EventRoundOver:
+		fmt.Fprintln(w, ResultLine(e.Result))
+	case game.EventProblem:
+		fmt.Fprintf(w, "problem %v\n", e.Err)
+	}
+}
+
+// ResultLine formats a round's result as Run prints it: "round N", then
+// "winner ID", "draw" or "abandoned", the steps, the final digest, and the
+// scores of the round's players in ID order.
+func ResultLine(r game.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "round %d ", r.Round)
+	switch {
+	case r.Abandoned:
+		b.WriteString("abandoned")
+	case r.Draw():
+		b.WriteString("draw")
+	default:
+		fmt.Fprintf(&b, "winner %s", r.Winner)
+	}
+	fmt.Fprintf(&b, " steps %d digest %016x scores ", r.Steps, r.Digest)
+	for i, s := range r.Scores {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s=%d", s.ID, s.Score)
+	}
+	return b.String()
+}
