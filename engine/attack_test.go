@@ -353,14 +353,32 @@ func TestAttackMsgpackBombsFromServer(t *testing.T) {
 	})
 }
 
-// A client that floods messages as fast as Send takes them is throttled
-// (its own queue fills: ErrQueueFull), the server dispatches what arrives
-// within its receive bound, and a legitimate client's pings are not
-// delayed.
+// A client that floods messages faster than its link carries them is
+// throttled (its own queue fills: ErrQueueFull), the server dispatches what
+// arrives, nobody is disconnected, and a legitimate client's pings are not
+// delayed (in virtual time: see TestAttackEngineFloodRealTime for the
+// server's CPU).
 func TestAttackEngineFlood(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		legit, flood := w.client(), w.client()
+		legit := w.client()
+		// The flooder's uplink carries 256 KB/s and its queue holds 1 MiB,
+		// so that the queue fills within the test.
+		pc, err := w.net.Listen(netip.MustParseAddrPort("10.3.2.1:5000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		link := &netcode.LinkConditions{Send: netcode.LinkDirection{Bandwidth: 256 << 10}}
+		ep, err := netcode.NewEndpoint(pc, EndpointConfig(netcode.Config{SendQueueBytes: 1 << 20, Link: link}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ep.Close()
+		flood, err := Connect(FormatTarget(srvAP, w.srv.Fingerprint()), &ClientConfig{Endpoint: ep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.clients = append(w.clients, flood)
 		var p pinger
 		p.install(t, w.srv, legit)
 		spam := 0
@@ -370,8 +388,8 @@ func TestAttackEngineFlood(t *testing.T) {
 		base := p.phase()
 		full, sent := 0, 0
 		msg := Msg{"action": "spam", "pad": strings.Repeat("x", 100)}
-		w.pumpFor(3*time.Second, &p, legit, func() {
-			for range 2000 {
+		w.pumpFor(2*time.Second, &p, legit, func() {
+			for range 50 {
 				if err := flood.Send(msg); errors.Is(err, ErrQueueFull) {
 					full++
 					return
