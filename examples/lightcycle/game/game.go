@@ -495,15 +495,21 @@ func (g *Game) message(from string, m any) {
 }
 
 func (g *Game) peerJoined(m Member) {
-	if m.ID == g.self.ID || g.peers[m.ID] != nil {
+	if m.ID == g.self.ID {
 		return
 	}
 	hostBefore := g.authority()
-	g.peers[m.ID] = &peerState{Member: m}
-	i, _ := slices.BinarySearch(g.ids, m.ID)
-	g.ids = slices.Insert(g.ids, i, m.ID)
+	if p := g.peers[m.ID]; p != nil {
+		// A new connection replaced the old one before its end was
+		// reported: the peer may have lost everything; start over with it.
+		*p = peerState{Member: m}
+	} else {
+		g.peers[m.ID] = &peerState{Member: m}
+		i, _ := slices.BinarySearch(g.ids, m.ID)
+		g.ids = slices.Insert(g.ids, i, m.ID)
+		g.emit(Event{Kind: EventPeerJoined, Peer: m})
+	}
 	g.names[m.ID] = cleanName(m.Name)
-	g.emit(Event{Kind: EventPeerJoined, Peer: m})
 	// Tell the newcomer who we are and where the game is.
 	to := []string{m.ID}
 	g.sendIntent(to)

@@ -387,3 +387,26 @@ func TestOnlyWatchersLeftEndsRound(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 }
+
+// TestReconnectedPeerGetsRoundAgain: when a peer's new connection is
+// reported before its old one's end, the host treats it as a newcomer:
+// it sends the round again, and the peer stays in step.
+func TestReconnectedPeerGetsRoundAgain(t *testing.T) {
+	h := newHarness(t)
+	cfg := Config{Bots: 1, Countdown: 5, Seed: 8, Autopilot: true}
+	p1, p2 := h.add("p1", cfg), h.add("p2", cfg)
+	h.startRound(1, p1, p2)
+	h.ticks(60)
+	if p1.Scene() != ScenePlay {
+		t.Skip("round over too soon")
+	}
+	h.nodes[p1].push(fakeMsg{due: h.net.clock, in: Incoming{Kind: PeerJoined, From: h.nodes[p2].self}})
+	h.run(100, "p2 rebuilt and caught up", func() bool {
+		return len(h.eventsOf(p2, EventRoundAnnounced)) == 2 && p2.Board().Steps() >= p1.Board().Steps()-1
+	})
+	if len(p1.Peers()) != 1 || len(h.eventsOf(p1, EventPeerJoined)) != 1 {
+		t.Fatalf("p1 has %d peers, %d joins", len(p1.Peers()), len(h.eventsOf(p1, EventPeerJoined)))
+	}
+	h.run(40000, "round over", h.allIn(SceneResults, 1))
+	sameResults(t, p1, p2)
+}

@@ -69,22 +69,26 @@ func TestColourClaimsFirstWins(t *testing.T) {
 }
 
 // TestSimultaneousClaimsResolvedInArrivalOrder: claims that reach the host
-// in the same tick are resolved in the order they arrived, and the result
-// is the one sim.AssignColours gives for that order.
+// in the same tick are resolved in the order they arrived (here not the
+// order of the IDs), and the result is what sim.AssignColours gives for
+// that order.
 func TestSimultaneousClaimsResolvedInArrivalOrder(t *testing.T) {
 	h := newHarness(t)
-	gs := []*Game{h.add("p1", Config{Colour: 6}), h.add("p2", Config{Colour: 6}), h.add("p3", Config{Colour: 7}), h.add("p4", Config{Colour: 6})}
+	// The fake delivers in send order; the games send in creation order.
+	ids, wants := []string{"p1", "p4", "p3", "p2"}, []int{6, 6, 7, 6}
+	var gs []*Game
+	for i, id := range ids {
+		gs = append(gs, h.add(id, Config{Colour: wants[i]}))
+	}
 	h.ticks(5)
 	got := agreedColours(t, gs...)
-	// The host's own claim is first; the others' intents arrive in the
-	// order the fake delivers them (by sender's update order).
-	want, err := sim.AssignColours([]int{6, 6, 7, 6})
+	want, err := sim.AssignColours(wants) // the host's own claim first
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, g := range gs {
-		if got[g.Self().ID] != want[i] {
-			t.Fatalf("colours %v, want p1..p4 = %v", got, want)
+	for i, id := range ids {
+		if got[id] != want[i] {
+			t.Fatalf("colours %v, want %v for %v", got, want, ids)
 		}
 	}
 }
