@@ -242,6 +242,20 @@ func (p *instance) wait(re string, count int, d time.Duration) [][]string {
 	}
 }
 
+// firstAt returns when the first line matching re was printed, since the
+// instance started, or -1.
+func (p *instance) firstAt(re string) time.Duration {
+	rx := regexp.MustCompile("^" + re + "$")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, l := range p.lines {
+		if rx.MatchString(l) {
+			return p.at[i]
+		}
+	}
+	return -1
+}
+
 func (p *instance) hasExited() bool {
 	select {
 	case <-p.exited:
@@ -355,6 +369,13 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	}
 	for _, p := range rest {
 		p.exit(30 * time.Second)
+		t.Logf("%s saw the host leave %v after the kill (idle timeout 3s)", p.name,
+			(p.firstAt(`left `+ids[host]+` .*`) - killed.Sub(p.started)).Round(100*time.Millisecond))
+	}
+	for _, p := range ps {
+		if p.firstAt(`problem .*`) >= 0 {
+			t.Logf("%s reported problems:\n%s", p.name, p.transcript())
+		}
 	}
 	t.Logf("host %s killed; %s took over; the others were done %v later; rounds 4-5:\n%s",
 		host.name, next.name, time.Since(killed).Round(time.Second), strings.Join(after[0], "\n"))
