@@ -602,8 +602,13 @@ func (c *Conn) armLocked(now time.Time) {
 	earlier(c.received.AckDeadline())
 	if c.sender.HasData() {
 		earlier(c.flushAt)
-		if c.flushAt.IsZero() && !c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize) {
-			earlier(c.cc.NextSendTime(now)) // flushed, but held back by pacing
+		if c.flushAt.IsZero() && !c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize) &&
+			c.sent.BytesInFlight()+c.cfg.MaxDatagramSize <= c.cc.InFlightCap() {
+			// Flushed, but held back by the pacing budget: wake when it
+			// refills. Held back by the in-flight cap instead, only an
+			// acknowledgement or the loss timer (armed above) can free
+			// room: polling would spin.
+			earlier(c.cc.NextSendTime(now))
 		}
 	}
 	earlier(now.Add(time.Second)) // fragment expiry and rate windows
