@@ -70,6 +70,10 @@ func (e *RefusedError) Is(target error) bool {
 	return false
 }
 
+// helloTimeout is how long a connection may go without its hello before
+// the session closes it.
+const helloTimeout = 10 * time.Second
+
 // redialAfter is how long a refused or failed dial waits before the peer
 // is tried again.
 const redialAfter = 5 * time.Second
@@ -87,6 +91,7 @@ type hello struct {
 const helloAction = "_hello"
 
 type peerState struct {
+	since    time.Time // when the connection came up
 	id       netcode.Fingerprint
 	outbound bool // this session dialed it
 	admitted bool
@@ -483,6 +488,7 @@ func (s *Session) Pump() {
 		break
 	}
 	s.connectToRecords()
+	s.closeSilent()
 	s.srv.Pump()
 }
 
@@ -548,6 +554,17 @@ func (s *Session) connectToRecords() {
 	}
 }
 
+// closeSilent closes connections that never sent their hello: a peer may
+// not hold a connection open without joining.
+func (s *Session) closeSilent() {
+	now := time.Now()
+	for ch, st := range s.states {
+		if !st.admitted && now.Sub(st.since) > helloTimeout && ch.Conn().Err() == nil {
+			s.refuse(ch, "no hello within "+helloTimeout.String())
+		}
+	}
+}
+
 func pickAddr(rec discovery.Record) (netip.AddrPort, bool) {
 	var best netip.Addr
 	for _, a := range rec.Addrs {
@@ -590,7 +607,7 @@ func (s *Session) dialed(r dialResult) {
 
 // onConnect registers every new channel (accepted or adopted) as pending.
 func (s *Session) onConnect(ch *Peer) {
-	s.states[ch] = &peerState{id: ch.Fingerprint()}
+	s.states[ch] = &peerState{id: ch.Fingerprint(), since: time.Now()}
 }
 
 func (s *Session) sendHello(ch *Peer) {
