@@ -426,7 +426,6 @@ func TestAttackEngineFlood(t *testing.T) {
 // client of this one process tenfold on the same cores
 // (TestAttackEngineFlood checks the same logic in virtual time).
 func TestAttackEngineFloodRealTime(t *testing.T) {
-	t.Skip("BUG: Channel.pump (engine/server.go) dispatches everything a peer's connection has buffered in one Pump (up to RecvBufferBytes, 8 MiB): a flooding client holds the server's game loop for ~0.5 s per Pump, and every other player's round trip grows by as much; see the report")
 	if testing.Short() || raceEnabled {
 		t.Skip("real-time latency bounds: skipped with -short and under the race detector")
 	}

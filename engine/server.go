@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/pumpnet/pumpnet/codec"
@@ -49,7 +50,15 @@ type Server struct {
 	greet    bool
 	gate     func(*Channel, []byte) bool
 	closed   bool
+	wake     chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
+	stop     chan struct{}
+	relay    sync.WaitGroup
 }
+
+// MaxDispatchPerPump bounds the messages one channel gets dispatched in one
+// Pump, so that a flooding peer cannot hold the game loop: what is left
+// waits for the next Pump (which Wake and PumpWait do not sleep through).
+const MaxDispatchPerPump = 256
 
 // Listen opens a server on addr ("host:port", ":31425"; port 0 picks one).
 func Listen(addr string, cfg *ServerConfig) (*Server, error) {
@@ -59,11 +68,13 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	wake := make(chan struct{}, 1)
+	nc.Notify = wake
 	ep, err := netcode.Listen(addr, &nc)
 	if err != nil {
 		return nil, fmt.Errorf("engine: %w", err)
 	}
-	return newServer(ep, c), nil
+	return newServer(ep, c, wake), nil
 }
 
 // NewServer runs a server on an existing accepting endpoint (e.g. one the
@@ -74,7 +85,7 @@ func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
 	if cfg != nil {
 		c = *cfg
 	}
-	return newServer(ep, c)
+	return newServer(ep, c, nil)
 }
 
 // EndpointConfig returns cfg with the channel layout the engine needs, for
@@ -84,7 +95,7 @@ func EndpointConfig(cfg netcode.Config) *netcode.Config {
 	return &cfg
 }
 
-func newServer(ep *netcode.Endpoint, c ServerConfig) *Server {
+func newServer(ep *netcode.Endpoint, c ServerConfig, wake chan struct{}) *Server {
 	if c.Codec == nil {
 		c.Codec = codec.Default()
 	}
@@ -93,13 +104,39 @@ func newServer(ep *netcode.Endpoint, c ServerConfig) *Server {
 	}
 	t := dispatch.New[*Channel](c.Codec)
 	t.Reserve(localEvents...)
-	return &Server{
+	s := &Server{
 		ep:       ep,
 		codec:    c.Codec,
 		maxBad:   c.MaxBadMessages,
 		handlers: t,
 		greet:    !c.SkipGreeting,
 		gate:     c.Gate,
+		wake:     wake,
+		stop:     make(chan struct{}),
+	}
+	if s.wake == nil {
+		// The endpoint is the caller's: relay its wake-ups.
+		s.wake = make(chan struct{}, 1)
+		s.relay.Add(1)
+		go func() {
+			defer s.relay.Done()
+			for {
+				select {
+				case <-ep.Wake():
+					s.signal()
+				case <-s.stop:
+					return
+				}
+			}
+		}()
+	}
+	return s
+}
+
+func (s *Server) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -200,7 +237,7 @@ func (s *Server) SendTo(chs []*Channel, msg any, mode ...Mode) error {
 
 // Wake returns a channel that receives a value whenever there is something
 // for Pump to do. Safe from any goroutine.
-func (s *Server) Wake() <-chan struct{} { return s.ep.Wake() }
+func (s *Server) Wake() <-chan struct{} { return s.wake }
 
 // Pump accepts new clients, runs every handler for what arrived since the
 // last call (on the caller's goroutine), fires request timeouts, prunes
@@ -218,8 +255,14 @@ func (s *Server) Pump() {
 		s.accept(c)
 	}
 	now := time.Now()
+	more := false
 	for _, ch := range s.channels {
-		ch.pump(now)
+		if ch.pump(now) {
+			more = true
+		}
+	}
+	if more {
+		s.signal() // the next Pump continues; Wake and PumpWait must not sleep
 	}
 	live := s.channels[:0]
 	for _, ch := range s.channels {
@@ -252,7 +295,7 @@ func (s *Server) PumpWait(ctx context.Context, timeout time.Duration) {
 		tc = t.C
 	}
 	select {
-	case <-s.ep.Wake():
+	case <-s.wake:
 	case <-ctx.Done():
 	case <-tc:
 	}
@@ -297,8 +340,12 @@ func (s *Server) CloseWithReason(reason string) error {
 		for _, ch := range s.channels {
 			ch.conn.CloseWithReason(netcode.CodeNormal, reason)
 		}
+		close(s.stop)
 	}
-	return s.ep.Close()
+	err := s.ep.Close()
+	s.relay.Wait()
+	s.signal() // a Pump delivers the disconnects
+	return err
 }
 
 // Shutdown waits (at most until ctx ends) until every channel's reliable
@@ -405,30 +452,38 @@ func (ch *Channel) Conn() *netcode.Conn { return ch.conn }
 // follows in the next Pump.
 func (ch *Channel) Close() error { return ch.conn.Close() }
 
-// pump dispatches what arrived on the channel, then, once the connection
-// ended and everything before the end was dispatched, delivers
-// "disconnected" exactly once.
-func (ch *Channel) pump(now time.Time) {
+// pump dispatches up to MaxDispatchPerPump messages that arrived on the
+// channel and reports whether more wait. Once the connection ended and
+// everything before the end was dispatched, it delivers "disconnected"
+// exactly once.
+func (ch *Channel) pump(now time.Time) bool {
+	if ch.disconnected {
+		return false
+	}
+	defer ch.expire(now)
+	for range MaxDispatchPerPump {
+		m, ok := ch.conn.Receive()
+		if !ok {
+			if ch.conn.Err() == nil {
+				return false
+			}
+			// Ended: a message may have arrived just before the end.
+			if m, ok = ch.conn.Receive(); !ok {
+				ch.end()
+				return false
+			}
+		}
+		ch.handle(m.Data)
+		if ch.disconnected {
+			return false
+		}
+	}
+	return true
+}
+
+// end delivers "disconnected" (and OnDisconnect) exactly once.
+func (ch *Channel) end() {
 	s := ch.server
-	for !ch.disconnected {
-		m, ok := ch.conn.Receive()
-		if !ok {
-			break
-		}
-		ch.handle(m.Data)
-	}
-	ch.expire(now)
-	if ch.disconnected || ch.conn.Err() == nil {
-		return
-	}
-	// Drain what arrived before the close (Receive still returns it).
-	for {
-		m, ok := ch.conn.Receive()
-		if !ok {
-			break
-		}
-		ch.handle(m.Data)
-	}
 	ch.disconnected = true
 	ch.gone = true
 	reason := ch.conn.Err()
