@@ -8,23 +8,18 @@ package lobby
 // its own. Without root (or without ip netns), the tests skip and say why.
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
-	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pumpnet/pumpnet/internal/netnstest"
 
 	"github.com/pumpnet/pumpnet/engine"
 )
@@ -35,322 +30,6 @@ const (
 	netnsNameEnv = "PUMPNET_LOBBY_NETNS_NAME" // display name
 	netnsWantEnv = "PUMPNET_LOBBY_NETNS_WANT" // peers that make the mesh complete
 )
-
-// netnsIface is each host's veth (inside its namespace).
-const netnsIface = "veth0"
-
-// netnsPrefix starts the name of every namespace these tests create; the
-// PID of the test process follows, so leftovers of a killed run can be
-// told from namespaces in use.
-const netnsPrefix = "pumpnet-lobby-"
-
-var netnsSeq atomic.Int64
-
-// netnsLAN is a LAN of network namespaces: one namespace holding the
-// bridge br0 and, for each host i, a namespace whose veth0 (10.77.0.i+1/24,
-// IPv6 off, a 224.0.0.0/4 route) is plugged into br0.
-type netnsLAN struct {
-	t      *testing.T
-	prefix string
-	bridge string
-	hosts  []string
-}
-
-// newNetnsLAN creates a LAN of n hosts; t.Cleanup deletes it, and checks
-// that nothing is left, whether the test passes, fails or panics.
-func newNetnsLAN(t *testing.T, n int) *netnsLAN {
-	t.Helper()
-	skipWithoutNetns(t)
-	sweepStaleNetns(t)
-	l := &netnsLAN{t: t, prefix: fmt.Sprintf("%s%d-%d-", netnsPrefix, os.Getpid(), netnsSeq.Add(1))}
-	t.Cleanup(l.checkDeleted) // registered first: runs last
-	l.bridge = l.prefix + "br"
-	if out, err := exec.Command("ip", "netns", "add", l.bridge).CombinedOutput(); err != nil {
-		t.Skipf("cannot create a network namespace (ip netns add: %v: %s); nothing was sent", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { l.del(l.bridge) })
-	l.ip("netns", "exec", l.bridge, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-	// No snooping: with no IGMP querier on this LAN, multicast is flooded.
-	l.ip("-n", l.bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
-	l.ip("-n", l.bridge, "link", "set", "br0", "up")
-	for i := range n {
-		ns := fmt.Sprintf("%sh%d", l.prefix, i+1)
-		l.ip("netns", "add", ns)
-		t.Cleanup(func() { l.del(ns) })
-		l.hosts = append(l.hosts, ns)
-		// IPv6 off before the veth exists, so it never has a (tentative)
-		// link-local address.
-		l.ip("netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-		port := fmt.Sprintf("h%d", i+1)
-		// Both ends are created inside their namespaces: nothing appears in
-		// the root namespace, even for a moment.
-		l.ip("link", "add", netnsIface, "netns", ns, "type", "veth", "peer", "name", port, "netns", l.bridge)
-		l.ip("-n", l.bridge, "link", "set", port, "master", "br0")
-		l.ip("-n", l.bridge, "link", "set", port, "up")
-		l.ip("-n", ns, "addr", "add", fmt.Sprintf("%s/24", l.addr(i)), "dev", netnsIface)
-		l.ip("-n", ns, "link", "set", "lo", "up")
-		l.ip("-n", ns, "link", "set", netnsIface, "up")
-		l.ip("-n", ns, "route", "add", "224.0.0.0/4", "dev", netnsIface)
-	}
-	return l
-}
-
-// skipWithoutNetns skips the test, saying why, where it cannot create
-// network namespaces.
-func skipWithoutNetns(t *testing.T) {
-	t.Helper()
-	switch {
-	case runtime.GOOS != "linux":
-		t.Skip("network namespaces need Linux; nothing was sent")
-	case os.Geteuid() != 0:
-		t.Skip("needs root to create network namespaces (ip netns add); nothing was sent")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skipf("needs iproute2's ip to create network namespaces: %v", err)
-	}
-}
-
-// addr returns host i's address.
-func (l *netnsLAN) addr(i int) string { return fmt.Sprintf("10.77.0.%d", i+1) }
-
-func (l *netnsLAN) ip(args ...string) {
-	l.t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		l.t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, bytes.TrimSpace(out))
-	}
-}
-
-func (l *netnsLAN) del(ns string) {
-	if out, err := exec.Command("ip", "netns", "del", ns).CombinedOutput(); err != nil {
-		l.t.Errorf("ip netns del %s: %v: %s", ns, err, bytes.TrimSpace(out))
-	}
-}
-
-// checkDeleted fails the test if a namespace of this LAN, or one of its
-// links, is still there.
-func (l *netnsLAN) checkDeleted() {
-	out, err := exec.Command("ip", "netns", "list").CombinedOutput()
-	if err != nil {
-		l.t.Errorf("ip netns list: %v: %s", err, out)
-	}
-	if strings.Contains(string(out), l.prefix) {
-		l.t.Errorf("namespaces left behind:\n%s", out)
-	}
-	out, err = exec.Command("ip", "-o", "link", "show").CombinedOutput()
-	if err != nil {
-		l.t.Errorf("ip link show: %v: %s", err, out)
-	}
-	names := []string{netnsIface, "br0"}
-	for i := range l.hosts {
-		names = append(names, fmt.Sprintf("h%d@", i+1))
-	}
-	for _, name := range names {
-		if strings.Contains(string(out), ": "+name) {
-			l.t.Errorf("link %s in the root namespace:\n%s", name, out)
-		}
-	}
-}
-
-// sweepStaleNetns deletes namespaces of earlier runs of these tests whose
-// process is gone (killed before its cleanup ran).
-func sweepStaleNetns(t *testing.T) {
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		return
-	}
-	rx := regexp.MustCompile(`^` + regexp.QuoteMeta(netnsPrefix) + `(\d+)-\S+`)
-	for _, line := range strings.Split(string(out), "\n") {
-		m := rx.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		if _, err := os.Stat("/proc/" + m[1]); err == nil {
-			continue // its test is still running
-		}
-		if out, err := exec.Command("ip", "netns", "del", m[0]).CombinedOutput(); err != nil {
-			t.Logf("stale namespace %s: ip netns del: %v: %s", m[0], err, out)
-		} else {
-			t.Logf("deleted stale namespace %s", m[0])
-		}
-	}
-}
-
-// nsProc is a process running in one of the LAN's namespaces, fed through
-// its stdin and watched through the lines it prints.
-type nsProc struct {
-	t       *testing.T
-	name    string
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	stderr  bytes.Buffer
-	started time.Time
-	exited  chan struct{} // closed when Wait returned
-	waitErr error
-
-	mu      sync.Mutex
-	lines   []nsLine
-	changed chan struct{} // capacity 1: a line arrived
-	next    int           // lines before next were matched by waitLine
-}
-
-type nsLine struct {
-	at   time.Duration // since the process started
-	text string
-}
-
-// run starts "ip netns exec <host's namespace> argv..." with env added.
-// t.Cleanup kills it if it is still running, before the namespaces go.
-func (l *netnsLAN) run(host int, name string, env []string, argv ...string) *nsProc {
-	l.t.Helper()
-	p := &nsProc{t: l.t, name: name, exited: make(chan struct{}), changed: make(chan struct{}, 1)}
-	p.cmd = exec.Command("ip", append([]string{"netns", "exec", l.hosts[host]}, argv...)...)
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = &p.stderr
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		l.t.Fatal(err)
-	}
-	p.started = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		l.t.Fatalf("%s: %v", name, err)
-	}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.lines = append(p.lines, nsLine{time.Since(p.started), sc.Text()})
-			p.mu.Unlock()
-			select {
-			case p.changed <- struct{}{}:
-			default:
-			}
-		}
-		p.waitErr = p.cmd.Wait() // after stdout is drained, as Wait wants
-		close(p.exited)
-	}()
-	l.t.Cleanup(func() {
-		p.stdin.Close()
-		select {
-		case <-p.exited:
-		case <-time.After(3 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-		if l.t.Failed() {
-			l.t.Logf("%s's output:\n%s\nstderr:\n%s", name, p.transcript(), p.stderr.String())
-		}
-	})
-	return p
-}
-
-// transcript returns what the process printed so far.
-func (p *nsProc) transcript() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var b strings.Builder
-	for _, l := range p.lines {
-		fmt.Fprintf(&b, "%6dms  %s\n", l.at.Milliseconds(), l.text)
-	}
-	return b.String()
-}
-
-// waitLine waits up to d for a line matching re after the lines already
-// matched, and returns it with its submatches.
-func (p *nsProc) waitLine(re string, d time.Duration) (nsLine, []string) {
-	p.t.Helper()
-	rx := regexp.MustCompile("^" + re + "$")
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		exited := p.hasExited() // before the scan: then the scan saw every line
-		p.mu.Lock()
-		for i := p.next; i < len(p.lines); i++ {
-			if m := rx.FindStringSubmatch(p.lines[i].text); m != nil {
-				p.next = i + 1
-				l := p.lines[i]
-				p.mu.Unlock()
-				return l, m
-			}
-		}
-		p.mu.Unlock()
-		if exited {
-			p.t.Fatalf("%s exited (%v) without a line matching %q; output:\n%s\nstderr:\n%s", p.name, p.waitErr, re, p.transcript(), p.stderr.String())
-		}
-		select {
-		case <-p.changed:
-		case <-p.exited:
-		case <-deadline.C:
-			p.t.Fatalf("%s: no line matching %q within %v; output:\n%s", p.name, re, d, p.transcript())
-		}
-	}
-}
-
-func (p *nsProc) hasExited() bool {
-	select {
-	case <-p.exited:
-		return true
-	default:
-		return false
-	}
-}
-
-// hasLine reports whether any line so far matches re.
-func (p *nsProc) hasLine(re string) bool {
-	rx := regexp.MustCompile("^" + re + "$")
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return slices.ContainsFunc(p.lines, func(l nsLine) bool { return rx.MatchString(l.text) })
-}
-
-// waitAll waits up to d until count lines, among all printed so far
-// (matched before or not), match re, and returns their submatches.
-func (p *nsProc) waitAll(re string, count int, d time.Duration) [][]string {
-	p.t.Helper()
-	rx := regexp.MustCompile("^" + re + "$")
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		exited := p.hasExited()
-		var ms [][]string
-		p.mu.Lock()
-		for _, l := range p.lines {
-			if m := rx.FindStringSubmatch(l.text); m != nil {
-				ms = append(ms, append(m, strconv.FormatInt(l.at.Milliseconds(), 10)))
-			}
-		}
-		p.mu.Unlock()
-		if len(ms) >= count {
-			return ms
-		}
-		if exited {
-			p.t.Fatalf("%s exited (%v) with %d of %d lines matching %q; output:\n%s\nstderr:\n%s", p.name, p.waitErr, len(ms), count, re, p.transcript(), p.stderr.String())
-		}
-		select {
-		case <-p.changed:
-		case <-p.exited:
-		case <-deadline.C:
-			p.t.Fatalf("%s: %d of %d lines matching %q within %v; output:\n%s", p.name, len(ms), count, re, d, p.transcript())
-		}
-	}
-}
-
-// exit closes the process's stdin and waits up to d for it to exit
-// successfully.
-func (p *nsProc) exit(d time.Duration) {
-	p.t.Helper()
-	p.stdin.Close()
-	select {
-	case <-p.exited:
-	case <-time.After(d):
-		p.t.Fatalf("%s did not exit within %v of the end of its input; output:\n%s", p.name, d, p.transcript())
-	}
-	if p.waitErr != nil {
-		p.t.Fatalf("%s: %v; output:\n%s\nstderr:\n%s", p.name, p.waitErr, p.transcript(), p.stderr.String())
-	}
-}
 
 func testExe(t *testing.T) string {
 	t.Helper()
@@ -383,17 +62,17 @@ func atMS(t *testing.T, s string) time.Duration {
 // be removed everywhere at once (its connections are closed, not timed out).
 func TestNetnsSessionMesh(t *testing.T) {
 	const n = 3
-	l := newNetnsLAN(t, n)
+	l := netnstest.New(t, "pumpnet-lobby-", n)
 	exe := testExe(t)
-	var ps []*nsProc
+	var ps []*netnstest.Proc
 	for i := range n {
 		name := fmt.Sprintf("p%d", i+1)
-		ps = append(ps, l.run(i, name, helperEnv("peer", name, n-1), exe, "-test.run=^TestNetnsHelperProcess$"))
+		ps = append(ps, l.Run(i, name, helperEnv("peer", name, n-1), exe, "-test.run=^TestNetnsHelperProcess$"))
 	}
 	var firstAdded, meshAt []time.Duration
 	var host string
 	for i, p := range ps {
-		added := p.waitAll(`netns: added (p\d) (\d+)`, n-1, 10*time.Second)
+		added := p.WaitAll(`netns: added (p\d) (\d+)`, n-1, 10*time.Second)
 		var names []string
 		first := time.Hour
 		for _, m := range added {
@@ -402,19 +81,19 @@ func TestNetnsSessionMesh(t *testing.T) {
 		}
 		slices.Sort(names)
 		if want := others(n, i); !slices.Equal(names, want) {
-			t.Fatalf("%s added %v, want %v", p.name, names, want)
+			t.Fatalf("%s added %v, want %v", p.Name(), names, want)
 		}
-		m := p.waitAll(`netns: mesh (\d+) host ([0-9a-f]{64})`, 1, 10*time.Second)[0]
+		m := p.WaitAll(`netns: mesh (\d+) host ([0-9a-f]{64})`, 1, 10*time.Second)[0]
 		firstAdded, meshAt = append(firstAdded, first), append(meshAt, atMS(t, m[1]))
 		if host == "" {
 			host = m[2]
 		} else if m[2] != host {
-			t.Errorf("%s thinks the host is %.8s, another peer %.8s", p.name, m[2], host)
+			t.Errorf("%s thinks the host is %.8s, another peer %.8s", p.Name(), m[2], host)
 		}
 	}
 	for _, p := range ps {
-		if p.hasLine(`netns: (refused|send error) .*`) {
-			t.Errorf("%s was refused or could not send:\n%s", p.name, p.transcript())
+		if p.HasLine(`netns: (refused|send error) .*`) {
+			t.Errorf("%s was refused or could not send:\n%s", p.Name(), p.Transcript())
 		}
 	}
 	t.Logf("%d peers, one per namespace, default poll interval 500ms: first PeerAdded after %v, full mesh after %v (each peer, from its Join)",
@@ -424,15 +103,15 @@ func TestNetnsSessionMesh(t *testing.T) {
 	}
 	for i, p := range ps {
 		var from []string
-		for _, m := range p.waitAll(`netns: chat (p\d) hello from (p\d)`, n-1, 5*time.Second) {
+		for _, m := range p.WaitAll(`netns: chat (p\d) hello from (p\d)`, n-1, 5*time.Second) {
 			if m[1] != m[2] {
-				t.Errorf("%s: a message from %s says it is from %s", p.name, m[1], m[2])
+				t.Errorf("%s: a message from %s says it is from %s", p.Name(), m[1], m[2])
 			}
 			from = append(from, m[1])
 		}
 		slices.Sort(from)
 		if want := others(n, i); !slices.Equal(from, want) {
-			t.Errorf("%s got messages from %v, want %v", p.name, from, want)
+			t.Errorf("%s got messages from %v, want %v", p.Name(), from, want)
 		}
 	}
 
@@ -440,21 +119,21 @@ func TestNetnsSessionMesh(t *testing.T) {
 	// them), not after the 10 s idle timeout.
 	left := make([]time.Duration, n)
 	for i, p := range ps {
-		left[i] = time.Since(p.started)
+		left[i] = time.Since(p.Started())
 	}
-	ps[0].exit(5 * time.Second)
+	ps[0].Exit(5 * time.Second)
 	var latency []time.Duration
 	for i, p := range ps[1:] {
-		m := p.waitAll(`netns: removed p1 (\d+) .*`, 1, 5*time.Second)[0]
+		m := p.WaitAll(`netns: removed p1 (\d+) .*`, 1, 5*time.Second)[0]
 		lat := atMS(t, m[len(m)-1]) - left[i+1]
 		latency = append(latency, lat)
 		if lat > 2*time.Second {
-			t.Errorf("%s removed p1 %v after it left", p.name, lat)
+			t.Errorf("%s removed p1 %v after it left", p.Name(), lat)
 		}
 	}
 	t.Logf("p1 left: removed by the others after %v", latency)
 	for _, p := range ps[1:] {
-		p.exit(5 * time.Second)
+		p.Exit(5 * time.Second)
 	}
 }
 
@@ -475,42 +154,42 @@ func others(n, i int) []string {
 // fingerprint), see the players count the server advertises change, and
 // see it disappear after it stops advertising.
 func TestNetnsHostedBrowse(t *testing.T) {
-	l := newNetnsLAN(t, 3)
+	l := netnstest.New(t, "pumpnet-lobby-", 3)
 	exe := testExe(t)
-	srv := l.run(0, "server", helperEnv("server", "arena on h1", 0), exe, "-test.run=^TestNetnsHelperProcess$")
-	_, m := srv.waitLine(`netns: server (dtls://(\S+)#([0-9a-f]{64}))`, 10*time.Second)
+	srv := l.Run(0, "server", helperEnv("server", "arena on h1", 0), exe, "-test.run=^TestNetnsHelperProcess$")
+	_, m := srv.WaitLine(`netns: server (dtls://(\S+)#([0-9a-f]{64}))`, 10*time.Second)
 	connect, addr := m[1], m[2]
-	if !strings.HasPrefix(addr, l.addr(0)+":") {
-		t.Fatalf("server's connect string %s, want the address %s", connect, l.addr(0))
+	if !strings.HasPrefix(addr, l.Addr(0)+":") {
+		t.Fatalf("server's connect string %s, want the address %s", connect, l.Addr(0))
 	}
-	var bs []*nsProc
+	var bs []*netnstest.Proc
 	for i := 1; i <= 2; i++ {
-		bs = append(bs, l.run(i, fmt.Sprintf("browser%d", i), helperEnv("browser", "", 0), exe, "-test.run=^TestNetnsHelperProcess$"))
+		bs = append(bs, l.Run(i, fmt.Sprintf("browser%d", i), helperEnv("browser", "", 0), exe, "-test.run=^TestNetnsHelperProcess$"))
 	}
 	var found []time.Duration
 	for _, b := range bs {
-		_, m := b.waitLine(`netns: found (\d+) (\S+) seats=(\d+) name="(.*)"`, 10*time.Second)
+		_, m := b.WaitLine(`netns: found (\d+) (\S+) seats=(\d+) name="(.*)"`, 10*time.Second)
 		found = append(found, atMS(t, m[1]))
 		if m[2] != connect || m[3] != "3" || m[4] != "arena on h1" {
-			t.Errorf("%s found %q (seats %s, name %q), want %q (seats 3, name %q)", b.name, m[2], m[3], m[4], connect, "arena on h1")
+			t.Errorf("%s found %q (seats %s, name %q), want %q (seats 3, name %q)", b.Name(), m[2], m[3], m[4], connect, "arena on h1")
 		}
-		b.waitLine(`netns: connected \d+`, 10*time.Second)
+		b.WaitLine(`netns: connected \d+`, 10*time.Second)
 	}
 	t.Logf("Browse found the server after %v (each browser, from its Browse)", found)
 	for _, b := range bs {
-		b.waitLine(`netns: players [12] \d+`, 10*time.Second)
+		b.WaitLine(`netns: players [12] \d+`, 10*time.Second)
 	}
-	srv.waitAll(`netns: client 10\.77\.0\.[23]:\d+`, 2, 5*time.Second)
+	srv.WaitAll(`netns: client 10\.77\.0\.[23]:\d+`, 2, 5*time.Second)
 
 	// The server stops advertising: browsers forget it after 3 missed
 	// polls of 500ms.
-	stop := time.Since(bs[0].started)
-	srv.exit(5 * time.Second)
-	_, m = bs[0].waitLine(`netns: gone (\d+)`, 10*time.Second)
+	stop := time.Since(bs[0].Started())
+	srv.Exit(5 * time.Second)
+	_, m = bs[0].WaitLine(`netns: gone (\d+)`, 10*time.Second)
 	t.Logf("server gone from the list %v after it stopped advertising", atMS(t, m[1])-stop)
-	bs[1].waitLine(`netns: gone \d+`, 10*time.Second)
+	bs[1].WaitLine(`netns: gone \d+`, 10*time.Second)
 	for _, b := range bs {
-		b.exit(5 * time.Second)
+		b.Exit(5 * time.Second)
 	}
 }
 
@@ -558,18 +237,18 @@ func netnsOnlyInterface(t *testing.T) *net.Interface {
 	for i := range ifcs {
 		switch {
 		case ifcs[i].Flags&net.FlagLoopback != 0:
-		case ifcs[i].Name == netnsIface && veth == nil:
+		case ifcs[i].Name == netnstest.Iface && veth == nil:
 			veth = &ifcs[i]
 		default:
 			t.Fatalf("interface %s: not inside a test namespace; refusing to multicast", ifcs[i].Name)
 		}
 	}
 	if veth == nil {
-		t.Fatal("no " + netnsIface + ": not inside a test namespace")
+		t.Fatal("no " + netnstest.Iface + ": not inside a test namespace")
 	}
 	addrs, err := veth.Addrs()
 	if err != nil || len(addrs) == 0 || !strings.HasPrefix(addrs[0].String(), "10.77.0.") {
-		t.Fatalf("%s has addresses %v, want 10.77.0.x: not inside a test namespace", netnsIface, addrs)
+		t.Fatalf("%s has addresses %v, want 10.77.0.x: not inside a test namespace", netnstest.Iface, addrs)
 	}
 	return veth
 }
