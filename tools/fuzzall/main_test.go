@@ -26,3 +26,38 @@ func TestParseRun(t *testing.T) {
 		t.Fatalf("failing run parsed as %+v", bad)
 	}
 }
+
+func TestIsDeadlineRace(t *testing.T) {
+	race := "fuzz: elapsed: 30s, execs: 101343 (2865/sec), new interesting: 36 (total: 36)\n" +
+		"fuzz: elapsed: 31s, execs: 101343 (0/sec), new interesting: 36 (total: 36)\n" +
+		"--- FAIL: FuzzOpen (31.00s)\n    context deadline exceeded\nFAIL\nexit status 1\n" +
+		"FAIL\tgithub.com/pumpnet/pumpnet/netcode\t31.021s\n"
+	if !isDeadlineRace([]byte(race), "FuzzOpen") {
+		t.Error("the coordinator's bare deadline error was not recognised")
+	}
+	for name, out := range map[string]string{
+		"other target": race,
+		"real failure": "--- FAIL: FuzzOpen (2.01s)\n    --- FAIL: FuzzOpen (0.00s)\n        open_test.go:9: boom\n" +
+			"    Failing input written to testdata/fuzz/FuzzOpen/0123abcd\nFAIL\n",
+		"deadline plus more": "--- FAIL: FuzzOpen (31.00s)\n    context deadline exceeded\n    panic: x\nFAIL\n",
+		"no FAIL line":       "context deadline exceeded\n",
+	} {
+		target := "FuzzOpen"
+		if name == "other target" {
+			target = "FuzzOpenX"
+		}
+		if isDeadlineRace([]byte(out), target) {
+			t.Errorf("%s: taken for the coordinator race", name)
+		}
+	}
+}
+
+func TestGrew(t *testing.T) {
+	before := map[string]bool{"seed1": true}
+	if grew(before, map[string]bool{"seed1": true}) {
+		t.Error("same corpus reported as grown")
+	}
+	if !grew(before, map[string]bool{"seed1": true, "abc123": true}) {
+		t.Error("a new file was not noticed")
+	}
+}
