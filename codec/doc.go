@@ -81,6 +81,12 @@
 // rewriting each into the 12-byte form first; Append writes them in that
 // form, so its output always passes Validate.
 //
+// msgpack v5.4.1 also panics (recoverably) when a nil arrives for a
+// time.Time held by value; Decode recovers any panic inside msgpack into an
+// ErrDecode error naming the target type, drops that pooled decoder, and
+// carries on (TestNilIntoValueWithCustomDecoder). Use *time.Time for an
+// optional time.
+//
 // The JSON codec checks MaxSize, MaxDepth and MaxElements, and the
 // structure (brackets, strings, separators), with its own allocation-free
 // scanner (ValidateJSON) before encoding/json sees the bytes.

@@ -131,7 +131,7 @@ func checkFuzzErr(t *testing.T, err error) {
 	if !strings.HasPrefix(err.Error(), "codec: ") {
 		t.Fatalf("error without the codec prefix: %v", err)
 	}
-	if strings.Contains(err.Error(), "panicked") {
+	if strings.Contains(err.Error(), "panicked") && !knownMsgpackPanic(err) {
 		t.Fatalf("decoder panicked: %v", err)
 	}
 	for _, sentinel := range []error{ErrTruncated, ErrLength, ErrTooDeep, ErrTooManyElements, ErrTooLarge, ErrInvalid, ErrNoAction, ErrBadAction, ErrDecode} {
@@ -163,12 +163,22 @@ func FuzzValidateDecodable(f *testing.F) {
 				t.Fatalf("Validate accepts % x but Decode fails: %v", data, err)
 			}
 		}
-		// Typed destinations may refuse the shape, but must not panic.
+		// Typed destinations may refuse the shape; a panic must be caught
+		// by Decode and be the known one (see knownMsgpackPanic).
 		var s fuzzMove
-		_ = msgpack.Unmarshal(data, &s)
+		checkFuzzErr(t, mpDecode(data, &s))
 		var l []map[string][]int
-		_ = msgpack.Unmarshal(data, &l)
+		checkFuzzErr(t, mpDecode(data, &l))
 	})
+}
+
+// knownMsgpackPanic reports whether err is Decode's report of msgpack
+// v5.4.1's one known panic on validated input: a nil for a time.Time held
+// by value calls reflect.Value.IsNil on a struct
+// (TestNilIntoValueWithCustomDecoder).
+// Decode recovers it; any other panic is a new finding.
+func knownMsgpackPanic(err error) bool {
+	return errors.Is(err, ErrDecode) && strings.Contains(err.Error(), "reflect: call of reflect.Value.IsNil on struct Value")
 }
 
 // stringKeys reports whether every map key in the validated data is a str,

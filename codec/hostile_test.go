@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"net/netip"
 	"bytes"
 	"strings"
 	"testing"
@@ -148,4 +149,45 @@ func TestHostileTimestampIntoMap(t *testing.T) {
 		t.Fatalf("decoded %v, want %v", asTime.When, want)
 	}
 	wantErr(t, Validate(data, Limits{}), ErrInvalid)
+}
+
+// TestNilIntoValueWithCustomDecoder: msgpack v5.4.1 panics ("reflect: call
+// of reflect.Value.IsNil on struct Value") when a nil arrives for a
+// time.Time held by value (a struct type with a registered extension
+// decoder). Found by FuzzValidateDecodable
+// (testdata/fuzz/FuzzValidateDecodable/9c4cb639c9449bc7). Decode recovers
+// it into an ErrDecode error, and its pooled decoders keep working. (A nil
+// for a netip.Addr, whose decoding methods have pointer receivers, decodes
+// as the zero Addr.)
+func TestNilIntoValueWithCustomDecoder(t *testing.T) {
+	type stamped struct {
+		Action string     `msgpack:"action"`
+		When   time.Time  `msgpack:"when"`
+		Addr   netip.Addr `msgpack:"addr"`
+	}
+	for _, hex := range []string{
+		"82 a6616374696f6e a178 a4 7768656e c0", // {action: x, when: nil}
+		"93 a178 c0 c0",                         // [x, nil, nil] (array form)
+	} {
+		var s stamped
+		err := Default().Decode(mustHex(t, hex), &s)
+		wantErr(t, err, ErrDecode)
+		if !strings.Contains(err.Error(), "panicked") {
+			t.Errorf("%s: %v", hex, err)
+		}
+	}
+	var s stamped
+	if err := Default().Decode(mustHex(t, "82 a6616374696f6e a178 a4 61646472 c0"), &s); err != nil || s.Addr.IsValid() {
+		t.Errorf("{action: x, addr: nil}: %+v, %v", s, err)
+	}
+	ok, err := Default().Append(nil, &stamped{Action: "x", When: time.Unix(5, 0), Addr: netip.MustParseAddr("10.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 4 { // the pool hands out fresh decoders after a panic
+		var s stamped
+		if err := Default().Decode(ok, &s); err != nil || s.Addr.String() != "10.0.0.1" || !s.When.Equal(time.Unix(5, 0)) {
+			t.Fatalf("a good message after the recovered panic: %+v, %v", s, err)
+		}
+	}
 }
