@@ -1,8 +1,8 @@
 package codec
 
 import (
-	"net/netip"
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
