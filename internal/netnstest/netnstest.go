@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -190,6 +191,9 @@ func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 	p := &Proc{t: l.t, name: name, exited: make(chan struct{}), changed: make(chan struct{}, 1)}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", l.hosts[host]}, argv...)...)
 	p.cmd.Env = append(os.Environ(), env...)
+	// Its own process group, so that cleanup also ends what it started
+	// (xvfb-run's X server and program, a shell's children).
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	p.cmd.Stderr = &p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
@@ -221,7 +225,7 @@ func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 		select {
 		case <-p.exited:
 		case <-time.After(3 * time.Second):
-			p.cmd.Process.Kill()
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.exited
 		}
 		if l.t.Failed() {
