@@ -31,10 +31,26 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
+func TestLANConfig(t *testing.T) {
+	o, err := parseFlags([]string{"-name", "bob", "-colour", "2", "-bots", "3", "-autopilot"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := lanConfig(o)
+	if cfg.Name != "bob" || cfg.Colour != 2 || cfg.Bots != 3 || !cfg.Autopilot || !cfg.Watchers || cfg.Seed != 0 {
+		t.Errorf("LAN config = %+v (want watchers on and the host's own seed per round)", cfg)
+	}
+	o, _ = parseFlags([]string{"-lock", "-seed", "9"}, &bytes.Buffer{})
+	if cfg := lanConfig(o); cfg.Watchers || cfg.Seed != 9 || cfg.Bots != 0 {
+		t.Errorf("-lock -seed 9: %+v (want no watchers, seed 9, no robots by default)", cfg)
+	}
+}
+
 func TestParseFlagsRejects(t *testing.T) {
 	for _, args := range [][]string{
 		{"-bots", "8"}, {"-bots", "-2"}, {"-watch"}, {"-name", ""}, {"-name", strings.Repeat("x", 64)},
-		{"stray"}, {"-nosuchflag"},
+		{"stray"}, {"-nosuchflag"}, {"-colour", "8"}, {"-colour", "-1"}, {"-local", "-lock"},
+		{"-local", "-autopilot"}, {"-local", "-iface", "eth0"}, {"-players", "0"}, {"-players", "9"}, {"-tps", "0"},
 	} {
 		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
@@ -48,7 +64,8 @@ func TestHelpExplainsFlags(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, want := range []string{"-local", "-bots", "-name", "-seed", "-headless", "-watch", "-mute", "Esc"} {
+	for _, want := range []string{"-local", "-bots", "-name", "-seed", "-headless", "-watch", "-mute", "-colour", "-lock",
+		"-iface", "-autopilot", "-players", "-tps", "Esc", "F3"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("-h output lacks %q", want)
 		}

@@ -204,11 +204,11 @@ func (g *Game) readyNext() {
 	}
 }
 
-// takenByOther reports whether a seat other than the local one holds
-// colour c.
+// takenByOther reports whether a human other than the local player holds
+// colour c (robots yield theirs: see view.NextColour).
 func takenByOther(seats []view.Seat, c int) bool {
 	for _, s := range seats {
-		if !s.Local && s.Colour == c {
+		if !s.Local && !s.Robot && s.Colour == c {
 			return true
 		}
 	}

@@ -36,6 +36,10 @@ type Config struct {
 	// Frames, if positive, ends the game after that many updates (demos,
 	// tests): Run then returns nil.
 	Frames int
+	// TPS is the number of updates (game ticks) per second; 0 means
+	// sim.TPS (60). The game counts ticks, so a higher rate plays faster
+	// (tests); drawing stays at the display's frame rate.
+	TPS int
 	// Capture, if not nil, is called at the end of every Draw with the
 	// update count and the finished screen (tests take screenshots with
 	// it).
@@ -111,6 +115,9 @@ func Run(cfg Config) error {
 			k := math.Min(1, math.Min(0.9*float64(mw)/float64(w), 0.9*float64(mh)/float64(h)))
 			w, h = int(float64(w)*k), int(float64(h)*k)
 		}
+	}
+	if cfg.TPS > 0 {
+		ebiten.SetTPS(cfg.TPS)
 	}
 	ebiten.SetWindowTitle(title)
 	ebiten.SetWindowSize(w, h)

@@ -118,13 +118,14 @@ func (s *Stick) Update(x float64) Button {
 }
 
 // NextColour returns the colour after (dir > 0) or before (dir < 0) current
-// that no other seat holds, wrapping around the palette; current itself if
-// every other colour is taken. Seats marked Local are not counted as
-// holding their colour.
+// that no other human holds, wrapping around the palette; current itself
+// if every other colour is taken. Seats marked Local are not counted as
+// holding their colour, and neither are robots: they yield theirs (the
+// offline driver swaps, the LAN host seats robots after the humans).
 func NextColour(seats []Seat, current, dir int) int {
 	var taken [sim.NumColours]bool
 	for _, s := range seats {
-		if !s.Local && s.Colour >= 0 && s.Colour < sim.NumColours {
+		if !s.Local && !s.Robot && s.Colour >= 0 && s.Colour < sim.NumColours {
 			taken[s.Colour] = true
 		}
 	}

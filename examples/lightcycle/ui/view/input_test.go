@@ -81,6 +81,10 @@ func TestNextColourSkipsTakenColours(t *testing.T) {
 	if got := NextColour(seats, 1, -1); got != 7 {
 		t.Errorf("previous before 1 = %d, want 7 (wraps past taken 0)", got)
 	}
+	withRobot := append(seats[:len(seats):len(seats)], Seat{ID: "bot1", Colour: 5, Robot: true})
+	if got := NextColour(withRobot, 2, 1); got != 5 {
+		t.Errorf("next after 2 with a robot on 5 = %d, want 5 (robots yield their colour)", got)
+	}
 	var full []Seat
 	for i := range sim.NumColours {
 		full = append(full, Seat{ID: string(rune('a' + i)), Colour: i, Local: i == 6})

@@ -1,0 +1,296 @@
+package lan_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pumpnet/pumpnet/examples/lightcycle/game"
+	"github.com/pumpnet/pumpnet/examples/lightcycle/sim"
+	"github.com/pumpnet/pumpnet/examples/lightcycle/ui/lan"
+	"github.com/pumpnet/pumpnet/examples/lightcycle/ui/view"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// hub is an in-memory session: every open node is connected to every
+// other, and a message reaches its peer at the peer's next Poll, in order.
+type hub struct{ nodes []*node }
+
+type node struct {
+	h      *hub
+	self   game.Member
+	closed bool
+	links  map[string]bool
+	inbox  []game.Incoming
+}
+
+func (h *hub) join(id, name string) *node {
+	n := &node{h: h, self: game.Member{ID: id, Name: name}, links: map[string]bool{}}
+	for _, o := range h.nodes {
+		if o.closed {
+			continue
+		}
+		o.links[id], n.links[o.self.ID] = true, true
+		o.inbox = append(o.inbox, game.Incoming{Kind: game.PeerJoined, From: n.self})
+		n.inbox = append(n.inbox, game.Incoming{Kind: game.PeerJoined, From: o.self})
+	}
+	h.nodes = append(h.nodes, n)
+	return n
+}
+
+func (n *node) Self() game.Member { return n.self }
+
+func (n *node) Poll(handle func(game.Incoming)) {
+	in := n.inbox
+	n.inbox = nil
+	for _, m := range in {
+		handle(m)
+	}
+}
+
+func (n *node) Send(to []string, _ game.Mode, data []byte) error {
+	for _, o := range n.h.nodes {
+		if !o.closed && n.links[o.self.ID] && slices.Contains(to, o.self.ID) {
+			o.inbox = append(o.inbox, game.Incoming{Kind: game.Message, From: n.self, Data: slices.Clone(data)})
+		}
+	}
+	return nil
+}
+
+func (n *node) SetOpen(bool) {}
+
+func (n *node) Stats(string) (netcode.Stats, bool) { return netcode.Stats{}, false }
+
+func (n *node) Close() error {
+	n.closed = true
+	for _, o := range n.h.nodes {
+		if o.links[n.self.ID] {
+			delete(o.links, n.self.ID)
+			o.inbox = append(o.inbox, game.Incoming{Kind: game.PeerLeft, From: n.self, Reason: errors.New("left the session")})
+		}
+	}
+	return nil
+}
+
+type player struct {
+	m   *lan.Match
+	log []string
+}
+
+func newPlayer(t *testing.T, h *hub, id, name string, cfg game.Config) *player {
+	t.Helper()
+	g, err := game.New(cfg, h.join(id, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &player{}
+	p.m = lan.New(g, cfg.Colour, func(s string) { p.log = append(p.log, s) })
+	return p
+}
+
+func (p *player) logged(sub string) bool {
+	return slices.ContainsFunc(p.log, func(s string) bool { return strings.Contains(s, sub) })
+}
+
+func update(t *testing.T, ps ...*player) {
+	t.Helper()
+	for _, p := range ps {
+		if err := p.m.Update(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// untilScene updates every player until all show scene, for at most limit
+// ticks; it returns the deaths each screen was given on the way.
+func untilScene(t *testing.T, scene view.Scene, limit int, ps ...*player) [][]sim.Death {
+	t.Helper()
+	deaths := make([][]sim.Death, len(ps))
+	for range limit {
+		update(t, ps...)
+		all := true
+		for i, p := range ps {
+			s := p.m.State()
+			deaths[i] = append(deaths[i], s.Deaths...)
+			all = all && s.Scene == scene
+		}
+		if all {
+			return deaths
+		}
+	}
+	for _, p := range ps {
+		t.Logf("%s: scene %v, status %q", p.m.Game().Self().Name, p.m.State().Scene, p.m.State().Status)
+	}
+	t.Fatalf("not every player reached %v in %d ticks", scene, limit)
+	return nil
+}
+
+func TestLobbySeatsShowHumansAndTheRobotsToCome(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Colour: 3, Bots: 2, Seed: 1})
+	bob := newPlayer(t, h, "b", "bob", game.Config{Colour: 3, Seed: 1}) // wants ann's colour
+	for range 5 {
+		update(t, ann, bob)
+	}
+	for _, p := range []*player{ann, bob} {
+		s := p.m.State()
+		if s.Scene != view.SceneLobby {
+			t.Fatalf("scene %v, want lobby", s.Scene)
+		}
+		var names []string
+		colours := map[int]string{}
+		for _, st := range s.Seats {
+			names = append(names, st.Name)
+			if other, dup := colours[st.Colour]; dup {
+				t.Errorf("%s and %s both show colour %d", other, st.Name, st.Colour)
+			}
+			colours[st.Colour] = st.Name
+		}
+		if want := []string{"ann", "bob", "robot 1", "robot 2"}; !slices.Equal(names, want) {
+			t.Errorf("seats %v, want %v", names, want)
+		}
+		me, ok := s.LocalSeat()
+		if !ok || me.Name != p.m.Game().Self().Name {
+			t.Errorf("local seat %+v, %v", me, ok)
+		}
+		if s.Local != p.m.Game().Self().ID {
+			t.Errorf("Local %q", s.Local)
+		}
+	}
+	if c := ann.m.State().Seats[0].Colour; c != 3 {
+		t.Errorf("ann (first claim) has colour %d, want 3", c)
+	}
+	if c := bob.m.State().Seats[1].Colour; c == 3 || c < 0 {
+		t.Errorf("bob (second claim of 3) has colour %d, want another", c)
+	}
+	if !strings.Contains(ann.m.State().Status, "bob joined") || !strings.Contains(bob.m.State().Status, "ann is the host") {
+		t.Errorf("notes %q / %q", ann.m.State().Status, bob.m.State().Status)
+	}
+	for range lan.NoteTicks {
+		update(t, ann, bob)
+	}
+	if !strings.Contains(ann.m.State().Status, "1 other player") || !strings.Contains(bob.m.State().Status, "ann hosts") {
+		t.Errorf("status lines %q / %q", ann.m.State().Status, bob.m.State().Status)
+	}
+
+	// A claim goes through the host; a free colour is granted.
+	bob.m.Claim(6)
+	for range 5 {
+		update(t, ann, bob)
+	}
+	if c := ann.m.State().Seats[1].Colour; c != 6 {
+		t.Errorf("after bob claims 6 the host shows him with %d", c)
+	}
+}
+
+func TestRoundOnScreen(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Colour: 0, Bots: 2, Seed: 7, Autopilot: true, Countdown: 30})
+	bob := newPlayer(t, h, "b", "bob", game.Config{Colour: 1, Seed: 7, Autopilot: true})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	lobbyRobots := map[string]int{}
+	for _, st := range ann.m.State().Seats {
+		if st.Robot {
+			lobbyRobots[st.ID] = st.Colour
+		}
+	}
+	ann.m.Ready(true)
+	bob.m.Ready(true)
+	untilScene(t, view.ScenePlay, 10, ann, bob)
+	s := bob.m.State()
+	if s.Countdown <= 0 || s.Game == nil || s.Local != "b" {
+		t.Fatalf("play state: countdown %d, game %v, local %q", s.Countdown, s.Game != nil, s.Local)
+	}
+	if i := s.Game.Index("b"); i < 0 {
+		t.Fatal("bob has no bike")
+	}
+	for _, p := range s.Game.Players() {
+		if p.Robot && lobbyRobots[p.ID] != p.Colour {
+			t.Errorf("robot %s plays in colour %d; the lobby showed %d", p.ID, p.Colour, lobbyRobots[p.ID])
+		}
+	}
+	if len(s.Seats) != 4 {
+		t.Errorf("%d seats in play, want 2 humans and 2 robots", len(s.Seats))
+	}
+
+	deaths := untilScene(t, view.SceneResults, 60*sim.TPS, ann, bob)
+	for i, p := range []*player{ann, bob} {
+		s := p.m.State()
+		winner, over := s.Game.Result()
+		if !over {
+			t.Fatal("results shown for a round not over")
+		}
+		want := len(s.Game.Players())
+		if winner >= 0 {
+			want--
+		}
+		if len(deaths[i]) != want {
+			t.Errorf("%s's screen got %d deaths, want %d (every bike but the winner's)", p.m.Game().Self().Name, len(deaths[i]), want)
+		}
+		for _, d := range deaths[i] {
+			if d.Player < 0 || d.Player >= len(s.Game.Players()) || !s.Game.Players()[d.Player].Robot && s.Game.Players()[d.Player].Alive {
+				t.Errorf("death %+v is not a dead player", d)
+			}
+		}
+		if !p.logged("round 1: ") {
+			t.Errorf("%s's log has no result line: %q", p.m.Game().Self().Name, p.log)
+		}
+	}
+	if a, b := ann.m.Game().Board().Digest(), bob.m.Game().Board().Digest(); a != b {
+		t.Errorf("boards differ at the end: %x vs %x", a, b)
+	}
+
+	// Ready for the next round on the results screen, and the seat says so.
+	bob.m.Ready(true)
+	update(t, bob)
+	if me, _ := bob.m.State().LocalSeat(); !me.Ready {
+		t.Error("bob's seat is not ready after Ready(true)")
+	}
+}
+
+func TestWatcherHasNoBikeAndLeaverIsAnnounced(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Bots: 1, Seed: 3, Autopilot: true, Watchers: true})
+	bob := newPlayer(t, h, "b", "bob", game.Config{Colour: 4, Seed: 3, Autopilot: true, Watchers: true})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	ann.m.Ready(true)
+	bob.m.Ready(true)
+	untilScene(t, view.ScenePlay, 10, ann, bob)
+
+	cat := newPlayer(t, h, "c", "cat", game.Config{Seed: 3, Watchers: true})
+	untilScene(t, view.ScenePlay, 30, ann, bob, cat)
+	s := cat.m.State()
+	if s.Local != "" {
+		t.Errorf("a watcher's Local is %q; the board would rotate for a bike it does not have", s.Local)
+	}
+	if !strings.HasPrefix(s.Status, "watching") && !strings.Contains(s.Status, "joined") {
+		t.Errorf("watcher's status %q", s.Status)
+	}
+	for _, st := range ann.m.State().Seats {
+		if st.ID == "c" && !st.Spectator {
+			t.Errorf("cat is shown as a player in the host's round: %+v", st)
+		}
+	}
+	if !ann.logged("cat joined") {
+		t.Errorf("host's log: %q", ann.log)
+	}
+
+	if err := bob.m.Game().Close(); err != nil {
+		t.Fatal(err)
+	}
+	update(t, ann, cat)
+	if !strings.HasPrefix(ann.m.State().Status, "bob left") {
+		t.Errorf("host's status after bob left: %q", ann.m.State().Status)
+	}
+	for range lan.NoteTicks {
+		update(t, ann, cat)
+	}
+	if strings.Contains(ann.m.State().Status, "bob left") {
+		t.Errorf("the note outlived NoteTicks: %q", ann.m.State().Status)
+	}
+}
