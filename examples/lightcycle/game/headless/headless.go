@@ -73,7 +73,7 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.IntVar(&o.tps, "tps", sim.TPS, "ticks per second (the host's sets the game's speed)")
 	fs.IntVar(&o.countdown, "countdown", game.DefaultCountdown, "ticks from a round's announcement to its start")
 	fs.StringVar(&o.outcomes, "outcomes", game.DefaultOutcomes.String(), "how a host sends outcomes: reliable or sequenced")
-	fs.BoolVar(&o.watchers, "watchers", false, "keep the session open during rounds so newcomers can watch")
+	fs.BoolVar(&o.watchers, "watchers", true, "keep the session open during rounds so newcomers can watch (as the windowed game does; -watchers=false locks the session during rounds, like lightcycle -lock)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "silence after which a peer counts as gone")
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "after the last round, how long a host waits for the others to catch up")
 	fs.DurationVar(&o.lag, "lag", 0, "link conditioner: one-way delay added to every datagram")
