@@ -6,6 +6,7 @@ package engine
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -532,4 +533,85 @@ func heapAfterGC() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// A server that floods a client: the client's Pump dispatches at most
+// MaxDispatchPerPump messages, signals Wake while more wait, and delivers
+// every message in order across Pumps, then "disconnected" after the last
+// one (the game's frame is never held by one Pump).
+func TestAttackClientFloodedByServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		c := w.client()
+		var got []int
+		perPump, maxPerPump := 0, 0
+		disconnectedAfter := -1
+		HandleFunc(c, "n", func(_ *Client, m struct {
+			Action string `msgpack:"action"`
+			I      int    `msgpack:"i"`
+		}) {
+			got = append(got, m.I)
+			perPump++
+		})
+		c.Handle("disconnected", func(*Client, Msg) { disconnectedAfter = len(got) })
+		w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Channels()) == 1 })
+		ch := w.srv.Channels()[0]
+		const total = 3 * MaxDispatchPerPump
+		for i := range total {
+			if err := ch.Send(Msg{"action": "n", "i": i}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Only the server runs: the client's connection takes the messages
+		// in, and its Pump is not called.
+		for range 200 {
+			w.srv.Pump()
+			time.Sleep(5 * time.Millisecond)
+		}
+		pumps := 0
+		for len(got) < total {
+			perPump = 0
+			c.Pump()
+			pumps++
+			maxPerPump = max(maxPerPump, perPump)
+			if perPump == MaxDispatchPerPump {
+				select {
+				case <-c.Wake():
+				default:
+					t.Fatalf("Pump %d left messages waiting without signalling Wake", pumps)
+				}
+			}
+			if pumps > 100 {
+				t.Fatalf("%d of %d messages after %d Pumps", len(got), total, pumps)
+			}
+			w.srv.Pump()
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("%d messages in %d Pumps, at most %d in one", total, pumps, maxPerPump)
+		if maxPerPump > MaxDispatchPerPump || maxPerPump < MaxDispatchPerPump {
+			t.Errorf("at most %d messages in one Pump, want exactly the budget %d (the backlog was larger)", maxPerPump, MaxDispatchPerPump)
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("message %d is %d: out of order", i, v)
+			}
+		}
+		// A backlog before the end: everything first, then "disconnected".
+		for i := range total {
+			ch.Send(Msg{"action": "n", "i": total + i})
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for range 100 {
+			w.srv.Pump()
+			time.Sleep(5 * time.Millisecond)
+		}
+		if err := ch.Conn().Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		w.pumpUntil(5*time.Second, func() bool { return disconnectedAfter >= 0 })
+		if disconnectedAfter != 2*total || len(got) != 2*total {
+			t.Errorf("disconnected after %d of %d messages (%d received)", disconnectedAfter, 2*total, len(got))
+		}
+	})
 }

@@ -216,7 +216,10 @@ func (c *Client) forwardWakes(ctx context.Context, conn *netcode.Conn) {
 }
 
 // Pump runs every handler for what happened since the last call, on the
-// caller's goroutine, and flushes what was sent. It never blocks.
+// caller's goroutine, and flushes what was sent. It never blocks. It
+// dispatches at most MaxDispatchPerPump messages; if more wait, Wake is
+// signalled and the next Pump carries on (events stay in order:
+// "disconnected" comes after every message that arrived before the end).
 func (c *Client) Pump() {
 	if c.disconnected {
 		return
@@ -249,7 +252,11 @@ func (c *Client) Pump() {
 			return
 		}
 	}
-	for !c.disconnected {
+	// At most MaxDispatchPerPump messages per Pump, as a server does per
+	// channel: a flooding server cannot hold the game's frame. What is left
+	// waits for the next Pump, which Wake and PumpWait do not sleep through.
+	n := 0
+	for ; n < MaxDispatchPerPump && !c.disconnected; n++ {
 		m, ok := c.conn.Receive()
 		if !ok {
 			break
@@ -260,13 +267,25 @@ func (c *Client) Pump() {
 	if c.disconnected {
 		return
 	}
+	if n == MaxDispatchPerPump {
+		// More may wait (even after the connection ended: the messages
+		// before the end come first, then "disconnected").
+		c.signal()
+		c.conn.Flush()
+		return
+	}
 	if err := c.conn.Err(); err != nil {
-		for {
+		// Ended: a message may have arrived just before the end.
+		for n = 0; n < MaxDispatchPerPump; n++ {
 			m, ok := c.conn.Receive()
 			if !ok {
 				break
 			}
 			c.handle(m.Data)
+		}
+		if n == MaxDispatchPerPump {
+			c.signal()
+			return
 		}
 		c.end(err)
 		return

@@ -56,8 +56,9 @@ type Server struct {
 }
 
 // MaxDispatchPerPump bounds the messages one channel gets dispatched in one
-// Pump, so that a flooding peer cannot hold the game loop: what is left
-// waits for the next Pump (which Wake and PumpWait do not sleep through).
+// Server.Pump, and a Client in one Client.Pump, so that a flooding peer
+// (or a hostile server) cannot hold the game loop: what is left waits for
+// the next Pump (which Wake and PumpWait do not sleep through).
 const MaxDispatchPerPump = 256
 
 // Listen opens a server on addr ("host:port", ":31425"; port 0 picks one).
