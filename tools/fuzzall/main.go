@@ -1,7 +1,7 @@
 // Command fuzzall runs every fuzz target of the module, one after the
 // other, each for the same time, and reports exec counts and failures.
 //
-//	go run ./tools/fuzzall -time 10m            # every target, 10 minutes each
+//	go run ./tools/fuzzall -time 10m            # every target of both modules, 10 minutes each
 //	go run ./tools/fuzzall -time 10s -pkg ./netcode/...
 //	go run ./tools/fuzzall -time 1m -run 'FuzzParse'
 //
@@ -58,7 +58,7 @@ type result struct {
 func main() {
 	var (
 		perTarget = flag.Duration("time", 10*time.Second, "fuzzing time per target")
-		pkgs      = flag.String("pkg", "./...", "packages to search for fuzz targets (go list pattern)")
+		pkgs      = flag.String("pkg", "./... ./examples/...", "packages to search for fuzz targets (go list patterns, space-separated; the default covers both modules of the workspace)")
 		run       = flag.String("run", "", "only targets whose name matches this regexp")
 		parallel  = flag.Int("parallel", 0, "fuzzing workers per target (0: GOMAXPROCS)")
 		minimize  = flag.Duration("minimize", 10*time.Second, "time to minimize a failing or new input (go test -fuzzminimizetime)")
@@ -156,14 +156,23 @@ func main() {
 }
 
 // findTargets returns [package, target] pairs, in package then name order.
-func findTargets(ctx context.Context, pattern string, filter *regexp.Regexp) ([][2]string, error) {
-	out, err := exec.CommandContext(ctx, "go", "list",
-		"-f", "{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}", pattern).Output()
+// Only packages whose test files declare a Fuzz function are asked for
+// their list (go test -list runs the test binary, and a package that links
+// Ebitengine would need a display for that).
+func findTargets(ctx context.Context, patterns string, filter *regexp.Regexp) ([][2]string, error) {
+	args := append([]string{"list", "-f", "{{.ImportPath}}\t{{.Dir}}\t{{join .TestGoFiles \" \"}} {{join .XTestGoFiles \" \"}}"},
+		strings.Fields(patterns)...)
+	out, err := exec.CommandContext(ctx, "go", args...).Output()
 	if err != nil {
-		return nil, fmt.Errorf("go list %s: %w%s", pattern, err, stderrOf(err))
+		return nil, fmt.Errorf("go list %s: %w%s", patterns, err, stderrOf(err))
 	}
 	var targets [][2]string
-	for _, pkg := range strings.Fields(string(out)) {
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 || !declaresFuzz(f[1], strings.Fields(f[2])) {
+			continue
+		}
+		pkg := f[0]
 		lst, err := exec.CommandContext(ctx, "go", "test", "-list", "^Fuzz", pkg).Output()
 		if err != nil {
 			return nil, fmt.Errorf("go test -list in %s: %w%s", pkg, err, stderrOf(err))
@@ -176,6 +185,19 @@ func findTargets(ctx context.Context, pattern string, filter *regexp.Regexp) ([]
 	}
 	return targets, nil
 }
+
+// declaresFuzz reports whether one of the test files declares a fuzz target.
+func declaresFuzz(dir string, files []string) bool {
+	for _, name := range files {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err == nil && fuzzFuncRE.Match(b) {
+			return true
+		}
+	}
+	return false
+}
+
+var fuzzFuncRE = regexp.MustCompile(`(?m)^func Fuzz\w*\(\w+ \*testing\.F\)`)
 
 // parseList picks the fuzz target names out of `go test -list` output.
 func parseList(out []byte) []string {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,5 +61,25 @@ func TestGrew(t *testing.T) {
 	}
 	if !grew(before, map[string]bool{"seed1": true, "abc123": true}) {
 		t.Error("a new file was not noticed")
+	}
+}
+
+func TestDeclaresFuzz(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a_test.go", "package a\n\nfunc TestX(t *testing.T) {}\n// func FuzzNot(f *testing.F) in a comment\n")
+	write("b_test.go", "package a\n\nfunc FuzzParse(f *testing.F) {\n}\n")
+	if declaresFuzz(dir, []string{"a_test.go"}) {
+		t.Error("a file without a fuzz target was taken for one")
+	}
+	if !declaresFuzz(dir, []string{"a_test.go", "b_test.go"}) {
+		t.Error("FuzzParse was not found")
+	}
+	if declaresFuzz(dir, []string{"missing_test.go"}) {
+		t.Error("a missing file declared a target")
 	}
 }
