@@ -5,8 +5,7 @@ package main
 // bridge in a namespace of its own; the test creates and deletes them all
 // (DESIGN §6). Without root (or ip netns), it skips and says why.
 //
-// The namespace helpers are a copy of the lobby's (lobby/netns_test.go):
-// test files cannot be shared across modules.
+// The namespace helpers are the shared internal/netnstest package.
 
 import (
 	"io"

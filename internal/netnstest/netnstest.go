@@ -342,6 +342,21 @@ func (p *Proc) Exit(d time.Duration) {
 	}
 }
 
+// Wait waits up to d for the process to exit by itself (unlike Exit, it
+// leaves stdin open) and returns how it ended: nil, or the error of
+// exec.Cmd.Wait — for one ended by Signal(syscall.SIGKILL), "signal:
+// killed". The test fails if the process is still running after d.
+func (p *Proc) Wait(d time.Duration) error {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+		return p.waitErr
+	case <-time.After(d):
+		p.t.Fatalf("%s still running %v later (hung?); output:\n%s", p.name, d, p.Transcript())
+		return nil
+	}
+}
+
 // Name returns the name the process was started with.
 func (p *Proc) Name() string { return p.name }
 
