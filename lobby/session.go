@@ -514,7 +514,7 @@ func (s *Session) connectToRecords() {
 	now := time.Now()
 	for _, rec := range s.records {
 		id, err := netcode.ParseFingerprint(rec.ID)
-		if err != nil || id == s.id || rec.Version != ProtocolVersion {
+		if err != nil || id == s.id || rec.Version != ProtocolVersion || !usableRecord(rec) {
 			continue
 		}
 		if s.pending[id] || s.connectedTo(id) || now.Before(s.retry[id]) {
@@ -565,11 +565,28 @@ func (s *Session) closeSilent() {
 	}
 }
 
+// usableRecord reports whether r could be dialed at all: a port, a seat
+// count that is not negative and an address that is a host
+// (discovery.UsableAddr). Browse never reports anything else, but the
+// session does not trust its backend: dialing a broadcast or multicast
+// address would spray cookie requests over the LAN.
+func usableRecord(r discovery.Record) bool {
+	return r.Port != 0 && r.Seats >= 0 && slices.ContainsFunc(r.Addrs, discovery.UsableAddr)
+}
+
+// pickAddr returns where to dial rec: its first usable IPv4 address, else
+// its first usable address, with its port; false if there is none.
 func pickAddr(rec discovery.Record) (netip.AddrPort, bool) {
+	if rec.Port == 0 {
+		return netip.AddrPort{}, false
+	}
 	var best netip.Addr
 	for _, a := range rec.Addrs {
-		if a.Unmap().Is4() {
-			return netip.AddrPortFrom(a.Unmap(), rec.Port), true
+		if !discovery.UsableAddr(a) {
+			continue
+		}
+		if a = a.Unmap(); a.Is4() {
+			return netip.AddrPortFrom(a, rec.Port), true
 		}
 		if !best.IsValid() {
 			best = a

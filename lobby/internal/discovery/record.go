@@ -428,9 +428,16 @@ func checkInstance(s string) error {
 	return nil
 }
 
-// usableAddr reports whether a peer can be dialed at a: a valid unicast
-// address that is not unspecified (0.0.0.0, ::) or limited broadcast.
-func usableAddr(a netip.Addr) bool {
+// UsableAddr reports whether a peer can be dialed at a: a valid unicast
+// address that is not unspecified (0.0.0.0, ::), multicast or the limited
+// broadcast 255.255.255.255, IPv4-mapped IPv6 forms included. Browse never
+// reports other addresses and Advertise refuses them; a dialer that gets
+// records from elsewhere (or wants defence in depth) checks again with it,
+// since dialing a broadcast or multicast address would spray handshake
+// datagrams over the LAN. A subnet's directed broadcast cannot be told from
+// a host without the netmask and is not refused.
+func UsableAddr(a netip.Addr) bool {
+	a = a.Unmap()
 	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() &&
 		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
@@ -448,7 +455,7 @@ func prepare(service string, r Record) ([]string, error) {
 		return nil, invalid("port 0")
 	}
 	for _, a := range r.Addrs {
-		if !usableAddr(a) {
+		if !UsableAddr(a) {
 			return nil, invalid("address %v cannot be dialed", a)
 		}
 	}

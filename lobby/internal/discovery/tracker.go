@@ -79,7 +79,7 @@ func entryAddrs(e *mdns.ServiceEntry, dst []netip.Addr) []netip.Addr {
 
 // appendAddr appends a to dst if it is usable and not there yet.
 func appendAddr(dst []netip.Addr, a netip.Addr) []netip.Addr {
-	if !usableAddr(a) || slices.Contains(dst, a) {
+	if !UsableAddr(a) || slices.Contains(dst, a) {
 		return dst
 	}
 	return append(dst, a)

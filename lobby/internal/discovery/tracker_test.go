@@ -312,7 +312,7 @@ func FuzzEntryRecord(f *testing.F) {
 			t.Fatalf("accepted a bad record %+v from %+v", r, e)
 		}
 		for _, a := range r.Addrs {
-			if !usableAddr(a) {
+			if !UsableAddr(a) {
 				t.Fatalf("accepted unusable address %v", a)
 			}
 		}
