@@ -156,8 +156,14 @@ func highID(i byte) netcode.Fingerprint {
 	return f
 }
 
-// dialedID reports whether s dialed (or is dialing) id.
+// dialedID reports whether s dialed (or is dialing) id: a dial in
+// progress, a failed one backing off, a retry or a connection.
 func dialedID(s *Session, id netcode.Fingerprint) bool {
+	for t := range s.failed {
+		if t.id == id {
+			return true
+		}
+	}
 	return s.pending[id] || !s.retry[id].IsZero() || s.connectedTo(id)
 }
 
@@ -200,7 +206,7 @@ func runHostileRecords(t *testing.T, cases []hostileCase, extra func(a *Session,
 			t.Errorf("%s: the session dialed it", c.name)
 		}
 	}
-	if a.pending[a.ID()] || !a.retry[a.ID()].IsZero() {
+	if dialedID(a, a.ID()) {
 		t.Error("the session dialed itself")
 	}
 	// Nothing listens at any address the records name: a datagram sent to
@@ -298,7 +304,6 @@ func TestAttackUnansweredRecordsRetriedSlowly(t *testing.T) {
 // the pinned-key check (no impersonation), but the session must still
 // reach the real peer at its real address.
 func TestAttackPoisonedRecordDoesNotBlockPeers(t *testing.T) {
-	t.Skip("BUG: the discovery tracker keeps one record per identity (the sighting whose fields sort first) and the session always dials its first IPv4 address; a neighbour advertising a peer's identity with its own address and a lower instance name hides the real address, so the two peers never connect; see the report")
 	synctest.Test(t, func(t *testing.T) {
 		l := newLAN(t)
 		certs := certsByIdentity(t, 3)
@@ -330,7 +335,111 @@ func TestAttackPoisonedRecordDoesNotBlockPeers(t *testing.T) {
 			l.pumpFor(500 * time.Millisecond)
 		}
 		t.Logf("mesh complete %v after the real peer joined", time.Since(start))
+		// The neighbour's address was tried (the test exercised the
+		// poisoned record), failed, and the real peer was reached at its
+		// own address.
+		evil := netip.MustParseAddrPort("10.5.0.250:7000")
+		for _, s := range []*Session{low, mid} {
+			if s.failed[dialTarget{highFP, evil}].IsZero() {
+				t.Errorf("%s never dialed the neighbour's address", s.Name())
+			}
+			if p := s.Peer(highFP); p == nil || p.Conn().RemoteAddr() != high.Addr() {
+				t.Errorf("%s reached high elsewhere than at its own address", s.Name())
+			}
+			if r := l.logs[s].refused; len(r) != 0 {
+				t.Errorf("%s reports refusals: %v", s.Name(), r)
+			}
+		}
 	})
+}
+
+// More records a LAN neighbour advertises for a real peer's identity under
+// instance labels that sort first, this time as the peer appears: one at
+// the address of an endpoint with another key (its dial fails at once, the
+// next target is dialed at the next Pump), one at an address where nothing
+// answers (its dial waits for the 10 s handshake timeout), three such (the
+// dials must take turns, or two silent records that each fail after 10 s
+// with a 5 s backoff would alternate ahead of the real one forever), and
+// one that says the peer has no seat open, which must not make the peer
+// look full while its own record offers seats. Every time the sessions
+// reach the real peer at its own address, report no refusal, and their
+// peers keep chatting.
+func TestAttackPoisonedRecordsAsPeerAppears(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n       int  // neighbour's records, at 10.5.0.250, .251, ...
+		answers bool // an endpoint with another key listens at each
+		seats   int
+		bound   time.Duration // mesh complete within, after the peer joined
+	}{
+		{"another key answers", 1, true, 7, 2 * time.Second},
+		{"nothing answers", 1, false, 7, 15 * time.Second},
+		{"nothing answers thrice", 3, false, 7, 35 * time.Second},
+		{"no seats", 1, false, 0, 2 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := newLAN(t)
+				certs := certsByIdentity(t, 3)
+				low := l.join("low", func(c *Config) { c.Net.Certificate = certs[0] })
+				mid := l.join("mid", func(c *Config) { c.Net.Certificate = certs[1] })
+				l.pumpUntil(10*time.Second, meshComplete([]*Session{low, mid}, 2))
+				ch := &chatter{l: l, a: low, b: mid}
+				service, _ := discovery.ServiceName("test-game")
+				var evil []netip.AddrPort
+				for i := range tc.n {
+					evil = append(evil, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 5, 0, 250 + byte(i)}), 7000))
+					if tc.answers {
+						pc, _ := l.net.Listen(evil[i])
+						ep, _ := netcode.ListenPacket(pc, engine.EndpointConfig(netcode.Config{}))
+						defer ep.Close()
+					}
+				}
+				highFP, _ := netcode.FingerprintOf(certs[2].Certificate[0])
+				high := l.join("high", func(c *Config) { c.Net.Certificate = certs[2] })
+				for i, e := range evil {
+					ad, err := l.mem.Advertise(service, discovery.Record{Instance: fmt.Sprintf("000%d", i), Addrs: []netip.Addr{e.Addr()},
+						Port: e.Port(), ID: highFP.String(), Version: ProtocolVersion, Seats: tc.seats, Name: "high"})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer ad.Stop()
+				}
+				start := time.Now()
+				for !meshComplete([]*Session{low, mid, high}, 3)() {
+					if time.Since(start) > 60*time.Second {
+						t.Fatalf("the real peer never joined: low has %d peers, mid %d, high %d",
+							len(low.Peers()), len(mid.Peers()), len(high.Peers()))
+					}
+					ch.check("poisoned records", 100*time.Millisecond)
+					l.pumpFor(100 * time.Millisecond)
+				}
+				el := time.Since(start)
+				t.Logf("mesh complete %v after the real peer joined (bound %v)", el, tc.bound)
+				if el > tc.bound {
+					t.Errorf("mesh complete %v after the real peer joined, bound %v", el, tc.bound)
+				}
+				for _, s := range []*Session{low, mid, high} {
+					if r := l.logs[s].refused; len(r) != 0 {
+						t.Errorf("%s reports refusals: %v", s.Name(), r)
+					}
+				}
+				for _, s := range []*Session{low, mid} {
+					// A record without seats is no dial target; the others
+					// were tried first, as they sort first.
+					for _, e := range evil {
+						if tried := !s.failed[dialTarget{highFP, e}].IsZero(); tried != (tc.seats > 0) {
+							t.Errorf("%s: dialed the neighbour's %v: %v, want %v", s.Name(), e, tried, tc.seats > 0)
+						}
+					}
+					if p := s.Peer(highFP); p == nil || p.Conn().RemoteAddr() != high.Addr() {
+						t.Errorf("%s reached high elsewhere than at its own address", s.Name())
+					}
+				}
+				ch.check("after the mesh", 100*time.Millisecond)
+			})
+		})
+	}
 }
 
 // A peer that completes the handshake but never sends its hello, before and

@@ -41,11 +41,25 @@
 // under 400 bytes, validated both ways; initial data travels in the hello,
 // never on the LAN. Config.Interface picks the interface.
 //
+// Records are hints and the authenticated connection is the truth: anyone
+// on the LAN can advertise any identity at any address. Discovery keeps
+// every sighting of an identity (each instance label and port it is
+// advertised under, up to 4), and the session gathers the addresses of all
+// the sightings that offer a seat, IPv4 first, and dials them one at a
+// time, each pinning the identity: a dial that fails (another key answered,
+// or nothing did within the handshake timeout) backs off that address for
+// 5 s, not the peer, and the next address is tried at once, least recently
+// failed first. A peer reads as full only if every sighting of it says 0
+// seats. Records that cannot be dialed (port 0, an unspecified, broadcast
+// or multicast address, a negative seat count) are never dialed, whatever
+// the discovery backend passes.
+//
 // # Hosted mode
 //
 // A PodSixNet-style engine.Server can be found on the LAN too:
 // AdvertiseServer makes it visible, Browse lists the servers of a service
-// type (name, address, fingerprint, seats open, players), and
+// type (name, address, fingerprint, seats open, players), one entry per
+// fingerprint (its first sighting by instance label and port), and
 // ServerInfo.ConnectString is what engine.Connect takes.
 //
 // # A complete program

@@ -1,11 +1,13 @@
 package lobby
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
@@ -98,6 +100,16 @@ type BrowseOptions struct {
 // Browse lists the hosted servers of a service type on the LAN. The channel
 // receives the whole list (sorted by name, then address) whenever it
 // changes, and is closed when ctx ends.
+//
+// The list holds one entry per fingerprint. Discovery reports every
+// sighting of a fingerprint (each instance label and port it is advertised
+// under), and anyone on the LAN can advertise any fingerprint; listing them
+// all would show a game's players duplicates, so the entry is the sighting
+// that sorts first by instance label, then port. A neighbour advertising a
+// server's fingerprint at its own address under a label that sorts first
+// can therefore put its address in that entry: ConnectString pins the
+// fingerprint, so connecting then fails the handshake rather than reaching
+// the neighbour.
 func Browse(ctx context.Context, serviceType string, opts BrowseOptions) (<-chan []ServerInfo, error) {
 	return browseServers(ctx, serviceType, opts, &discovery.MDNS{Interface: opts.Interface})
 }
@@ -129,27 +141,28 @@ func browseServers(ctx context.Context, serviceType string, opts BrowseOptions, 
 	return out, nil
 }
 
+// serverList turns browse records into the server list: hosted servers
+// with a usable record (see usableRecord), one entry per fingerprint, from
+// its first sighting (discovery.CompareRecords) among those; see Browse.
 func serverList(recs []discovery.Record) []ServerInfo {
+	recs = slices.Clone(recs) // backends sort them; do not rely on it
+	slices.SortStableFunc(recs, discovery.CompareRecords)
 	list := []ServerInfo{}
+	listed := make(map[netcode.Fingerprint]bool)
 	for _, r := range recs {
 		fp, err := netcode.ParseFingerprint(r.ID)
-		if err != nil || r.Version != HostedProtocolVersion {
+		if err != nil || r.Version != HostedProtocolVersion || listed[fp] || !usableRecord(r) || r.Players < 0 {
 			continue
 		}
 		ap, ok := pickAddr(r)
 		if !ok {
 			continue
 		}
+		listed[fp] = true
 		list = append(list, ServerInfo{Name: r.Name, Addr: ap, Fingerprint: fp, Seats: r.Seats, Players: r.Players})
 	}
 	slices.SortFunc(list, func(a, b ServerInfo) int {
-		if a.Name != b.Name {
-			if a.Name < b.Name {
-				return -1
-			}
-			return 1
-		}
-		return a.Addr.Compare(b.Addr)
+		return cmp.Or(strings.Compare(a.Name, b.Name), a.Addr.Compare(b.Addr))
 	})
 	return list
 }

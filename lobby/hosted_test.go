@@ -3,6 +3,7 @@ package lobby
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -71,5 +72,34 @@ func TestServerListIgnoresSessionsAndBadRecords(t *testing.T) {
 	badID.ID = "zz"
 	if l := serverList([]discovery.Record{good, session, noAddr, badID}); len(l) != 1 {
 		t.Fatalf("server list %+v, want only the hosted server with an address", l)
+	}
+}
+
+// Discovery reports every sighting of a fingerprint; the server list shows
+// one entry per fingerprint, from its first usable sighting by instance
+// label and port, whatever order the records come in.
+func TestServerListOneEntryPerFingerprint(t *testing.T) {
+	fp := strings.Repeat("ab", 32)
+	rec := func(instance string, port uint16, addr string, seats int) discovery.Record {
+		return discovery.Record{Instance: instance, ID: fp, Version: HostedProtocolVersion, Port: port,
+			Addrs: []netip.Addr{netip.MustParseAddr(addr)}, Seats: seats, Name: "s"}
+	}
+	other := rec("x", 9, "10.0.0.9", 1)
+	other.ID, other.Name = strings.Repeat("cd", 32), "t"
+	recs := []discovery.Record{
+		rec("b", 1, "10.0.0.2", 2),
+		rec("a", 2, "10.0.0.3", 3),
+		rec("a", 1, "255.255.255.255", 4), // sorts first, unusable
+		rec("a", 0, "10.0.0.5", 5),        // port 0: unusable
+		rec("a", 3, "10.0.0.6", -1),       // negative seats: unusable
+		other,
+	}
+	for i := range 2 {
+		l := serverList(recs)
+		if len(l) != 2 || l[0].Name != "s" || l[0].Addr != netip.MustParseAddrPort("10.0.0.3:2") || l[0].Seats != 3 ||
+			l[1].Name != "t" {
+			t.Fatalf("order %d: server list %+v, want the sighting a:2 of the first server and the other server", i, l)
+		}
+		slices.Reverse(recs)
 	}
 }

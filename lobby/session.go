@@ -1,6 +1,7 @@
 package lobby
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,8 +75,9 @@ func (e *RefusedError) Is(target error) bool {
 // the session closes it.
 const helloTimeout = 10 * time.Second
 
-// redialAfter is how long a refused or failed dial waits before the peer
-// is tried again.
+// redialAfter is how long a failed dial waits before the same address is
+// tried again for the same identity, and how long a peer that refused or
+// left waits before it is dialed again.
 const redialAfter = 5 * time.Second
 
 // hello is the first message on every connection of a session (reserved
@@ -93,15 +95,39 @@ const helloAction = "_hello"
 type peerState struct {
 	since    time.Time // when the connection came up
 	id       netcode.Fingerprint
-	outbound bool // this session dialed it
+	outbound bool           // this session dialed it
+	via      netip.AddrPort // where it was dialed, if outbound
 	admitted bool
 	initial  []byte
 }
 
 type dialResult struct {
+	target dialTarget
+	conn   *netcode.Conn
+	err    error
+}
+
+// dialTarget is one address at which to dial one identity. Records are
+// hints (anyone on the LAN can advertise any identity at any address) and
+// the authenticated connection is the truth, so a failed dial backs off
+// that target only, not the identity: the next Pump tries the identity's
+// next target at once. The identity is part of the key so that a record
+// naming someone else's address for a made-up identity cannot delay
+// dialing the real owner of that address.
+type dialTarget struct {
 	id   netcode.Fingerprint
-	conn *netcode.Conn
-	err  error
+	addr netip.AddrPort
+}
+
+// candidate is what the current records say about one identity: its
+// display name (from its first sighting), whether any sighting offers a
+// seat, and where to dial it (the usable addresses of its sightings that
+// offer a seat, IPv4 first).
+type candidate struct {
+	id      netcode.Fingerprint
+	name    string
+	open    bool
+	targets []netip.AddrPort
 }
 
 // Session is one peer's membership of a LAN session of 2-8 peers, in which
@@ -122,18 +148,20 @@ type Session struct {
 	wg     sync.WaitGroup
 	dials  chan dialResult
 
-	adv      discovery.Advertisement
-	browse   <-chan []discovery.Record
-	records  []discovery.Record
-	states   map[*Peer]*peerState
-	admitted []*Peer // sorted by identity
-	pending  map[netcode.Fingerprint]bool
-	retry    map[netcode.Fingerprint]time.Time
-	full     map[netcode.Fingerprint]bool // full records already reported
-	known    map[netcode.Fingerprint]bool // peers this session was in a session with
-	locked   bool
-	left     bool
-	host     netcode.Fingerprint
+	adv        discovery.Advertisement
+	browse     <-chan []discovery.Record
+	records    []discovery.Record
+	candidates []candidate // from records, by identity
+	states     map[*Peer]*peerState
+	admitted   []*Peer                           // sorted by identity
+	pending    map[netcode.Fingerprint]bool      // a dial is in progress
+	retry      map[netcode.Fingerprint]time.Time // peers that left or refused: not before
+	failed     map[dialTarget]time.Time          // last failed dial of each target still in records
+	full       map[netcode.Fingerprint]bool      // full sessions already reported
+	known      map[netcode.Fingerprint]bool      // peers this session was in a session with
+	locked     bool
+	left       bool
+	host       netcode.Fingerprint
 
 	listeners []any
 	streams   map[*Peer]*Stream
@@ -185,6 +213,7 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		states:  make(map[*Peer]*peerState),
 		pending: make(map[netcode.Fingerprint]bool),
 		retry:   make(map[netcode.Fingerprint]time.Time),
+		failed:  make(map[dialTarget]time.Time),
 		full:    make(map[netcode.Fingerprint]bool),
 		known:   make(map[netcode.Fingerprint]bool),
 		wake:    make(chan struct{}, 1),
@@ -476,6 +505,8 @@ func (s *Session) Pump() {
 	s.recsMu.Lock()
 	if s.haveRecs {
 		s.records, s.haveRecs = s.latest, false
+		s.candidates = candidatesOf(s.records, s.id)
+		s.forgetFailures()
 	}
 	s.recsMu.Unlock()
 	for {
@@ -506,26 +537,29 @@ func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
 }
 
 // connectToRecords dials the peers this session must dial (lower identity
-// dials) and reports full sessions it cannot join.
+// dials) and reports full sessions it cannot join. Records are hints: for
+// each identity it dials one target at a time (nextTarget), and the
+// handshake, which pins the identity, decides whether the peer is there.
 func (s *Session) connectToRecords() {
 	if s.locked || s.left {
 		return
 	}
 	now := time.Now()
-	for _, rec := range s.records {
-		id, err := netcode.ParseFingerprint(rec.ID)
-		if err != nil || id == s.id || rec.Version != ProtocolVersion || !usableRecord(rec) {
-			continue
-		}
+	for i := range s.candidates {
+		c := &s.candidates[i]
+		id := c.id
 		if s.pending[id] || s.connectedTo(id) || now.Before(s.retry[id]) {
 			continue
 		}
-		if rec.Seats == 0 {
-			// A full session we were never part of refuses us; a peer we
-			// were with may still advertise its old 0 seats as it leaves.
+		if !c.open {
+			// Every sighting of it says 0 seats (one that offers a seat
+			// outweighs any number that do not, so a neighbour cannot
+			// make a peer look full). A full session we were never part
+			// of refuses us; a peer we were with may still advertise its
+			// old 0 seats as it leaves.
 			if !s.full[id] && !s.known[id] {
 				s.full[id] = true
-				s.emitRefused(nil, &RefusedError{ID: id, Name: rec.Name, Reason: ReasonFull})
+				s.emitRefused(nil, &RefusedError{ID: id, Name: c.name, Reason: ReasonFull})
 			}
 			continue
 		}
@@ -533,18 +567,18 @@ func (s *Session) connectToRecords() {
 		if !s.id.Less(id) || s.isFull() {
 			continue // the other side dials, or no seat for it here
 		}
-		addr, ok := pickAddr(rec)
+		t, ok := s.nextTarget(c, now)
 		if !ok {
-			continue
+			continue // every target backs off
 		}
 		s.pending[id] = true
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			conn, err := s.ep.Dial(s.ctx, addr, netcode.DialOptions{Fingerprint: id})
+			conn, err := s.ep.Dial(s.ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
 			defer s.signal()
 			select {
-			case s.dials <- dialResult{id, conn, err}:
+			case s.dials <- dialResult{t, conn, err}:
 			case <-s.ctx.Done():
 				if conn != nil {
 					conn.Close()
@@ -552,6 +586,123 @@ func (s *Session) connectToRecords() {
 			}
 		}()
 	}
+}
+
+// nextTarget returns the target to dial c at: one whose last dial did not
+// fail within redialAfter, never tried first, then the one that failed
+// longest ago, then in c's order. Taking turns matters: a dial to an
+// address where nothing answers fails only after the handshake timeout
+// (10 s), longer than the backoff, so "the first target not backing off"
+// would let two silent records of a neighbour's take turns ahead of the
+// real one forever. Each silent target ahead of the real one delays it by
+// one handshake timeout.
+func (s *Session) nextTarget(c *candidate, now time.Time) (dialTarget, bool) {
+	var best dialTarget
+	var bestFailed time.Time
+	found := false
+	for _, a := range c.targets {
+		t := dialTarget{c.id, a}
+		f, tried := s.failed[t]
+		if tried && now.Before(f.Add(redialAfter)) {
+			continue
+		}
+		if !found || f.Before(bestFailed) {
+			best, bestFailed, found = t, f, true
+		}
+	}
+	return best, found
+}
+
+// forgetFailures forgets the failed dials of targets that the records no
+// longer name, so that the map stays as small as the records.
+func (s *Session) forgetFailures() {
+	if len(s.failed) == 0 {
+		return
+	}
+	named := make(map[dialTarget]bool)
+	for _, c := range s.candidates {
+		for _, a := range c.targets {
+			named[dialTarget{c.id, a}] = true
+		}
+	}
+	for t := range s.failed {
+		if !named[t] {
+			delete(s.failed, t)
+		}
+	}
+}
+
+// candidatesOf groups records into candidates, one per identity other than
+// self, in order of identity. Only records of this protocol version that
+// can be dialed count (usableRecord): the others are not sightings of a
+// peer, whatever they claim.
+func candidatesOf(recs []discovery.Record, self netcode.Fingerprint) []candidate {
+	recs = slices.Clone(recs) // backends sort them; the session does not rely on it
+	slices.SortStableFunc(recs, discovery.CompareRecords)
+	var out []candidate
+	index := make(map[netcode.Fingerprint]int)
+	for _, r := range recs {
+		if r.Version != ProtocolVersion || !usableRecord(r) {
+			continue
+		}
+		id, err := netcode.ParseFingerprint(r.ID)
+		if err != nil || id == self {
+			continue
+		}
+		i, ok := index[id]
+		if !ok {
+			i = len(out)
+			index[id] = i
+			out = append(out, candidate{id: id, name: r.Name})
+		}
+		if r.Seats > 0 {
+			out[i].open = true
+			out[i].targets = appendTargets(out[i].targets, r)
+		}
+	}
+	for i := range out {
+		slices.SortStableFunc(out[i].targets, ipv4First)
+	}
+	slices.SortFunc(out, func(a, b candidate) int { return compareFP(a.id, b.id) })
+	return out
+}
+
+// usableRecord reports whether r could be dialed at all: a port, a seat
+// count that is not negative and an address that is a host
+// (discovery.UsableAddr). Browse never reports anything else, but the
+// session does not trust its backend: dialing a broadcast or multicast
+// address would spray cookie requests over the LAN.
+func usableRecord(r discovery.Record) bool {
+	return r.Port != 0 && r.Seats >= 0 && slices.ContainsFunc(r.Addrs, discovery.UsableAddr)
+}
+
+// appendTargets appends to dst the usable addresses of r with r's port
+// (IPv4-mapped addresses unmapped), skipping those dst holds already.
+func appendTargets(dst []netip.AddrPort, r discovery.Record) []netip.AddrPort {
+	if r.Port == 0 {
+		return dst
+	}
+	for _, a := range r.Addrs {
+		if !discovery.UsableAddr(a) {
+			continue
+		}
+		if t := netip.AddrPortFrom(a.Unmap(), r.Port); !slices.Contains(dst, t) {
+			dst = append(dst, t)
+		}
+	}
+	return dst
+}
+
+// ipv4First orders IPv4 targets before IPv6 ones (and keeps the order
+// otherwise, with a stable sort).
+func ipv4First(a, b netip.AddrPort) int {
+	family := func(t netip.AddrPort) int {
+		if t.Addr().Is4() {
+			return 4
+		}
+		return 6
+	}
+	return cmp.Compare(family(a), family(b))
 }
 
 // closeSilent closes connections that never sent their hello: a peer may
@@ -565,34 +716,15 @@ func (s *Session) closeSilent() {
 	}
 }
 
-// usableRecord reports whether r could be dialed at all: a port, a seat
-// count that is not negative and an address that is a host
-// (discovery.UsableAddr). Browse never reports anything else, but the
-// session does not trust its backend: dialing a broadcast or multicast
-// address would spray cookie requests over the LAN.
-func usableRecord(r discovery.Record) bool {
-	return r.Port != 0 && r.Seats >= 0 && slices.ContainsFunc(r.Addrs, discovery.UsableAddr)
-}
-
 // pickAddr returns where to dial rec: its first usable IPv4 address, else
 // its first usable address, with its port; false if there is none.
 func pickAddr(rec discovery.Record) (netip.AddrPort, bool) {
-	if rec.Port == 0 {
+	ts := appendTargets(nil, rec)
+	if len(ts) == 0 {
 		return netip.AddrPort{}, false
 	}
-	var best netip.Addr
-	for _, a := range rec.Addrs {
-		if !discovery.UsableAddr(a) {
-			continue
-		}
-		if a = a.Unmap(); a.Is4() {
-			return netip.AddrPortFrom(a, rec.Port), true
-		}
-		if !best.IsValid() {
-			best = a
-		}
-	}
-	return netip.AddrPortFrom(best, rec.Port), best.IsValid()
+	slices.SortStableFunc(ts, ipv4First)
+	return ts[0], true
 }
 
 func (s *Session) connectedTo(id netcode.Fingerprint) bool {
@@ -605,9 +737,12 @@ func (s *Session) connectedTo(id netcode.Fingerprint) bool {
 }
 
 func (s *Session) dialed(r dialResult) {
-	delete(s.pending, r.id)
+	delete(s.pending, r.target.id)
 	if r.err != nil {
-		s.retry[r.id] = time.Now().Add(redialAfter)
+		// That address did not answer for that identity (silent, or
+		// another key: an impostor's record, or a stale one): back off it
+		// and let connectToRecords try the identity's next target.
+		s.failed[r.target] = time.Now()
 		return
 	}
 	if s.left {
@@ -617,7 +752,8 @@ func (s *Session) dialed(r dialResult) {
 	ch := s.srv.Adopt(r.conn)
 	if st := s.states[ch]; st != nil {
 		st.outbound = true
-		st.id = r.id
+		st.id = r.target.id
+		st.via = r.target.addr
 		s.sendHello(ch)
 	}
 }
@@ -728,14 +864,28 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 
 func (s *Session) hasAdmitted(id netcode.Fingerprint) bool { return s.Peer(id) != nil }
 
-// recordName is the display name a peer advertises, if known.
-func (s *Session) recordName(id netcode.Fingerprint) string {
-	for _, r := range s.records {
-		if r.ID == id.String() {
+// recordName is the display name a peer advertises, if known: that of the
+// sighting that led to via (where the peer was dialed and answered with its
+// key), else that of its first sighting (discovery.CompareRecords). It is a
+// hint like any record.
+func (s *Session) recordName(id netcode.Fingerprint, via netip.AddrPort) string {
+	var first *discovery.Record
+	for i := range s.records {
+		r := &s.records[i]
+		if r.ID != id.String() || r.Version != ProtocolVersion || !usableRecord(*r) {
+			continue
+		}
+		if via.IsValid() && slices.Contains(appendTargets(nil, *r), via) {
 			return r.Name
 		}
+		if first == nil || discovery.CompareRecords(*r, *first) < 0 {
+			first = r
+		}
 	}
-	return ""
+	if first == nil {
+		return ""
+	}
+	return first.Name
 }
 
 func (s *Session) onDisconnect(ch *Peer, reason error) {
@@ -765,7 +915,7 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	var ce *netcode.CloseError
 	if errors.As(reason, &ce) && ce.Remote && ce.Code == CodeRefused {
 		s.retry[st.id] = time.Now().Add(redialAfter)
-		s.emitRefused(ch, &RefusedError{ID: st.id, Name: s.recordName(st.id), Reason: ce.Reason})
+		s.emitRefused(ch, &RefusedError{ID: st.id, Name: s.recordName(st.id, st.via), Reason: ce.Reason})
 	}
 }
 

@@ -35,9 +35,13 @@ type Backend interface {
 	Advertise(service string, r Record) (Advertisement, error)
 	// Browse polls for records of service every interval (0 means
 	// DefaultInterval) on one goroutine and sends the full current set,
-	// sorted by ID and excluding nothing (the caller filters itself out), on
-	// the returned channel after the first poll and then whenever the set
-	// changes. The channel holds one snapshot: a newer snapshot replaces an
+	// sorted by ID, instance and port (CompareRecords) and excluding
+	// nothing (the caller filters itself out), on the returned channel
+	// after the first poll and then whenever the set changes. The set holds
+	// one record per sighting: an ID advertised under another instance
+	// label or port is another record, so one ID may appear up to 4 times
+	// (anyone on the LAN can advertise any ID; the handshake decides who
+	// is who). The channel holds one snapshot: a newer snapshot replaces an
 	// unread one, so the poller never blocks. The slices are the receiver's
 	// to keep. The channel is closed once ctx is done and the poller has
 	// stopped, including any query it had started; nothing of Browse runs
@@ -75,8 +79,9 @@ type Stats struct {
 	// Invalid counts answers for the service that were dropped: bad
 	// instance label, port or TXT (see ParseTXT), or no usable address.
 	Invalid uint64
-	// Overflow counts records or addresses not tracked because a bound was
-	// reached (512 records, 16 addresses per record).
+	// Overflow counts sightings or addresses not tracked because a bound
+	// was reached (512 sightings in all, 4 per ID, 16 addresses per
+	// sighting), once per poll in which they were seen.
 	Overflow uint64
 }
 

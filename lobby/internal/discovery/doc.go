@@ -20,7 +20,15 @@
 //     Departures are noticed sooner by the connection itself.
 //   - A Record is a dialing hint, not an identity: the dialer pins Record.ID
 //     (the key fingerprint) and the handshake verifies it, so a forged
-//     record costs a failed handshake, not a wrong peer.
+//     record costs a failed handshake, not a wrong peer. Since anyone can
+//     advertise any ID, Browse keeps every sighting of an ID (one record
+//     per ID, instance label and port; addresses of one sighting merge)
+//     rather than picking one that a neighbour could choose for us: at
+//     most 4 per ID and 512 in all, sightings already tracked keeping their
+//     place (Stats.Overflow counts the rest). A dialer tries the sightings
+//     of an ID until one handshake succeeds. Two answers with
+//     the same instance label cannot be told apart: hashicorp/mdns merges
+//     them into one entry within a query.
 //   - TXT keys: id (64 lowercase hex), v (protocol version), s (seats
 //     open), p (players, omitted when 0), n (display name, omitted when
 //     empty). The port travels in SRV, the addresses in A/AAAA. Strings
@@ -30,8 +38,8 @@
 //     initial data: it travels in the hello after the handshake.
 //   - Browse sends the first snapshot after the first poll (possibly
 //     empty), then only changes; the channel holds the latest snapshot
-//     only. Snapshots are sorted by ID and include the browser's own
-//     record.
+//     only. Snapshots are sorted by ID, instance and port
+//     (CompareRecords) and include the browser's own record.
 //   - Service names are "_<type>._udp" built by ServiceName (RFC 6335
 //     rules, lower case only).
 //

@@ -49,8 +49,9 @@ var silentLogger = log.New(io.Discard, "", 0)
 // address and IPv6 only if it has an IPv6 address), reads the entries only
 // after the queries have returned (hashicorp/mdns keeps writing into
 // entries it has already sent), keeps those named
-// "<instance>.<service>.local.", parses their TXT, merges addresses per ID
-// and forgets records and addresses missed in MissedPolls consecutive polls.
+// "<instance>.<service>.local.", parses their TXT, merges addresses per
+// sighting (ID, instance, port) and forgets sightings and addresses missed
+// in MissedPolls consecutive polls.
 // If a query with IPv6 enabled fails (hashicorp/mdns then loses the IPv4
 // answers too), that Browse queries the interface over IPv4 only from then
 // on. hashicorp/mdns keeps only the last A and the last AAAA answer per

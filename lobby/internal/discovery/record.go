@@ -1,6 +1,7 @@
 package discovery
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -440,6 +441,13 @@ func UsableAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() &&
 		a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// CompareRecords orders records as Browse snapshots are: by ID, then
+// Instance, then Port. Records with the same ID are sightings of that
+// identity; no two records of a snapshot share all three.
+func CompareRecords(a, b Record) int {
+	return cmp.Or(strings.Compare(a.ID, b.ID), strings.Compare(a.Instance, b.Instance), cmp.Compare(a.Port, b.Port))
 }
 
 // prepare validates what every backend needs to advertise r under service

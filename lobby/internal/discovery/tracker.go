@@ -14,8 +14,9 @@ import (
 // Bounds on what a tracker keeps, so a hostile LAN cannot grow it without
 // limit. Entries beyond them are counted in Stats.Overflow.
 const (
-	maxTracked   = 512 // records (distinct IDs)
-	maxPeerAddrs = 16  // addresses per record
+	maxTracked   = 512 // sightings, over all IDs
+	maxSightings = 4   // sightings per ID
+	maxPeerAddrs = 16  // addresses per sighting
 )
 
 // errOtherService marks an entry for another service: hashicorp/mdns passes
@@ -90,22 +91,37 @@ type pollCounts struct {
 	entries, other, invalid, overflow uint64
 }
 
-// tracked is one record the tracker knows.
+// sightingKey identifies one sighting: an ID advertised under one instance
+// label and port. A peer's own advertisement is one sighting; anyone on the
+// LAN can add others for the same ID (records are hints, not proofs), so
+// the tracker keeps them apart instead of letting one hide another.
+type sightingKey struct {
+	id, instance string
+	port         uint16
+}
+
+func compareKeys(a, b sightingKey) int {
+	return cmp.Or(strings.Compare(a.id, b.id), strings.Compare(a.instance, b.instance), cmp.Compare(a.port, b.port))
+}
+
+// tracked is one sighting the tracker knows.
 type tracked struct {
 	rec   Record                // latest fields; Addrs unused
-	seen  uint64                // last poll in which the ID was seen
+	seen  uint64                // last poll in which the sighting was seen
 	addrs map[netip.Addr]uint64 // address → last poll in which it was seen
 }
 
 // tracker aggregates polls into snapshots: entries in, snapshot out, given
-// the poll number. It keeps records keyed by ID, forgets a record missed in
-// missed consecutive polls (and an address likewise), and reports whether
-// the snapshot changed since the last one it returned. It uses no clock and
-// no sockets; it is not safe for concurrent use.
+// the poll number. It keeps one record per sighting (ID, instance, port),
+// at most maxSightings per ID and maxTracked in all, forgets a sighting
+// missed in missed consecutive polls (and an address likewise), and reports
+// whether the snapshot changed since the last one it returned. It uses no
+// clock and no sockets; it is not safe for concurrent use.
 type tracker struct {
 	suffix    string
 	missed    uint64
-	peers     map[string]*tracked
+	sightings map[sightingKey]*tracked
+	perID     map[string]int // number of sightings per ID
 	last      []Record
 	published bool
 }
@@ -114,14 +130,16 @@ type tracker struct {
 // what it missed in missed consecutive polls (missed >= 1).
 func newTracker(service string, missed int) *tracker {
 	return &tracker{
-		suffix: "." + service + ".local.",
-		missed: uint64(max(missed, 1)),
-		peers:  make(map[string]*tracked),
+		suffix:    "." + service + ".local.",
+		missed:    uint64(max(missed, 1)),
+		sightings: make(map[sightingKey]*tracked),
+		perID:     make(map[string]int),
 	}
 }
 
-// compareSightings orders two records of one ID seen in the same poll, so
-// that the choice between them does not depend on the order of answers.
+// compareSightings orders two records of one sighting (same ID, instance
+// and port) seen in the same poll, so that the choice between them does
+// not depend on the order of answers.
 func compareSightings(a, b Record) int {
 	return cmp.Or(
 		strings.Compare(a.Instance, b.Instance),
@@ -133,14 +151,19 @@ func compareSightings(a, b Record) int {
 }
 
 // observe folds the entries of poll (numbers increase by one per poll,
-// starting at 1) into the tracked set. For each ID it keeps the record
-// whose fields sort first (compareSightings) and merges the addresses of
-// every entry with those same fields. It returns the snapshot sorted by ID
-// and whether it differs from the previous one returned (always true the
-// first time). The snapshot is the caller's to keep.
+// starting at 1) into the tracked set. Entries are grouped by sighting (ID,
+// instance, port): for each it keeps the record whose fields sort first
+// (compareSightings) and merges the addresses of every entry with those
+// same fields. Sightings already tracked are updated first, then whatever
+// was missed too long is forgotten, then new sightings are admitted in
+// sorted order while the bounds allow (maxTracked in all, maxSightings per
+// ID; the rest is counted as overflow and tried again at the next poll). It
+// returns the snapshot sorted by ID, instance and port, and whether it
+// differs from the previous one returned (always true the first time). The
+// snapshot is the caller's to keep.
 func (t *tracker) observe(poll uint64, entries []*mdns.ServiceEntry) ([]Record, bool, pollCounts) {
 	var c pollCounts
-	best := make(map[string]Record)
+	best := make(map[sightingKey]Record)
 	for _, e := range entries {
 		c.entries++
 		r, err := entryRecord(e, t.suffix)
@@ -152,43 +175,29 @@ func (t *tracker) observe(poll uint64, entries []*mdns.ServiceEntry) ([]Record, 
 			c.invalid++
 			continue
 		}
-		b, ok := best[r.ID]
+		k := sightingKey{r.ID, r.Instance, r.Port}
+		b, ok := best[k]
 		switch {
 		case !ok || compareSightings(r, b) < 0:
-			best[r.ID] = r
+			best[k] = r
 		case compareSightings(r, b) == 0:
 			for _, a := range r.Addrs {
 				b.Addrs = appendAddr(b.Addrs, a)
 			}
-			best[r.ID] = b
+			best[k] = b
 		}
 	}
-	for id, r := range best {
-		p := t.peers[id]
-		if p == nil {
-			if len(t.peers) >= maxTracked {
-				c.overflow++
-				continue
-			}
-			p = &tracked{addrs: make(map[netip.Addr]uint64)}
-			t.peers[id] = p
-		} else if p.rec.Instance != r.Instance || p.rec.Port != r.Port {
-			clear(p.addrs) // a restarted peer: its old addresses meant another port
+	var fresh []sightingKey
+	for k, r := range best {
+		if p := t.sightings[k]; p != nil {
+			t.update(p, poll, r, &c)
+		} else {
+			fresh = append(fresh, k)
 		}
-		p.seen = poll
-		for _, a := range r.Addrs {
-			if _, ok := p.addrs[a]; !ok && len(p.addrs) >= maxPeerAddrs {
-				c.overflow++
-				continue
-			}
-			p.addrs[a] = poll
-		}
-		r.Addrs = nil
-		p.rec = r
 	}
-	for id, p := range t.peers {
+	for k, p := range t.sightings {
 		if t.gone(poll, p.seen) {
-			delete(t.peers, id)
+			t.forget(k)
 			continue
 		}
 		for a, seen := range p.addrs {
@@ -197,11 +206,45 @@ func (t *tracker) observe(poll uint64, entries []*mdns.ServiceEntry) ([]Record, 
 			}
 		}
 	}
+	slices.SortFunc(fresh, compareKeys)
+	for _, k := range fresh {
+		if len(t.sightings) >= maxTracked || t.perID[k.id] >= maxSightings {
+			c.overflow++
+			continue
+		}
+		p := &tracked{addrs: make(map[netip.Addr]uint64)}
+		t.sightings[k] = p
+		t.perID[k.id]++
+		t.update(p, poll, best[k], &c)
+	}
 	snap := t.snapshot()
 	changed := !t.published || !equalRecords(snap, t.last)
 	t.published = true
 	t.last = snap
 	return cloneRecords(snap), changed, c
+}
+
+// update records that sighting p was seen in poll as r, adding r's
+// addresses while maxPeerAddrs allows.
+func (t *tracker) update(p *tracked, poll uint64, r Record, c *pollCounts) {
+	p.seen = poll
+	for _, a := range r.Addrs {
+		if _, ok := p.addrs[a]; !ok && len(p.addrs) >= maxPeerAddrs {
+			c.overflow++
+			continue
+		}
+		p.addrs[a] = poll
+	}
+	r.Addrs = nil
+	p.rec = r
+}
+
+// forget drops sighting k.
+func (t *tracker) forget(k sightingKey) {
+	delete(t.sightings, k)
+	if t.perID[k.id]--; t.perID[k.id] <= 0 {
+		delete(t.perID, k.id)
+	}
 }
 
 // gone reports whether something last seen in poll seen has been missed in
@@ -210,10 +253,11 @@ func (t *tracker) gone(now, seen uint64) bool {
 	return now > seen && now-seen >= t.missed
 }
 
-// snapshot returns the tracked records sorted by ID, addresses sorted.
+// snapshot returns the tracked sightings sorted by ID, instance and port,
+// addresses sorted.
 func (t *tracker) snapshot() []Record {
-	snap := make([]Record, 0, len(t.peers))
-	for _, p := range t.peers {
+	snap := make([]Record, 0, len(t.sightings))
+	for _, p := range t.sightings {
 		r := p.rec
 		r.Addrs = make([]netip.Addr, 0, len(p.addrs))
 		for a := range p.addrs {
@@ -222,7 +266,7 @@ func (t *tracker) snapshot() []Record {
 		slices.SortFunc(r.Addrs, netip.Addr.Compare)
 		snap = append(snap, r)
 	}
-	slices.SortFunc(snap, func(a, b Record) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(snap, CompareRecords)
 	return snap
 }
 
