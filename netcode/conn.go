@@ -3,6 +3,7 @@ package netcode
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"math"
@@ -80,8 +81,16 @@ type Conn struct {
 	onAckedFn func(delivery.Ref)
 	onLostFn  func(delivery.Ref)
 
+	// Path validation (connection migration): a probe of the address that
+	// the peer's newest packets come from, if it is not raddr.
+	probe probeState
+
 	// per-packet scratch for onFrame
 	rxNow          time.Time
+	rxFrom         netip.AddrPort
+	rxChallenge    bool // a PATH_CHALLENGE arrived: answer to rxFrom
+	rxNonProbing   bool // a frame other than PATH_*/PADDING arrived
+	rxChallengeOf  [wire.PathDataLen]byte
 	rxAckEliciting bool
 	rxRefused      bool
 	rxAcked        bool
@@ -94,11 +103,26 @@ type Conn struct {
 	rateLast  rateWindow
 }
 
+// probeState is an unvalidated address the peer seems to have moved to
+// (its newest packets come from there) and the PATH_CHALLENGE sent to it.
+type probeState struct {
+	addr      netip.AddrPort
+	data      [wire.PathDataLen]byte
+	lastSent  time.Time
+	sent      int
+	validated uint64 // paths switched to, for Stats
+}
+
+// maxProbeChallenges bounds the PATH_CHALLENGEs sent to one candidate
+// address: a path that does not answer this many is not one.
+const maxProbeChallenges = 8
+
 type connCounters struct {
 	bytesIn, bytesOut, packetsIn, packetsOut uint64
 	resends, lostPackets                     uint64
 	dropReplay, dropAuth, dropMalformed      uint64
 	dropRefused                              uint64
+	pathChallenges                           uint64
 }
 
 type rateWindow struct{ bytesIn, bytesOut, packetsIn, packetsOut uint64 }
@@ -173,7 +197,10 @@ func (c *Conn) start(now time.Time) {
 	c.armLocked(now)
 }
 
-// RemoteAddr returns the peer's address.
+// RemoteAddr returns the peer's address. It changes when the peer's
+// packets come from a new address (a NAT rebinding, a move to another
+// network) and the peer answered a path challenge there (RFC 9000 §9);
+// Stats.PathChanges counts the moves.
 func (c *Conn) RemoteAddr() netip.AddrPort {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -360,7 +387,10 @@ func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
 		}
 		return
 	}
-	_ = from // TODO(migration): path validation before switching address
+	newest := false
+	if largest, ok := c.received.Largest(); !ok || pn > largest {
+		newest = true
+	}
 	c.lastRecv = now
 	c.stats.packetsIn++
 	c.stats.bytesIn += uint64(len(b))
@@ -369,6 +399,7 @@ func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
 	c.rateCur.bytesIn += uint64(len(b))
 
 	c.rxNow, c.rxAckEliciting, c.rxRefused, c.rxAcked, c.rxData = now, false, false, false, false
+	c.rxFrom, c.rxChallenge, c.rxNonProbing = from, false, false
 	if err := wire.ParseFrames(payload, &c.frame, c.onFrameFn); err != nil {
 		if c.closeErr == nil {
 			c.stats.dropMalformed++
@@ -378,6 +409,16 @@ func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
 	}
 	if c.closeErr != nil {
 		return // the packet carried CLOSE
+	}
+	if c.rxChallenge {
+		c.sendPathFrameLocked(now, from, wire.FramePathResponse, c.rxChallengeOf)
+	}
+	if from != c.raddr && newest && c.rxNonProbing {
+		// Only the peer's newest packet counts (an old one, reordered,
+		// still comes from where the peer was), and only a packet with
+		// more than probing frames (RFC 9000 §9.2): answering a probe
+		// must not start another.
+		c.probeLocked(now, from)
 	}
 	if c.rxRefused {
 		c.stats.dropRefused++ // not acknowledged: the peer resends later
@@ -404,6 +445,11 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 		c.rxAckEliciting = true
 	}
 	switch f.Type {
+	case wire.FramePadding, wire.FramePathChallenge, wire.FramePathResponse:
+	default:
+		c.rxNonProbing = true
+	}
+	switch f.Type {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameKeysReady:
 		if !bytes.Equal(f.Params, c.params) {
@@ -425,11 +471,77 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 	case wire.FrameClose:
 		c.closeLocked(now, &CloseError{Code: CloseCode(f.Close.Code), Reason: string(f.Close.Reason), Remote: true}, false)
 		return errStopFrames
-	case wire.FramePathChallenge, wire.FramePathResponse:
-		// Path validation (connection migration) is not implemented yet;
-		// the frames are accepted and ignored.
+	case wire.FramePathChallenge:
+		// Answered once the packet is processed, to the address it came
+		// from (the peer validates the path it sees us on).
+		c.rxChallenge, c.rxChallengeOf = true, f.Path
+	case wire.FramePathResponse:
+		p := &c.probe
+		if p.addr.IsValid() && f.Path == p.data && c.rxFrom == p.addr {
+			// The peer answered at the new address: it is there, and the
+			// address is not a spoofed source. Move the connection.
+			c.raddr = p.addr
+			p.validated++
+			*p = probeState{validated: p.validated, lastSent: p.lastSent}
+		}
 	}
 	return nil
+}
+
+// probeLocked validates addr, which the peer's newest authenticated packet
+// came from (a NAT rebinding or a move to another network), before the
+// connection sends there (RFC 9000 §9): it sends a PATH_CHALLENGE of fresh
+// random data to addr, at most once per round trip and maxProbeChallenges
+// times in all, and at most one challenge per round trip whatever the
+// address, so probing costs at most one small packet per packet the peer
+// sent. Only a PATH_RESPONSE carrying that data, from
+// addr, moves the connection. A replayed packet never gets here (the
+// replay window dropped it), and an on-path attacker that races a fresh
+// packet from an address of its own gets challenges it cannot answer.
+func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
+	p := &c.probe
+	if !p.lastSent.IsZero() && now.Sub(p.lastSent) < max(c.rtt.Smoothed(), 20*time.Millisecond) {
+		return // at most one challenge per round trip, whatever the address
+	}
+	if p.addr != addr {
+		*p = probeState{addr: addr, validated: p.validated, lastSent: p.lastSent}
+		if _, err := rand.Read(p.data[:]); err != nil {
+			return
+		}
+	}
+	if p.sent >= maxProbeChallenges {
+		return
+	}
+	p.sent++
+	p.lastSent = now
+	c.stats.pathChallenges++
+	c.sendPathFrameLocked(now, addr, wire.FramePathChallenge, p.data)
+}
+
+// sendPathFrameLocked sends a packet holding one PATH_CHALLENGE or
+// PATH_RESPONSE frame to addr, which need not be the connection's
+// address. The packet is not ack-eliciting for our loss recovery (nothing
+// is resent: a probe is repeated by probeLocked, a response by the peer's
+// next challenge).
+func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.FrameType, data [wire.PathDataLen]byte) {
+	p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+	if t == wire.FramePathChallenge {
+		p = wire.AppendPathChallenge(p, data)
+	} else {
+		p = wire.AppendPathResponse(p, data)
+	}
+	pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+	if err != nil {
+		return
+	}
+	if err := c.ep.writeTo(pkt, addr); err != nil {
+		return
+	}
+	_ = c.sent.Sent(pn, now, len(pkt), false, nil)
+	c.stats.packetsOut++
+	c.stats.bytesOut += uint64(len(pkt))
+	c.rateCur.packetsOut++
+	c.rateCur.bytesOut += uint64(len(pkt))
 }
 
 var errStopFrames = errors.New("netcode: stop")

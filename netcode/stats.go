@@ -27,6 +27,11 @@ type Stats struct {
 	DropReplay     uint64 // replayed or too old packets
 	DropMalformed  uint64 // unparseable packets
 	RefusedPackets uint64 // packets not acknowledged because the receive buffer was full
+
+	// PathChallenges counts PATH_CHALLENGEs sent to addresses the peer's
+	// packets came from; PathChanges counts moves to a validated new peer
+	// address (a NAT rebinding, a change of network: see RemoteAddr).
+	PathChallenges, PathChanges uint64
 }
 
 // Stats returns the connection's statistics. It never blocks for long.
@@ -49,6 +54,8 @@ func (c *Conn) Stats() Stats {
 		PacketsInPerSec:     c.rateLast.packetsIn,
 		PacketsOutPerSec:    c.rateLast.packetsOut,
 		Resends:             s.resends,
+		PathChallenges:      s.pathChallenges,
+		PathChanges:         c.probe.validated,
 		LostPackets:         s.lostPackets,
 		QueuedReliableBytes: c.sender.QueuedReliableBytes(),
 		SendRate:            float64(c.cc.Rate()),
