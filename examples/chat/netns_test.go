@@ -12,8 +12,6 @@ package main
 import (
 	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -26,14 +24,7 @@ import (
 // verified), sees the players count the server advertises, and chats.
 func TestNetnsLAN(t *testing.T) {
 	netnstest.Skip(t)
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("needs the go command to build chat: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "chat")
-	if out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := netnstest.Build(t, "chat")
 	l := netnstest.New(t, "pumpnet-chat-", 3)
 	srv := l.Run(0, "server", nil, bin, "-serve", ":31425", "-lan", "-iface", netnstest.Iface)
 	_, m := srv.WaitLine(`chat: connect string (dtls://10\.77\.0\.1:31425#[0-9a-f]{64})`, 10*time.Second)

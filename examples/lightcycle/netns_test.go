@@ -9,7 +9,6 @@ package main
 import (
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,14 +21,7 @@ func TestNetnsWindowsPlayTogether(t *testing.T) {
 	if err != nil {
 		t.Skip("needs xvfb-run to give each namespace a display (apt-get install xvfb)")
 	}
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("needs the go command to build lightcycle: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "lightcycle")
-	if out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := netnstest.Build(t, "lightcycle")
 	l := netnstest.New(t, "pumpnet-lcwin-", 2)
 	names := []string{"ann", "bob"}
 	var ps []*netnstest.Proc

@@ -9,8 +9,6 @@ package main
 
 import (
 	"io"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -18,27 +16,13 @@ import (
 	"github.com/pumpnet/pumpnet/internal/netnstest"
 )
 
-// buildLobbychat builds this program into a temporary directory.
-func buildLobbychat(t *testing.T) string {
-	t.Helper()
-	gocmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("needs the go command to build lobbychat: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "lobbychat")
-	if out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestNetnsChat runs four lobbychat processes, one per namespace: ann, bob
 // and carol find each other and form the mesh, chat to everyone and to one
 // peer, list the peers; carol locks, and dave, arriving, meets ann and bob
 // but not carol until she unlocks; ann quits and everyone is told.
 func TestNetnsChat(t *testing.T) {
 	netnstest.Skip(t)
-	bin := buildLobbychat(t)
+	bin := netnstest.Build(t, "lobbychat")
 	l := netnstest.New(t, "pumpnet-lobbychat-", 4)
 	names := []string{"ann", "bob", "carol", "dave"}
 	ps := map[string]*netnstest.Proc{}

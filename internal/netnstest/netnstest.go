@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -371,3 +372,19 @@ func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
 
 // Host returns the namespace of host i.
 func (l *LAN) Host(i int) string { return l.hosts[i] }
+
+// Build builds the main package in the current directory (a test's own
+// command) into a temporary directory as name and returns the binary's
+// path. Without a go command it skips the test, saying why.
+func Build(t *testing.T, name string) string {
+	t.Helper()
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("needs the go command to build %s: %v", name, err)
+	}
+	bin := filepath.Join(t.TempDir(), name)
+	if out, err := exec.Command(gocmd, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	return bin
+}

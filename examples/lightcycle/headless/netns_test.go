@@ -12,8 +12,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -22,20 +20,6 @@ import (
 
 	"github.com/pumpnet/pumpnet/internal/netnstest"
 )
-
-// buildBinary builds this command into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skipf("no go command to build the binary: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "lightcycle-headless")
-	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // resultRe matches a result line; group 1 is the round.
 const resultRe = `round (\d+) (?:winner \S+|draw|abandoned) steps \d+ digest [0-9a-f]{16} scores \S+`
@@ -51,7 +35,7 @@ const resultRe = `round (\d+) (?:winner \S+|draw|abandoned) steps \d+ digest [0-
 func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	const n = 3
 	netnstest.Skip(t) // before building
-	bin := buildBinary(t)
+	bin := netnstest.Build(t, "lightcycle-headless")
 	l := netnstest.New(t, "pumpnet-lc-", n)
 	var ps []*netnstest.Proc
 	ids := map[*netnstest.Proc]string{}
