@@ -25,6 +25,7 @@ func ExampleNew() {
 	}
 	fmt.Println(deaths, "derez effects")
 	// Output:
+	// round 1 announced: 3 players
 	// round 1: robot 1 wins after 201 steps · robot 1 1, robot 2 0, ann 0
 	// 2 derez effects
 }

@@ -29,7 +29,8 @@ type Match struct {
 // New returns the Match that drives g. Its lobby shows the colour the
 // local player asked for (colour, as in game.Config.Colour) until the host
 // assigns one. log, if not nil, receives a line for each event worth
-// telling the player (joins, leaves, a new host, round results, problems);
+// telling the player (joins, leaves, a new host, a round announced, round
+// results, problems);
 // the status line shows the latest for a few seconds.
 func New(g *game.Game, colour int, log func(string)) *Match {
 	if colour < 0 || colour >= sim.NumColours {
@@ -68,6 +69,16 @@ func (m *Match) Update() error {
 			} else {
 				m.tell(fmt.Sprintf("%s is the host now", e.Peer.Name))
 			}
+		case game.EventRoundAnnounced:
+			n := 0
+			if b := m.g.Board(); b != nil {
+				n = len(b.Players())
+			}
+			s := fmt.Sprintf("round %d announced: %d players", e.Round, n)
+			if m.g.Watching() {
+				s += "; you watch this one"
+			}
+			m.tell(s)
 		case game.EventRoundOver:
 			m.tell(resultLine(e.Result))
 		case game.EventProblem:

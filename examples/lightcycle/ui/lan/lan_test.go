@@ -235,6 +235,9 @@ func TestRoundOnScreen(t *testing.T) {
 				t.Errorf("death %+v is not a dead player", d)
 			}
 		}
+		if !p.logged("round 1 announced: 4 players") {
+			t.Errorf("%s's log has no announcement: %q", p.m.Game().Self().Name, p.log)
+		}
 		if !p.logged("round 1: ") {
 			t.Errorf("%s's log has no result line: %q", p.m.Game().Self().Name, p.log)
 		}
@@ -268,13 +271,16 @@ func TestWatcherHasNoBikeAndLeaverIsAnnounced(t *testing.T) {
 	if s.Local != "" {
 		t.Errorf("a watcher's Local is %q; the board would rotate for a bike it does not have", s.Local)
 	}
-	if !strings.HasPrefix(s.Status, "watching") && !strings.Contains(s.Status, "joined") {
+	if !strings.HasPrefix(s.Status, "watching") && !strings.Contains(s.Status, "joined") && !strings.Contains(s.Status, "you watch") {
 		t.Errorf("watcher's status %q", s.Status)
 	}
 	for _, st := range ann.m.State().Seats {
 		if st.ID == "c" && !st.Spectator {
 			t.Errorf("cat is shown as a player in the host's round: %+v", st)
 		}
+	}
+	if !cat.logged("you watch this one") {
+		t.Errorf("the watcher was not told it watches: %q", cat.log)
 	}
 	if !ann.logged("cat joined") {
 		t.Errorf("host's log: %q", ann.log)
