@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 )
 
 // clientOptions are the client's flags.
@@ -38,14 +39,14 @@ func (v *view) Network_connected(engine.Msg) {
 
 // Network_message prints a line of chat.
 func (v *view) Network_message(m chatMsg) {
-	fmt.Fprintf(v.out, "%s: %s\n", clean(m.Who, maxNickRunes), clean(m.Message, maxMessageRunes))
+	fmt.Fprintf(v.out, "%s: %s\n", termtext.Clean(m.Who, maxNickRunes), termtext.Clean(m.Message, maxMessageRunes))
 }
 
 // Network_players prints who is here.
 func (v *view) Network_players(m playersMsg) {
 	names := make([]string, len(m.Players))
 	for i, n := range m.Players {
-		names[i] = clean(n, maxNickRunes)
+		names[i] = termtext.Clean(n, maxNickRunes)
 	}
 	fmt.Fprintf(v.out, "*** players: %s\n", strings.Join(names, ", "))
 }
@@ -93,7 +94,7 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 		fmt.Fprintf(out, "*** warning: -insecure: the server's identity is not verified\n")
 	}
 	fmt.Fprintf(out, "*** connecting to %s (type a line to chat, /nick NAME to rename, /quit or end of input to leave)\n", t.Addr)
-	if nick := clean(o.nick, maxNickRunes); nick != "" {
+	if nick := termtext.Clean(o.nick, maxNickRunes); nick != "" {
 		if err := cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}); err != nil {
 			return err
 		}
@@ -117,11 +118,11 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 			case strings.TrimSpace(line) == "/quit":
 				lines, leaveAt = nil, time.Now()
 			case strings.HasPrefix(line, "/nick "):
-				if nick := clean(strings.TrimPrefix(line, "/nick "), maxNickRunes); nick != "" {
+				if nick := termtext.Clean(strings.TrimPrefix(line, "/nick "), maxNickRunes); nick != "" {
 					v.report(cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}))
 				}
 			default:
-				if text := clean(line, maxMessageRunes); text != "" {
+				if text := termtext.Clean(line, maxMessageRunes); text != "" {
 					v.report(cl.Send(chatMsg{Action: "message", Message: text}))
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 )
 
@@ -35,7 +36,7 @@ type lanOptions struct {
 // lobby.MaxDisplayName bytes.
 func lanName(host string) string {
 	name := "chat"
-	if host = clean(host, lobby.MaxDisplayName); host != "" {
+	if host = termtext.Clean(host, lobby.MaxDisplayName); host != "" {
 		name += " on " + host
 	}
 	for len(name) > lobby.MaxDisplayName {
@@ -84,7 +85,7 @@ func connectLAN(ctx context.Context, o clientOptions, l lanOptions, stdin io.Rea
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "*** found %q (%s) at %s\n", clean(info.Name, lobby.MaxDisplayName), plural(info.Players, "player"), info.ConnectString())
+	fmt.Fprintf(out, "*** found %q (%s) at %s\n", termtext.Clean(info.Name, lobby.MaxDisplayName), plural(info.Players, "player"), info.ConnectString())
 	o.target = info.ConnectString()
 	return connect(ctx, o, stdin, out)
 }

@@ -288,18 +288,3 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 		}
 	}
 }
-
-func TestClean(t *testing.T) {
-	for in, want := range map[string]string{
-		"  hi  ":                "hi",
-		"\x1b[31mred\x1b[0m":    "[31mred[0m",
-		"a\rb\nc\td":            "abc d",
-		"\u202eevil":            "evil",
-		"bad \xff utf8":         "bad \uFFFD utf8",
-		strings.Repeat("é", 40): strings.Repeat("é", maxNickRunes),
-	} {
-		if got := clean(in, maxNickRunes); got != want {
-			t.Errorf("clean(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -1,11 +1,5 @@
 package main
 
-import (
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
-
 // The chat protocol, as PodSixNet's Chat example speaks it. Every message is
 // a map whose "action" names its handler.
 //
@@ -40,27 +34,3 @@ const (
 	maxMessageRunes = 500
 	defaultNick     = "anonymous"
 )
-
-// clean makes text from the network safe to print on a terminal: control
-// characters (escape sequences, carriage returns, ...) and bidirectional
-// overrides are removed, invalid UTF-8 becomes U+FFFD, the result is
-// trimmed and cut to at most max runes.
-func clean(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r):
-			if r == '\t' {
-				return ' '
-			}
-			return -1
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max])
-	}
-	return s
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 	"github.com/pumpnet/pumpnet/netcode"
 )
@@ -93,7 +94,7 @@ func (s *chatServer) leave(ch *engine.Channel, reason error) {
 // nickname renames the sender. An empty (or all control characters) name
 // is ignored.
 func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
-	nick := clean(m.Nickname, maxNickRunes)
+	nick := termtext.Clean(m.Nickname, maxNickRunes)
 	if nick == "" || nick == name(ch) {
 		return
 	}
@@ -104,7 +105,7 @@ func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
 
 // message relays a line to everyone, the sender included.
 func (s *chatServer) message(ch *engine.Channel, m chatMsg) {
-	text := clean(m.Message, maxMessageRunes)
+	text := termtext.Clean(m.Message, maxMessageRunes)
 	if text == "" {
 		return
 	}

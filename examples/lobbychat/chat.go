@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 )
 
 // member is what the chat shows of a peer (or of itself): identity (key
@@ -134,7 +136,7 @@ func reasonText(err error) string {
 	if err == nil {
 		return "left"
 	}
-	return clean(err.Error(), maxTextRunes)
+	return termtext.Clean(err.Error(), maxTextRunes)
 }
 
 // command handles one typed line.
@@ -169,7 +171,7 @@ func (c *chat) command(line string, now time.Time) {
 			return
 		}
 		if err := c.room.unlock(); err != nil {
-			c.out.event("error", member{}, clean(err.Error(), maxTextRunes))
+			c.out.event("error", member{}, termtext.Clean(err.Error(), maxTextRunes))
 			return
 		}
 		c.out.event("unlocked", member{}, "looking for peers")
@@ -185,7 +187,7 @@ func (c *chat) command(line string, now time.Time) {
 	case "/quit":
 		c.quit = true
 	default:
-		c.out.event("error", member{}, fmt.Sprintf("unknown command %s (/help lists them; // starts a line with /)", clean(cmd, 32)))
+		c.out.event("error", member{}, fmt.Sprintf("unknown command %s (/help lists them; // starts a line with /)", termtext.Clean(cmd, 32)))
 	}
 }
 
@@ -205,7 +207,7 @@ func (c *chat) help() {
 
 // say sends a line to everyone.
 func (c *chat) say(text string) {
-	text = clean(text, maxTextRunes)
+	text = termtext.Clean(text, maxTextRunes)
 	if text == "" {
 		return
 	}
@@ -214,7 +216,7 @@ func (c *chat) say(text string) {
 		return
 	}
 	if err := c.room.send(text, false); err != nil {
-		c.out.event("error", member{}, "send: "+clean(err.Error(), maxTextRunes))
+		c.out.event("error", member{}, "send: "+termtext.Clean(err.Error(), maxTextRunes))
 		return
 	}
 	c.out.event("said", c.room.self(), text)
@@ -223,7 +225,7 @@ func (c *chat) say(text string) {
 // to handles "/to WHO TEXT".
 func (c *chat) to(arg string) {
 	who, text, ok := splitTarget(arg)
-	text = clean(text, maxTextRunes)
+	text = termtext.Clean(text, maxTextRunes)
 	if !ok || who == "" || text == "" {
 		c.out.event("error", member{}, `usage: /to WHO TEXT (WHO: a name, "a quoted name", or an id prefix)`)
 		return
@@ -234,7 +236,7 @@ func (c *chat) to(arg string) {
 		return
 	}
 	if err := c.room.send(text, true, m.id); err != nil {
-		c.out.event("error", member{}, "send: "+clean(err.Error(), maxTextRunes))
+		c.out.event("error", member{}, "send: "+termtext.Clean(err.Error(), maxTextRunes))
 		return
 	}
 	c.out.event("said-to", m, text)
@@ -282,7 +284,7 @@ func resolve(ms []member, who string) (member, error) {
 		}
 		return member{}, fmt.Errorf("%q is ambiguous: %d peers match (ids %s); use more of the id", who, len(found), strings.Join(ids, ", "))
 	}
-	return member{}, fmt.Errorf("no peer %q here (/peers lists them)", clean(who, maxNameRunes))
+	return member{}, fmt.Errorf("no peer %q here (/peers lists them)", termtext.Clean(who, maxNameRunes))
 }
 
 // peers lists the session.

@@ -16,6 +16,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 )
 
@@ -434,13 +435,13 @@ func TestQuitCommand(t *testing.T) {
 // TestEvents checks how joins, leaves, lines and refusals are shown to
 // people and to programs, with hostile names and text.
 func TestEvents(t *testing.T) {
-	evil := member{id: "e" + strings.Repeat("f", 63), name: clean("\x1b]0;pwned\x07eve\u202e", maxNameRunes)}
+	evil := member{id: "e" + strings.Repeat("f", 63), name: termtext.Clean("\x1b]0;pwned\x07eve\u202e", maxNameRunes)}
 	run := func(c *chat) {
 		c.joined(bob)
 		c.message(bob, "hi all", false)
 		c.message(bob, "just you", true)
 		c.joined(evil)
-		c.message(evil, clean("line1\nline2\x1b[H", maxTextRunes), false)
+		c.message(evil, termtext.Clean("line1\nline2\x1b[H", maxTextRunes), false)
 		c.refused(errors.New("lobby: refused: session full"))
 		c.refused(errors.New("session full")) // shown once (the lobby words it both ways)
 		c.left(bob, errors.New("netcode: closed by peer"))

@@ -50,6 +50,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 )
 
@@ -98,7 +99,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs := flag.NewFlagSet("lobbychat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	host, _ := os.Hostname()
-	name := fs.String("name", clean(host, lobby.MaxDisplayName), "your display `name`, shown to the others: 1-63 bytes of UTF-8")
+	name := fs.String("name", termtext.Clean(host, lobby.MaxDisplayName), "your display `name`, shown to the others: 1-63 bytes of UTF-8")
 	service := fs.String("service", "lobbychat", "the service `type`: 1-15 of a-z, 0-9, '-'; only peers of the same type meet")
 	iface := fs.String("iface", "", "the network `interface` to advertise and browse on (e.g. eth0; default: every multicast-capable one)")
 	maxPeers := fs.Int("max", lobby.DefaultMaxPeers, "the session size `n`, counting yourself: 2-8")

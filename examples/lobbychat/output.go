@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // printer writes what the chat shows: lines for people, or with -events one
@@ -63,28 +60,4 @@ func (p *printer) event(kind string, m member, text string) {
 		line = "*** " + text
 	}
 	fmt.Fprintln(p.w, line)
-}
-
-// clean makes text from the network safe to print on a terminal: control
-// characters (escape sequences, carriage returns, ...) and bidirectional
-// overrides are removed, invalid UTF-8 becomes U+FFFD, the result is
-// trimmed and cut to at most max runes.
-func clean(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r):
-			if r == '\t' {
-				return ' '
-			}
-			return -1
-		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069: // bidi embeddings, overrides, isolates
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > max {
-		s = string([]rune(s)[:max])
-	}
-	return s
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 )
 
@@ -39,11 +40,11 @@ func newSessionRoom(s *lobby.Session, ev events) (*sessionRoom, error) {
 }
 
 func memberOf(p *lobby.Peer) member {
-	return member{id: p.Fingerprint().String(), name: clean(p.Name, maxNameRunes), rtt: p.Stats().RTT}
+	return member{id: p.Fingerprint().String(), name: termtext.Clean(p.Name, maxNameRunes), rtt: p.Stats().RTT}
 }
 
 func (r *sessionRoom) self() member {
-	return member{id: r.s.ID().String(), name: clean(r.s.Name(), maxNameRunes)}
+	return member{id: r.s.ID().String(), name: termtext.Clean(r.s.Name(), maxNameRunes)}
 }
 
 func (r *sessionRoom) members() []member {
@@ -107,5 +108,5 @@ func (r *sessionRoom) PeerRefused(_ *lobby.Peer, reason error) { r.ev.refused(re
 
 // Network_chat shows a line from a peer.
 func (r *sessionRoom) Network_chat(p *lobby.Peer, m chatMsg) {
-	r.ev.message(memberOf(p), clean(m.Text, maxTextRunes), m.Private)
+	r.ev.message(memberOf(p), termtext.Clean(m.Text, maxTextRunes), m.Private)
 }
