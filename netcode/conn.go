@@ -106,11 +106,10 @@ type Conn struct {
 // probeState is an unvalidated address the peer seems to have moved to
 // (its newest packets come from there) and the PATH_CHALLENGE sent to it.
 type probeState struct {
-	addr      netip.AddrPort
-	data      [wire.PathDataLen]byte
-	lastSent  time.Time
-	sent      int
-	validated uint64 // paths switched to, for Stats
+	addr     netip.AddrPort
+	data     [wire.PathDataLen]byte
+	lastSent time.Time
+	sent     int
 }
 
 // maxProbeChallenges bounds the PATH_CHALLENGEs sent to one candidate
@@ -122,7 +121,7 @@ type connCounters struct {
 	resends, lostPackets                     uint64
 	dropReplay, dropAuth, dropMalformed      uint64
 	dropRefused                              uint64
-	pathChallenges                           uint64
+	pathChallenges, pathChanges              uint64
 }
 
 type rateWindow struct{ bytesIn, bytesOut, packetsIn, packetsOut uint64 }
@@ -481,8 +480,8 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 			// The peer answered at the new address: it is there, and the
 			// address is not a spoofed source. Move the connection.
 			c.raddr = p.addr
-			p.validated++
-			*p = probeState{validated: p.validated, lastSent: p.lastSent}
+			c.stats.pathChanges++
+			*p = probeState{lastSent: p.lastSent}
 		}
 	}
 	return nil
@@ -504,7 +503,7 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 		return // at most one challenge per round trip, whatever the address
 	}
 	if p.addr != addr {
-		*p = probeState{addr: addr, validated: p.validated, lastSent: p.lastSent}
+		*p = probeState{addr: addr, lastSent: p.lastSent}
 		if _, err := rand.Read(p.data[:]); err != nil {
 			return
 		}

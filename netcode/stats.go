@@ -55,7 +55,7 @@ func (c *Conn) Stats() Stats {
 		PacketsOutPerSec:    c.rateLast.packetsOut,
 		Resends:             s.resends,
 		PathChallenges:      s.pathChallenges,
-		PathChanges:         c.probe.validated,
+		PathChanges:         s.pathChanges,
 		LostPackets:         s.lostPackets,
 		QueuedReliableBytes: c.sender.QueuedReliableBytes(),
 		SendRate:            float64(c.cc.Rate()),
