@@ -15,7 +15,18 @@
 //
 //	Action string `msgpack:"action" json:"action"`
 //
-// (or embedded through a struct that has one). The rules:
+// (or embedded through a struct that has one). A string field named Action
+// with no tag at all is the action too: it would encode as "Action", so
+// Append writes it as "action", and Decode fills it back (msgpack matches
+// field names exactly), so a struct copied without tags,
+//
+//	type Guess struct {
+//		Action string
+//		Number int
+//	}
+//
+// is a message. Its other fields keep their Go names ("Number") on the
+// wire. The rules:
 //
 //   - The action must be a non-empty string, and there must be exactly one;
 //     otherwise Append fails with ErrNoAction or ErrBadAction. Values that

@@ -56,6 +56,13 @@ func (c *jsonCodec) Append(dst []byte, v any) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
+	if env.actions == 0 && env.capActions == 1 && env.folded == 1 {
+		if _, ok := untaggedAction(v); ok {
+			msg[env.capKey+1] = ActionKey[0] // "Action" -> "action"
+			env.actKey, env.actVal, env.actEnd = env.capKey, env.capVal, env.capEnd
+			env.actions = 1
+		}
+	}
 	if err := jsCheckEnvelope(msg, env, v); err != nil {
 		return dst, err
 	}

@@ -30,6 +30,9 @@ type jsEnvelope struct {
 	actEnd   int // and after its value
 	actions  int // how many top-level keys are exactly "action"
 	folded   int // how many top-level keys equal "action" ignoring case
+	// The first top-level key that is exactly "Action" (an untagged Go
+	// field named Action encodes so): offsets of its key, value and end.
+	capKey, capVal, capEnd, capActions int
 }
 
 func newJSScanner(data []byte, lim Limits) jsScanner {
@@ -184,6 +187,12 @@ func (s *jsScanner) object(i, depth int, env *jsEnvelope) (int, error) {
 			}
 			if folded {
 				env.folded++
+			}
+			if !exact && string(s.data[key:keyEnd]) == `"`+untaggedKey+`"` {
+				if env.capActions == 0 {
+					env.capKey, env.capVal, env.capEnd = key, val, j
+				}
+				env.capActions++
 			}
 		}
 		j = s.ws(j)

@@ -313,6 +313,9 @@ type mpEnvelope struct {
 	actVal  int // of its value,
 	actEnd  int // and after its value
 	actions int // how many top-level keys are "action" (str or bin)
+	// The first top-level str key "Action" (an untagged Go field named
+	// Action encodes so): offsets of its key, value and end, and how many.
+	capKey, capVal, capEnd, capActions int
 }
 
 // top walks the whole input, which must hold exactly one value, and
@@ -348,6 +351,7 @@ func (s *mpScanner) topMap(h mpHead, env *mpEnvelope) (int, error) {
 	for range h.n {
 		key := j
 		isAction := mpIsActionKey(s.data, j)
+		isCap := !isAction && mpIsKey(s.data, j, untaggedKey)
 		if j, err = s.value(j, 1); err != nil {
 			return 0, err
 		}
@@ -360,6 +364,12 @@ func (s *mpScanner) topMap(h mpHead, env *mpEnvelope) (int, error) {
 				env.actKey, env.actVal, env.actEnd = key, val, j
 			}
 			env.actions++
+		}
+		if isCap {
+			if env.capActions == 0 {
+				env.capKey, env.capVal, env.capEnd = key, val, j
+			}
+			env.capActions++
 		}
 	}
 	return j, nil
@@ -374,4 +384,13 @@ func mpIsActionKey(data []byte, i int) bool {
 		return false
 	}
 	return string(data[h.next:h.next+h.n]) == ActionKey
+}
+
+// mpIsKey reports whether the str key starts at data[i].
+func mpIsKey(data []byte, i int, key string) bool {
+	h, err := mpHeadAt(data, i)
+	if err != nil || h.kind != mpStr || h.n != len(key) {
+		return false
+	}
+	return string(data[h.next:h.next+h.n]) == key
 }

@@ -108,6 +108,14 @@ func (c *msgpackCodec) envelope(out []byte, start int, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.actions == 0 && env.capActions == 1 {
+		if _, ok := untaggedAction(v); ok {
+			h, _ := mpHeadAt(msg, env.capKey) // the scan walked it
+			msg[h.next] = ActionKey[0]        // "Action" -> "action"
+			env.actKey, env.actVal, env.actEnd = env.capKey, env.capVal, env.capEnd
+			env.actions = 1
+		}
+	}
 	if err := mpCheckEnvelope(msg, env, v); err != nil {
 		return nil, err
 	}
@@ -215,12 +223,23 @@ func (c *msgpackCodec) Decode(data []byte, v any) error {
 	if env.actions > 1 {
 		return errorf(ErrBadAction, "codec: message has %d %q keys", env.actions, ActionKey)
 	}
+	orig := data
 	if s.risky > 0 {
 		if data, err = canonicalTimes(make([]byte, 0, len(data)+s.risky*(timestamp96Len-6)), data, c.lim); err != nil {
 			return err
 		}
 	}
-	return mpDecode(data, v)
+	if err := mpDecode(data, v); err != nil {
+		return err
+	}
+	if env.actions == 1 {
+		// msgpack matches keys to field names exactly: "action" does not
+		// fill an untagged field named Action by itself.
+		if act, err := mpActionValue(orig, env.actVal); err == nil {
+			setUntaggedAction(v, act)
+		}
+	}
+	return nil
 }
 
 // unwrapTarget returns the pointer an *any holds, if it holds one, so that
