@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -30,6 +29,20 @@ type view struct {
 	done    bool  // "disconnected" arrived
 	reason  error // why the connection ended
 	leaving bool  // we chose to leave
+	nick    string   // our nickname as the server will spell it
+	unsure  []string // lines sent that the server has not relayed back yet
+}
+
+// maxUnsure bounds the lines remembered until the server relays them.
+const maxUnsure = 100
+
+// sent remembers a line until the server relays it back, which tells that
+// it was delivered.
+func (v *view) sent(text string) {
+	if len(v.unsure) == maxUnsure {
+		v.unsure = v.unsure[1:]
+	}
+	v.unsure = append(v.unsure, text)
 }
 
 // Network_connected is the server's greeting.
@@ -39,6 +52,9 @@ func (v *view) Network_connected(engine.Msg) {
 
 // Network_message prints a line of chat.
 func (v *view) Network_message(m chatMsg) {
+	if len(v.unsure) > 0 && m.Who == v.nick && m.Message == v.unsure[0] {
+		v.unsure = v.unsure[1:] // ours, relayed: delivered
+	}
 	fmt.Fprintf(v.out, "%s: %s\n", termtext.Clean(m.Who, maxNickRunes), termtext.Clean(m.Message, maxMessageRunes))
 }
 
@@ -65,6 +81,9 @@ func (v *view) Network_disconnected(d engine.Disconnected) {
 		return
 	}
 	fmt.Fprintf(v.out, "*** disconnected: %s\n", d.Reason)
+	for _, text := range v.unsure {
+		fmt.Fprintf(v.out, "*** not delivered: %s\n", text)
+	}
 }
 
 // connect runs a chat client until the connection ends: it sends the
@@ -86,6 +105,12 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 		return err
 	}
 	defer cl.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	con := openConsole(stdin, out, stop)
+	defer con.restore()
+	out = con.out
+	lines := con.lines
 	v := &view{out: out, target: t.Addr}
 	if err := cl.Register(v); err != nil {
 		return err
@@ -94,16 +119,13 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 		fmt.Fprintf(out, "*** warning: -insecure: the server's identity is not verified\n")
 	}
 	fmt.Fprintf(out, "*** connecting to %s (type a line to chat, /nick NAME to rename, /quit or end of input to leave)\n", t.Addr)
+	v.nick = defaultNick
 	if nick := termtext.Clean(o.nick, maxNickRunes); nick != "" {
 		if err := cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}); err != nil {
 			return err
 		}
+		v.nick = nick
 	}
-
-	lines := make(chan string)
-	stop := make(chan struct{})
-	defer close(stop)
-	go readLines(stdin, lines, stop)
 
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
@@ -119,11 +141,15 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 				lines, leaveAt = nil, time.Now()
 			case strings.HasPrefix(line, "/nick "):
 				if nick := termtext.Clean(strings.TrimPrefix(line, "/nick "), maxNickRunes); nick != "" {
-					v.report(cl.Send(nicknameMsg{Action: "nickname", Nickname: nick}))
+					if v.report(cl.Send(nicknameMsg{Action: "nickname", Nickname: nick})) {
+						v.nick = nick
+					}
 				}
 			default:
 				if text := termtext.Clean(line, maxMessageRunes); text != "" {
-					v.report(cl.Send(chatMsg{Action: "message", Message: text}))
+					if v.report(cl.Send(chatMsg{Action: "message", Message: text})) {
+						v.sent(text)
+					}
 				}
 			}
 		case <-cl.Wake():
@@ -162,23 +188,10 @@ func leave(cl *engine.Client) {
 	cl.Close()
 }
 
-func (v *view) report(err error) {
+// report prints err, if any, and tells whether there was none.
+func (v *view) report(err error) bool {
 	if err != nil {
 		fmt.Fprintf(v.out, "*** error: %v\n", err)
 	}
-}
-
-// readLines hands stdin's lines to the pump loop until stdin ends or stop
-// is closed. Its owner cannot interrupt a Read in progress: the goroutine
-// ends at the next line or at the end of stdin (or with the process).
-func readLines(r io.Reader, lines chan<- string, stop <-chan struct{}) {
-	defer close(lines)
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		select {
-		case lines <- sc.Text():
-		case <-stop:
-			return
-		}
-	}
+	return err == nil
 }

@@ -27,9 +27,18 @@
 //
 // One goroutine (the pump loop) writes everything the client prints;
 // another reads stdin and hands lines to it over a channel, so output lines
-// never mix with each other. (A line you are typing is echoed by the
-// terminal itself: text arriving meanwhile is printed after what you have
-// typed so far, on its own line, and your line is still sent whole.)
+// never mix with each other. On a terminal, input goes through a line
+// editor (golang.org/x/term: arrow keys, history, Ctrl-D or Ctrl-C to
+// leave): what arrives is printed above the line being typed, which is
+// redrawn, and a line sent leaves the input line, to come back as
+// "you: text" once the server has relayed it. Lines the server never
+// relayed are listed ("*** not delivered: ...") when the connection ends.
+// Piped input is read as plain lines.
+//
+// The server announces a newcomer when its nickname arrives (the client
+// sends it first, even before the connection is up), so the players list
+// shows its real name at once; a client that sends none is announced as
+// "anonymous" after a second.
 //
 // With -lan, the server also advertises itself on the LAN (mDNS/DNS-SD,
 // service "chat", through the lobby package), and a client given -lan

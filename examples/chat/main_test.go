@@ -10,8 +10,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pumpnet/pumpnet/engine"
 )
 
 // transcript collects what one instance prints, safe for the instance's
@@ -158,13 +161,11 @@ func TestChatSession(t *testing.T) {
 	connect := strings.TrimPrefix(srv.out.waitLine(t, `chat: connect string dtls://127\.0\.0\.1:\d+#[0-9a-f]{64}`), "chat: connect string ")
 
 	ann.out.waitLine(t, `\*\*\* connected to .*`)
-	ann.out.waitLine(t, `\*\*\* players: anonymous`)
 	ann.out.waitLine(t, `\*\*\* players: ann`)
 	ann.out.waitLine(t, `ann: early bird`)
 
 	bob := start(t, "bob", "-connect", connect, "-nick", "bob")
 	for _, c := range []*instance{ann, bob} {
-		c.out.waitLine(t, `\*\*\* players: ann, anonymous`)
 		c.out.waitLine(t, `\*\*\* players: ann, bob`)
 	}
 	bob.say(t, "hi all")
@@ -175,7 +176,15 @@ func TestChatSession(t *testing.T) {
 		c.out.waitLine(t, `bob: \[2Jcleared\?`)
 	}
 
-	carol := start(t, "carol", "-connect", connect) // no -nick: anonymous
+	// Nobody was ever listed under the placeholder name before their own
+	// (it used to show "players: anonymous", then the name).
+	for _, c := range []*instance{ann, bob} {
+		if strings.Contains(c.out.String(), "players: anonymous") || strings.Contains(c.out.String(), ", anonymous") {
+			t.Errorf("%s saw a newcomer as anonymous before its nickname:\n%s", c.out.name, c.out.String())
+		}
+	}
+
+	carol := start(t, "carol", "-connect", connect) // no -nick: anonymous after the grace
 	for _, c := range []*instance{ann, bob, carol} {
 		c.out.waitLine(t, `\*\*\* players: ann, bob, anonymous`)
 	}
@@ -218,7 +227,7 @@ func TestChatSession(t *testing.T) {
 
 	// The server's log saw it all, in order.
 	for _, re := range []string{
-		`\+ 127\.0\.0\.1:\d+ joined`, `\* players: anonymous`, `\* 127\.0\.0\.1:\d+ \(anonymous\) is now ann`, `ann: early bird`,
+		`\+ 127\.0\.0\.1:\d+ connected`, `\+ 127\.0\.0\.1:\d+ joined as ann`, `\* players: ann`, `ann: early bird`,
 		`bob: hi all`, `\* 127\.0\.0\.1:\d+ \(ann\) is now anna`, `- 127\.0\.0\.1:\d+ \(anonymous\) left: .*`,
 		`bob: bye`, `- 127\.0\.0\.1:\d+ \(bob\) left: .*`, `\* players: anna`, `chat: server stopped`,
 	} {
@@ -286,5 +295,59 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 		if err := run(context.Background(), args, strings.NewReader(""), &out, &errOut); !errors.Is(err, errUsage) || !strings.Contains(errOut.String(), "usage:") {
 			t.Errorf("%q: %v, stderr %q", args, err, errOut.String())
 		}
+	}
+}
+
+// TestUndeliveredLinesReported: lines the server never relayed back are
+// named when the connection ends, instead of vanishing. The server here
+// relays ann's first line and then goes silent (as a server does in the
+// seconds before a client notices it was killed) until it is closed.
+func TestUndeliveredLinesReported(t *testing.T) {
+	srv, err := engine.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var relayed atomic.Int32
+	if err := engine.HandleFunc(srv, "message", func(ch *engine.Channel, m chatMsg) {
+		if relayed.Add(1) == 1 {
+			if err := ch.Send(chatMsg{Action: "message", Message: m.Message, Who: "ann"}); err != nil {
+				t.Errorf("relay: %v", err)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	pumped := make(chan struct{})
+	go func() {
+		defer close(pumped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				srv.PumpWait(context.Background(), 10*time.Millisecond)
+			}
+		}
+	}()
+	ann := start(t, "ann", "-connect", srv.Addr().String(), "-insecure", "-nick", "ann")
+	ann.out.waitLine(t, `\*\*\* connected to .*`)
+	ann.say(t, "this one arrives")
+	ann.out.waitLine(t, `ann: this one arrives`)
+	ann.say(t, "lost one")
+	ann.say(t, "lost two")
+	deadline := time.Now().Add(5 * time.Second)
+	for relayed.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	<-pumped
+	srv.Close()
+	ann.out.waitLine(t, `\*\*\* disconnected: .*`)
+	ann.out.waitLine(t, `\*\*\* not delivered: lost one`)
+	ann.out.waitLine(t, `\*\*\* not delivered: lost two`)
+	if strings.Contains(ann.out.String(), "not delivered: this one arrives") {
+		t.Errorf("a relayed line was reported as not delivered:\n%s", ann.out.String())
 	}
 }

@@ -15,8 +15,16 @@ import (
 
 // player is the server's state for one channel (engine.Channel.Value).
 type player struct {
-	name string
+	name   string
+	since  time.Time // when the connection came up
+	joined bool      // announced to everyone
 }
+
+// nickGrace is how long the server waits for a newcomer's nickname before
+// it announces the newcomer as "anonymous". A client sends its nickname
+// before anything else (queued even before its connection is up), so it
+// normally arrives at once and the players list shows the real name first.
+const nickGrace = time.Second
 
 // chatServer relays chat lines and keeps the players list. Its methods run
 // inside the engine server's Pump, on the goroutine of serve, which is also
@@ -64,9 +72,10 @@ func serve(ctx context.Context, addr string, lan lanOptions, out io.Writer) erro
 		fmt.Fprintf(out, "chat: advertised on the LAN as %q; or join with: go run ./examples/chat -lan -nick NAME\n", name)
 	}
 	for ctx.Err() == nil {
-		// Sleep until traffic arrives; the timeout only bounds how long a
-		// cancelled ctx could go unnoticed if Wake were missed.
-		srv.PumpWait(ctx, time.Second)
+		// Sleep until traffic arrives, or a newcomer's grace for its
+		// nickname ends.
+		srv.PumpWait(ctx, nickGrace/4)
+		s.announceSilent(time.Now())
 	}
 	for _, ch := range srv.Channels() {
 		ch.Conn().CloseWithReason(netcode.CodeNormal, "chat server shutting down")
@@ -75,31 +84,62 @@ func serve(ctx context.Context, addr string, lan lanOptions, out io.Writer) erro
 	return nil
 }
 
-// join gives a new channel the default nickname and tells everyone.
+// join gives a new channel the default nickname. Everyone hears of the
+// newcomer when its nickname arrives (or after nickGrace, as "anonymous"),
+// so nobody sees "anonymous" renamed a moment later.
 func (s *chatServer) join(ch *engine.Channel) {
-	ch.Value = &player{name: defaultNick}
-	fmt.Fprintf(s.out, "+ %s joined\n", ch.Addr())
+	ch.Value = &player{name: defaultNick, since: time.Now()}
+	fmt.Fprintf(s.out, "+ %s connected\n", ch.Addr())
+}
+
+// announce tells everyone that ch joined.
+func (s *chatServer) announce(ch *engine.Channel) {
+	p := ch.Value.(*player)
+	p.joined = true
+	fmt.Fprintf(s.out, "+ %s joined as %s\n", ch.Addr(), p.name)
 	s.sendPlayers()
 	s.advertisePlayers()
+}
+
+// announceSilent announces the newcomers whose nickname has not come
+// within nickGrace.
+func (s *chatServer) announceSilent(now time.Time) {
+	for _, ch := range s.srv.Channels() {
+		if p, ok := ch.Value.(*player); ok && !p.joined && now.Sub(p.since) >= nickGrace {
+			s.announce(ch)
+		}
+	}
 }
 
 // leave tells everyone who is left. The channel is already out of
 // srv.Channels().
 func (s *chatServer) leave(ch *engine.Channel, reason error) {
+	if p, ok := ch.Value.(*player); ok && !p.joined {
+		fmt.Fprintf(s.out, "- %s left before joining: %v\n", ch.Addr(), reason)
+		return
+	}
 	fmt.Fprintf(s.out, "- %s (%s) left: %v\n", ch.Addr(), name(ch), reason)
 	s.sendPlayers()
 	s.advertisePlayers()
 }
 
-// nickname renames the sender. An empty (or all control characters) name
-// is ignored.
+// nickname names a newcomer (and announces it) or renames the sender. An
+// empty (or all control characters) name is ignored.
 func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
 	nick := termtext.Clean(m.Nickname, maxNickRunes)
-	if nick == "" || nick == name(ch) {
+	p := ch.Value.(*player)
+	if !p.joined {
+		if nick != "" {
+			p.name = nick
+		}
+		s.announce(ch)
 		return
 	}
-	fmt.Fprintf(s.out, "* %s (%s) is now %s\n", ch.Addr(), name(ch), nick)
-	ch.Value.(*player).name = nick
+	if nick == "" || nick == p.name {
+		return
+	}
+	fmt.Fprintf(s.out, "* %s (%s) is now %s\n", ch.Addr(), p.name, nick)
+	p.name = nick
 	s.sendPlayers()
 }
 
@@ -108,6 +148,9 @@ func (s *chatServer) message(ch *engine.Channel, m chatMsg) {
 	text := termtext.Clean(m.Message, maxMessageRunes)
 	if text == "" {
 		return
+	}
+	if !ch.Value.(*player).joined {
+		s.announce(ch) // a client that sent no nickname: "anonymous"
 	}
 	fmt.Fprintf(s.out, "%s: %s\n", name(ch), text)
 	if err := s.srv.SendAll(chatMsg{Action: "message", Message: text, Who: name(ch)}); err != nil {
@@ -119,7 +162,9 @@ func (s *chatServer) sendPlayers() {
 	chs := s.srv.Channels()
 	names := make([]string, 0, len(chs))
 	for _, ch := range chs {
-		names = append(names, name(ch))
+		if p, ok := ch.Value.(*player); ok && p.joined {
+			names = append(names, p.name)
+		}
 	}
 	if len(names) == 0 {
 		fmt.Fprintln(s.out, "* players: (none)")
