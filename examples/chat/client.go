@@ -26,9 +26,9 @@ type clientOptions struct {
 type view struct {
 	out     io.Writer
 	target  string
-	done    bool  // "disconnected" arrived
-	reason  error // why the connection ended
-	leaving bool  // we chose to leave
+	done    bool     // "disconnected" arrived
+	reason  error    // why the connection ended
+	leaving bool     // we chose to leave
 	nick    string   // our nickname as the server will spell it
 	unsure  []string // lines sent that the server has not relayed back yet
 }
