@@ -88,6 +88,12 @@ type Config struct {
 	// P-256 certificate is generated (GenerateCertificate); its
 	// Fingerprint is what peers pin. Ignored in PSK mode.
 	Certificate *tls.Certificate
+	// KeyFile, when set (and Certificate is nil), is the path of a PEM file
+	// holding the endpoint's private key, so that its Fingerprint — what
+	// every connect string and pinned peer names — survives restarts. The
+	// file is read when the Config is first used, or created (a new ECDSA
+	// P-256 key, mode 0600) if it does not exist; see LoadKeyFile.
+	KeyFile string
 	// RootCAs, when set, switches dialing to CA-verified mode: the server's
 	// chain must verify against these roots for DialOptions.ServerName.
 	RootCAs *x509.CertPool
@@ -233,6 +239,13 @@ func (c *Config) resolve() (*config, error) {
 	}
 	if d.PSK == nil {
 		r.cert = d.Certificate
+		if r.cert == nil && d.KeyFile != "" {
+			c, _, err := LoadKeyFile(d.KeyFile)
+			if err != nil {
+				return nil, err
+			}
+			r.cert = &c
+		}
 		if r.cert == nil {
 			c, err := GenerateCertificate()
 			if err != nil {

@@ -9,9 +9,13 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"math/big"
+	"os"
 	"time"
 )
 
@@ -72,6 +76,109 @@ func GenerateCertificate() (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("netcode: generate key: %w", err)
 	}
+	return certificateFor(key)
+}
+
+// maxKeyFile bounds what LoadKeyFile reads: a PEM EC key is about 230 bytes.
+const maxKeyFile = 64 << 10
+
+// LoadKeyFile returns a self-signed certificate for the ECDSA private key in
+// the PEM file at path (PKCS #8 or SEC 1 "EC PRIVATE KEY"), creating the
+// file with a new P-256 key (mode 0600, never overwriting a file that
+// appears meanwhile) if it does not exist; created says which. The
+// certificate is made anew each time, but its Fingerprint is the key's, so
+// it stays the same across restarts. This is Config.KeyFile's loader, for
+// callers that want the certificate itself. It blocks on file I/O.
+func LoadKeyFile(path string) (cert tls.Certificate, created bool, err error) {
+	data, err := readBounded(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return tls.Certificate{}, false, fmt.Errorf("netcode: generate key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return tls.Certificate{}, false, fmt.Errorf("netcode: key file %s: %w", path, err)
+		}
+		if err := writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
+			return tls.Certificate{}, false, fmt.Errorf("netcode: key file: %w", err)
+		}
+		cert, err := certificateFor(key)
+		return cert, true, err
+	}
+	if err != nil {
+		return tls.Certificate{}, false, fmt.Errorf("netcode: key file: %w", err)
+	}
+	key, err := parseKeyPEM(data)
+	if err != nil {
+		return tls.Certificate{}, false, fmt.Errorf("netcode: key file %s: %w", path, err)
+	}
+	cert, err = certificateFor(key)
+	return cert, false, err
+}
+
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("%s is over %d bytes: not a key file", path, maxKeyFile)
+	}
+	return data, nil
+}
+
+// writeNew writes data to a new file at path, readable only by its owner.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// parseKeyPEM reads the first PEM block of data as an ECDSA private key.
+func parseKeyPEM(data []byte) (*ecdsa.PrivateKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, errors.New("no PEM block: not a key file")
+	}
+	var key any
+	var err error
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("PEM block %q: want \"PRIVATE KEY\" or \"EC PRIVATE KEY\"", block.Type)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ec, ok := key.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("a %T key: pumpnet identities are ECDSA keys", key)
+	}
+	return ec, nil
+}
+
+// certificateFor makes a self-signed certificate for key.
+func certificateFor(key *ecdsa.PrivateKey) (tls.Certificate, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("netcode: serial: %w", err)
