@@ -6,7 +6,13 @@
 //
 //	go run ./examples/chat -serve :31425
 //
-// It prints its connect string (dtls://host:port#fingerprint). In others:
+// It prints its connect string (dtls://host:port#fingerprint): the address
+// and the server's key fingerprint, which clients pin. Each run makes a new
+// key unless -key names a file to keep it in (created on the first run):
+//
+//	go run ./examples/chat -serve :31425 -key chat-server.key
+//
+// In other terminals:
 //
 //	go run ./examples/chat -connect 'dtls://192.168.1.5:31425#9f86...' -nick ann
 //	go run ./examples/chat -connect 127.0.0.1:31425 -insecure -nick bob
@@ -87,6 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	serveAddr := fs.String("serve", "", "run a server on `addr` (host:port; \":31425\" listens on every interface, port 0 picks one) until interrupted")
+	keyFile := fs.String("key", "", "with -serve: keep the server's identity (private key) in `file`, created on the first run, so its connect string stays the same across restarts (e.g. server.key)")
 	var o clientOptions
 	fs.StringVar(&o.target, "connect", "", "join the server at `target`: the connect string it prints (dtls://host:port#fingerprint), or host:port with -insecure")
 	fs.StringVar(&o.nick, "nick", "", "your `nickname`, sent once when joining (up to 32 characters; empty: the server calls you \"anonymous\")")
@@ -95,7 +102,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	lan := fs.Bool("lan", false, "server: advertise on the LAN (service \"chat\"); client (instead of -connect): join the first server found on the LAN")
 	iface := fs.String("iface", "", "with -lan: the network `interface` to advertise or browse on (e.g. eth0; default: every multicast-capable one)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: chat -serve addr [-lan [-iface name]]")
+		fmt.Fprintln(stderr, "usage: chat -serve addr [-key file] [-lan [-iface name]]")
 		fmt.Fprintln(stderr, "       chat -connect target [-nick name] [-insecure] [-linger d]")
 		fmt.Fprintln(stderr, "       chat -lan [-iface name] [-nick name] [-linger d]")
 		fmt.Fprintln(stderr, "The client sends each line of input as a chat message; /nick NAME renames, /quit or end of input leaves.")
@@ -115,6 +122,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch {
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "chat: unexpected argument %q\n", fs.Arg(0))
+	case *keyFile != "" && *serveAddr == "":
+		fmt.Fprintln(stderr, "chat: -key goes with -serve")
 	case *iface != "" && !*lan:
 		fmt.Fprintln(stderr, "chat: -iface goes with -lan")
 	case *serveAddr != "" && o.target != "":
@@ -123,7 +132,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "chat: -lan finds the server, -connect names it: use one of them")
 	case *serveAddr != "":
 		l.advertise = *lan
-		return serve(ctx, *serveAddr, l, stdout)
+		return serve(ctx, *serveAddr, *keyFile, l, stdout)
 	case o.target != "":
 		return connect(ctx, o, stdin, stdout)
 	case *lan:

@@ -351,3 +351,28 @@ func TestUndeliveredLinesReported(t *testing.T) {
 		t.Errorf("a relayed line was reported as not delivered:\n%s", ann.out.String())
 	}
 }
+
+// TestServerKeyKeepsConnectString: with -key, a restarted server prints
+// the same connect string, and a client given the old one joins it.
+func TestServerKeyKeepsConnectString(t *testing.T) {
+	key := t.TempDir() + "/server.key"
+	addr := freePort(t)
+	connectString := func(srv *instance) string {
+		return strings.TrimPrefix(srv.out.waitLine(t, `chat: connect string dtls://.*`), "chat: connect string ")
+	}
+	first := start(t, "server1", "-serve", addr, "-key", key)
+	first.out.waitLine(t, `chat: new identity saved in .*server\.key .*`)
+	cs := connectString(first)
+	first.cancel()
+	if err := first.result(t); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, "server2", "-serve", addr, "-key", key)
+	second.out.waitLine(t, `chat: identity loaded from .*server\.key`)
+	if again := connectString(second); again != cs {
+		t.Fatalf("connect string changed across a restart with -key:\n%s\n%s", cs, again)
+	}
+	ann := start(t, "ann", "-connect", cs, "-nick", "ann")
+	ann.out.waitLine(t, `\*\*\* players: ann`)
+}

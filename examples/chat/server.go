@@ -35,11 +35,25 @@ type chatServer struct {
 	ad  *lobby.Advertiser // with -lan
 }
 
-// serve runs a chat server on addr until ctx ends, then tells every client
+// serve runs a chat server on addr (with the identity kept in keyFile, if
+// set) until ctx ends, then tells every client
 // it is shutting down. With lan.advertise, it is advertised on the LAN
 // meanwhile. It blocks.
-func serve(ctx context.Context, addr string, lan lanOptions, out io.Writer) error {
-	srv, err := engine.Listen(addr, nil)
+func serve(ctx context.Context, addr, keyFile string, lan lanOptions, out io.Writer) error {
+	var cfg engine.ServerConfig
+	if keyFile != "" {
+		cert, created, err := netcode.LoadKeyFile(keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.Net.Certificate = &cert
+		if created {
+			fmt.Fprintf(out, "chat: new identity saved in %s (restarts keep this connect string)\n", keyFile)
+		} else {
+			fmt.Fprintf(out, "chat: identity loaded from %s\n", keyFile)
+		}
+	}
+	srv, err := engine.Listen(addr, &cfg)
 	if err != nil {
 		return err
 	}
