@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/internal/termtext"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // clientOptions are the client's flags.
@@ -29,6 +31,7 @@ type view struct {
 	done    bool     // "disconnected" arrived
 	reason  error    // why the connection ended
 	leaving bool     // we chose to leave
+	up      bool     // the connection came up once
 	nick    string   // our nickname as the server will spell it
 	unsure  []string // lines sent that the server has not relayed back yet
 }
@@ -47,6 +50,7 @@ func (v *view) sent(text string) {
 
 // Network_connected is the server's greeting.
 func (v *view) Network_connected(engine.Msg) {
+	v.up = true
 	fmt.Fprintf(v.out, "*** connected to %s\n", v.target)
 }
 
@@ -67,9 +71,29 @@ func (v *view) Network_players(m playersMsg) {
 	fmt.Fprintf(v.out, "*** players: %s\n", strings.Join(names, ", "))
 }
 
-// Network_error prints a connection error (a failed dial, a bad message).
+// Network_error prints an error of the connection (a bad message). A
+// failed connect is told once, by Network_disconnected, which follows.
 func (v *view) Network_error(err error) {
+	if !v.up && isConnectFailure(err) {
+		return
+	}
 	fmt.Fprintf(v.out, "*** error: %v\n", err)
+}
+
+// isConnectFailure reports whether err ends a connect attempt.
+func isConnectFailure(err error) bool {
+	return errors.Is(err, netcode.ErrHandshake) || errors.Is(err, netcode.ErrTimeout) || errors.Is(err, netcode.ErrRefused)
+}
+
+// connectProblem says why a connect failed, and what to try.
+func connectProblem(addr string, err error) string {
+	switch {
+	case errors.Is(err, netcode.ErrFingerprintMismatch):
+		return fmt.Sprintf("the server at %s has another key than the connect string names: it was restarted without -key (ask for its new connect string), or it is not the server you meant (%v)", addr, err)
+	case errors.Is(err, netcode.ErrTimeout):
+		return fmt.Sprintf("no answer from %s: is the server running there, and is the port right? (%v)", addr, err)
+	}
+	return fmt.Sprintf("could not connect to %s: %v", addr, err)
 }
 
 // Network_disconnected ends the session: the connection is gone, whatever
@@ -80,7 +104,11 @@ func (v *view) Network_disconnected(d engine.Disconnected) {
 		fmt.Fprintln(v.out, "*** left the chat")
 		return
 	}
-	fmt.Fprintf(v.out, "*** disconnected: %s\n", d.Reason)
+	if !v.up {
+		fmt.Fprintf(v.out, "*** %s\n", connectProblem(v.target, d.Err))
+	} else {
+		fmt.Fprintf(v.out, "*** disconnected: %s\n", d.Reason)
+	}
 	for _, text := range v.unsure {
 		fmt.Fprintf(v.out, "*** not delivered: %s\n", text)
 	}
@@ -172,8 +200,14 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 	if v.leaving {
 		return nil
 	}
-	return fmt.Errorf("disconnected: %w", v.reason)
+	return reported{fmt.Errorf("disconnected: %w", v.reason)}
 }
+
+// reported is an error the client has already printed: main exits with
+// status 1 without printing it again.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
 
 // leave flushes what was sent, waits (briefly) until the server has
 // acknowledged it, and closes the connection; the next Pump delivers

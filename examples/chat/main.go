@@ -78,6 +78,9 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
+		if errors.As(err, new(reported)) {
+			os.Exit(1) // the client said it already
+		}
 		fmt.Fprintln(os.Stderr, "chat:", err)
 		os.Exit(1)
 	}

@@ -376,3 +376,21 @@ func TestServerKeyKeepsConnectString(t *testing.T) {
 	ann := start(t, "ann", "-connect", cs, "-nick", "ann")
 	ann.out.waitLine(t, `\*\*\* players: ann`)
 }
+
+// TestConnectFailureToldOnce: a connect string whose key is not the
+// server's (a server restarted without -key) fails with one line that says
+// so, not the same error three times.
+func TestConnectFailureToldOnce(t *testing.T) {
+	srv := start(t, "server", "-serve", "127.0.0.1:0")
+	cs := strings.TrimPrefix(srv.out.waitLine(t, `chat: connect string dtls://.*`), "chat: connect string ")
+	wrong := cs[:strings.LastIndexByte(cs, '#')+1] + strings.Repeat("ab", 32)
+	ann := start(t, "ann", "-connect", wrong, "-nick", "ann")
+	err := ann.result(t)
+	if err == nil || !errors.As(err, new(reported)) {
+		t.Fatalf("run returned %v, want an error marked as reported", err)
+	}
+	ann.out.waitLine(t, `\*\*\* the server at 127\.0\.0\.1:\d+ has another key than the connect string names: it was restarted without -key .*`)
+	if n := strings.Count(ann.out.String(), "fingerprint mismatch"); n != 1 {
+		t.Errorf("the mismatch was told %d times, want once:\n%s", n, ann.out.String())
+	}
+}
