@@ -243,20 +243,6 @@ func TestHostPortNeedsInsecure(t *testing.T) {
 	}
 }
 
-func TestConnectFailureIsReported(t *testing.T) {
-	// A connect string whose fingerprint is wrong: the handshake fails and
-	// the client says why, then exits with an error.
-	srv := start(t, "server", "-serve", "127.0.0.1:0")
-	connect := strings.TrimPrefix(srv.out.waitLine(t, `chat: connect string .*`), "chat: connect string ")
-	wrong := connect[:strings.IndexByte(connect, '#')+1] + strings.Repeat("ab", 32)
-	cl := start(t, "client", "-connect", wrong, "-nick", "eve")
-	cl.out.waitLine(t, `\*\*\* error: .*fingerprint.*`)
-	cl.out.waitLine(t, `\*\*\* disconnected: .*`)
-	if err := cl.result(t); err == nil {
-		t.Fatal("client with a wrong fingerprint exited without an error")
-	}
-}
-
 // TestLANFlags checks the -lan command lines that are refused before
 // anything is sent (the LAN itself is tested in network namespaces:
 // netns_test.go).
