@@ -67,13 +67,16 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 	if cfg != nil {
 		c = *cfg
 	}
+	if err := listenAddrError(addr); err != nil {
+		return nil, err
+	}
 	nc := c.Net
 	nc.Channels = engineChannels
 	wake := make(chan struct{}, 1)
 	nc.Notify = wake
 	ep, err := netcode.Listen(addr, &nc)
 	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+		return nil, listenError(addr, err)
 	}
 	return newServer(ep, c, wake), nil
 }
