@@ -44,12 +44,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/internal/flagval"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -74,8 +73,8 @@ type options struct {
 	serve, connect string
 	insecure       bool
 	params         params
-	lag, jitter    time.Duration
-	loss           percent
+	lag, jitter    flagval.Duration
+	loss           flagval.Percent
 	seed           uint64
 }
 
@@ -93,8 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.params.pings, "n", 10, "pings per series; the client closes when all are answered or lost")
 	fs.DurationVar(&o.params.interval, "interval", 100*time.Millisecond, "time between pings")
 	fs.DurationVar(&o.params.timeout, "timeout", time.Second, "an unreliable ping not answered within this time counts as lost")
-	fs.DurationVar(&o.lag, "lag", 0, "link conditioner: one-way `delay` added in each direction (RTT grows by twice this)")
-	fs.DurationVar(&o.jitter, "jitter", 0, "link conditioner: each datagram's delay varies uniformly by ± this much")
+	fs.Var(&o.lag, "lag", "link conditioner: one-way `delay` added in each direction (RTT grows by twice this)")
+	fs.Var(&o.jitter, "jitter", "link conditioner: each datagram's delay varies uniformly by ± this much")
 	fs.Var(&o.loss, "loss", "link conditioner: `percentage` of datagrams dropped in each direction, e.g. 5% (default 0%)")
 	fs.Uint64Var(&o.seed, "seed", 0, "link conditioner: random seed, to repeat a run's loss and jitter pattern (0: random)")
 	fs.Usage = func() {
@@ -141,7 +140,7 @@ func (o options) link() *netcode.LinkConditions {
 	if o.lag == 0 && o.jitter == 0 && o.loss == 0 {
 		return nil
 	}
-	d := netcode.LinkDirection{Latency: o.lag, Jitter: o.jitter, Loss: float64(o.loss) / 100}
+	d := netcode.LinkDirection{Latency: time.Duration(o.lag), Jitter: time.Duration(o.jitter), Loss: o.loss.Fraction()}
 	return &netcode.LinkConditions{Send: d, Receive: d, Seed: o.seed}
 }
 
@@ -270,18 +269,4 @@ func (e *echoer) result() error {
 		return fmt.Errorf("session ended early: %w", e.endErr)
 	}
 	return errors.New("session ended early")
-}
-
-// percent is a flag value such as "5%" or "5" (both 5 percent).
-type percent float64
-
-func (p percent) String() string { return strconv.FormatFloat(float64(p), 'f', -1, 64) + "%" }
-
-func (p *percent) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
-	if err != nil || !(v >= 0 && v <= 100) {
-		return fmt.Errorf("%q: want a percentage from 0%% to 100%%", s)
-	}
-	*p = percent(v)
-	return nil
 }

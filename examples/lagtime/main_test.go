@@ -264,25 +264,10 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 			t.Errorf("-h does not explain -%s:\n%s", f, errOut.String())
 		}
 	}
-	for _, args := range [][]string{{"-n", "0"}, {"-loss", "150%"}, {"-serve", ":0", "-connect", "x:1"}, {"-interval", "0s"}, {"stray"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-loss", "150%"}, {"-lag", "50"}, {"-serve", ":0", "-connect", "x:1"}, {"-interval", "0s"}, {"stray"}} {
 		var errOut syncBuffer
 		if err := run(context.Background(), args, &out, &errOut); err == nil || !strings.Contains(errOut.String(), "usage:") {
 			t.Errorf("%q: %v, stderr %q", args, err, errOut.String())
-		}
-	}
-}
-
-func TestPercentFlag(t *testing.T) {
-	for in, want := range map[string]float64{"5%": 5, "5": 5, " 0.5% ": 0.5, "100%": 100, "0": 0} {
-		var p percent
-		if err := p.Set(in); err != nil || float64(p) != want {
-			t.Errorf("Set(%q) = %v, %v; want %v", in, float64(p), err, want)
-		}
-	}
-	for _, in := range []string{"-1%", "101", "five", "NaN", ""} {
-		var p percent
-		if err := p.Set(in); err == nil {
-			t.Errorf("Set(%q) accepted", in)
 		}
 	}
 }
