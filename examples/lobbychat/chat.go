@@ -43,7 +43,9 @@ type room interface {
 	// send sends a line to the peers with these identities (all if none).
 	send(text string, private bool, to ...string) error
 	locked() bool
-	lock()
+	// lock and unlock stop and restart looking for peers, for the whole
+	// session: the peers follow.
+	lock() error
 	unlock() error
 	// wake is signalled when traffic arrived.
 	wake() <-chan struct{}
@@ -87,6 +89,10 @@ type events interface {
 	left(m member, reason error)
 	refused(reason error)
 	message(from member, text string, private bool)
+	// lockChanged: a peer locked or unlocked the session for everyone.
+	lockChanged(by member, locked bool)
+	// problem: something the chat did not ask for went wrong.
+	problem(err error)
 }
 
 var _ events = (*chat)(nil)
@@ -123,6 +129,18 @@ func (c *chat) message(from member, text string, private bool) {
 	} else {
 		c.out.event("chat", from, text)
 	}
+}
+
+func (c *chat) lockChanged(by member, locked bool) {
+	if locked {
+		c.out.event("locked-by", by, fmt.Sprintf("not looking for peers; the %d in the session stay", len(c.room.members())+1))
+	} else {
+		c.out.event("unlocked-by", by, "looking for peers")
+	}
+}
+
+func (c *chat) problem(err error) {
+	c.out.event("error", member{}, termtext.Clean(err.Error(), maxTextRunes))
 }
 
 func plural(n int, what string) string {
@@ -163,8 +181,10 @@ func (c *chat) command(line string, now time.Time) {
 			c.out.event("error", member{}, "already locked (/unlock to look for peers again)")
 			return
 		}
-		c.room.lock()
-		c.out.event("locked", member{}, fmt.Sprintf("not looking for peers; the %d in the session stay", len(c.room.members())))
+		if err := c.room.lock(); err != nil {
+			c.problem(err)
+		}
+		c.out.event("locked", member{}, fmt.Sprintf("not looking for peers, nor are the others; the %d in the session stay", len(c.room.members())+1))
 	case "/unlock":
 		if !c.room.locked() {
 			c.out.event("error", member{}, "not locked")
@@ -174,7 +194,7 @@ func (c *chat) command(line string, now time.Time) {
 			c.out.event("error", member{}, termtext.Clean(err.Error(), maxTextRunes))
 			return
 		}
-		c.out.event("unlocked", member{}, "looking for peers")
+		c.out.event("unlocked", member{}, "looking for peers, and so are the others")
 	case "/wait":
 		c.wait(arg, now)
 	case "/sleep":
@@ -196,7 +216,7 @@ func (c *chat) help() {
 		"TEXT              say TEXT to everyone (//TEXT says /TEXT)",
 		"/to WHO TEXT      say TEXT to one peer: WHO is a name (\"quoted\" if it has spaces) or an id prefix",
 		"/peers            list the peers: name, id, round-trip time, host",
-		"/lock, /unlock    stop / start looking for peers (seats are locked; those here stay)",
+		"/lock, /unlock    stop / start looking for peers, for the whole session (those here stay)",
 		"/wait N [DUR]     hold further input until N peers are here (at most DUR, default 30s)",
 		"/sleep DUR        hold further input for DUR",
 		"/quit             leave (so does the end of input, after -linger)",

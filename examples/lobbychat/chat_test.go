@@ -66,7 +66,7 @@ func (r *fakeRoom) send(text string, private bool, to ...string) error {
 	return nil
 }
 func (r *fakeRoom) locked() bool          { return r.isLocked }
-func (r *fakeRoom) lock()                 { r.isLocked = true }
+func (r *fakeRoom) lock() error           { r.isLocked = true; return nil }
 func (r *fakeRoom) unlock() error         { r.isLocked = false; return nil }
 func (r *fakeRoom) wake() <-chan struct{} { return r.wakeCh }
 func (r *fakeRoom) pump() {
@@ -392,10 +392,10 @@ func TestCommands(t *testing.T) {
 		{"to nobody", []string{"/to dave hi"}, `*** no peer "dave" here (/peers lists them)` + "\n", nil},
 		{"to without text", []string{"/to bob", "/to", `/to "bob hi`}, strings.Repeat(`*** usage: /to WHO TEXT (WHO: a name, "a quoted name", or an id prefix)`+"\n", 3), nil},
 		{"peers", []string{"/peers"}, "*** 4 peers, looking for more\n" + peersOut, nil},
-		{"lock and unlock", []string{"/lock", "/lock", "/peers", "/unlock", "/unlock"}, "*** locked: not looking for peers; the 4 in the session stay\n" +
+		{"lock and unlock", []string{"/lock", "/lock", "/peers", "/unlock", "/unlock"}, "*** locked: not looking for peers, nor are the others; the 5 in the session stay\n" +
 			"*** already locked (/unlock to look for peers again)\n" +
 			"*** 4 peers, locked\n" + peersOut +
-			"*** unlocked: looking for peers\n" +
+			"*** unlocked: looking for peers, and so are the others\n" +
 			"*** not locked\n", nil},
 		{"unknown command", []string{"/nick bob"}, "*** unknown command /nick (/help lists them; // starts a line with /)\n", nil},
 		{"bad /sleep and /wait", []string{"/sleep", "/sleep -1s", "/wait", "/wait 0", "/wait 2 soon"}, strings.Repeat("*** usage: /sleep DURATION (e.g. /sleep 2s)\n", 2) +

@@ -11,10 +11,15 @@
 //
 //	/to WHO TEXT     say TEXT to one peer (WHO: a name, "a quoted name", or an id prefix)
 //	/peers           list the peers: name, short id, round-trip time, host
-//	/lock, /unlock   stop and restart looking for peers (StopLookingForPeers)
+//	/lock, /unlock   stop and restart looking for peers, for the whole session
 //	/wait N [DUR]    hold further input until N peers are here (for scripts)
 //	/sleep DUR       hold further input for DUR (for scripts)
 //	/quit            leave
+//
+// The lobby's lock (StopLookingForPeers) is each peer's own: a newcomer
+// refused by one peer could still join the others, splitting the session.
+// So /lock also tells every peer to lock (a "lock" message), and /unlock to
+// unlock; a peer admitted just as the lock was sent is told on arrival.
 //
 // -iface names the interface to advertise and browse on. The default,
 // every multicast-capable interface, also announces you (name, key

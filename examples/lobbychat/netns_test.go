@@ -18,8 +18,9 @@ import (
 
 // TestNetnsChat runs four lobbychat processes, one per namespace: ann, bob
 // and carol find each other and form the mesh, chat to everyone and to one
-// peer, list the peers; carol locks, and dave, arriving, meets ann and bob
-// but not carol until she unlocks; ann quits and everyone is told.
+// peer, list the peers; carol locks the session, ann and bob follow, and
+// dave, arriving, meets nobody until carol unlocks it; ann quits and
+// everyone is told.
 func TestNetnsChat(t *testing.T) {
 	netnstest.Skip(t)
 	bin := netnstest.Build(t, "lobbychat")
@@ -78,22 +79,34 @@ func TestNetnsChat(t *testing.T) {
 		t.Errorf("carol's /peers shows %d hosts, want 1:\n%s", hosts, ps["carol"].Transcript())
 	}
 
-	// carol locks her seats: dave meets ann and bob, not carol.
+	// carol locks the session: ann and bob follow, so dave, arriving,
+	// meets nobody (before, he met ann and bob, and the session split)
+	// until carol unlocks it for everyone.
 	say("carol", "/lock")
-	ps["carol"].WaitLine(`\*\*\* locked: not looking for peers; the 2 in the session stay`, 5*time.Second)
+	ps["carol"].WaitLine(`\*\*\* locked: not looking for peers, nor are the others; the 3 in the session stay`, 5*time.Second)
+	for _, who := range []string{"ann", "bob"} {
+		ps[who].WaitLine(`\*\*\* carol locked the session: not looking for peers; the 3 in the session stay`, 5*time.Second)
+	}
 	startPeer(3, "-events")
 	dave := ps["dave"]
-	dave.WaitAll(`\d+ joined [0-9a-f]{8} "(ann|bob)" ""`, 2, 10*time.Second)
-	ps["ann"].WaitLine(`\*\*\* dave joined `+id, 5*time.Second)
-	ps["bob"].WaitLine(`\*\*\* dave joined `+id, 5*time.Second)
-	time.Sleep(1500 * time.Millisecond) // three polls
-	if dave.HasLine(`\d+ joined [0-9a-f]{8} "carol" ""`) || ps["carol"].HasLine(`\*\*\* dave joined .*`) {
-		t.Fatalf("dave met carol while she was locked:\n%s\n%s", dave.Transcript(), ps["carol"].Transcript())
+	time.Sleep(2500 * time.Millisecond) // five polls
+	if dave.HasLine(`\d+ joined .*`) {
+		t.Fatalf("dave joined a locked session:\n%s", dave.Transcript())
+	}
+	for _, who := range []string{"ann", "bob", "carol"} {
+		if ps[who].HasLine(`\*\*\* dave joined .*`) {
+			t.Fatalf("%s let dave into a locked session:\n%s", who, ps[who].Transcript())
+		}
 	}
 	say("carol", "/unlock")
-	ps["carol"].WaitLine(`\*\*\* unlocked: looking for peers`, 5*time.Second)
-	ps["carol"].WaitLine(`\*\*\* dave joined `+id, 10*time.Second)
-	dave.WaitLine(`\d+ joined [0-9a-f]{8} "carol" ""`, 10*time.Second)
+	ps["carol"].WaitLine(`\*\*\* unlocked: looking for peers, and so are the others`, 5*time.Second)
+	for _, who := range []string{"ann", "bob"} {
+		ps[who].WaitLine(`\*\*\* carol unlocked the session: looking for peers`, 5*time.Second)
+	}
+	for _, who := range []string{"ann", "bob", "carol"} {
+		ps[who].WaitLine(`\*\*\* dave joined `+id, 10*time.Second)
+	}
+	dave.WaitAll(`\d+ joined [0-9a-f]{8} "(ann|bob|carol)" ""`, 3, 10*time.Second)
 	say("dave", "hi, I'm dave")
 	dave.WaitLine(`\d+ said [0-9a-f]{8} "dave" "hi, I'm dave"`, 5*time.Second)
 	for _, who := range []string{"ann", "bob", "carol"} {

@@ -16,7 +16,8 @@ import (
 // said (this peer's line to everyone), said-to (this peer's /to; the id and
 // name are the recipient's), peers (text "N peers, ...") followed by one
 // peer per member (this peer first; text "you", "rtt 1.2ms", ", host"),
-// locked, unlocked, waited, help, error, bye. Only the chat's loop calls it.
+// locked, unlocked (this peer's /lock, /unlock), locked-by, unlocked-by (a
+// peer's; the id and name are that peer's), waited, help, error, bye. Only the chat's loop calls it.
 type printer struct {
 	w      io.Writer
 	events bool
@@ -52,6 +53,10 @@ func (p *printer) event(kind string, m member, text string) {
 		line = fmt.Sprintf("***   %-20s %s  %s", m.name, m.short(), text)
 	case "locked", "unlocked":
 		line = "*** " + kind + ": " + text
+	case "locked-by":
+		line = fmt.Sprintf("*** %s locked the session: %s", m.name, text)
+	case "unlocked-by":
+		line = fmt.Sprintf("*** %s unlocked the session: %s", m.name, text)
 	case "help":
 		line = "    " + text
 	case "bye":

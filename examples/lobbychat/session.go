@@ -19,6 +19,15 @@ type chatMsg struct {
 	Private bool   `msgpack:"private,omitempty"`
 }
 
+// lockMsg tells the session that its sender locked (stopped looking for
+// peers) or unlocked it. The lobby's lock is each peer's own: a newcomer
+// refused by one peer could still join the others and split the session,
+// so lobbychat makes /lock and /unlock the whole session's.
+type lockMsg struct {
+	Action string `msgpack:"action"`
+	Locked bool   `msgpack:"locked"`
+}
+
 // sessionRoom is the room of a lobby session. Its listener methods run
 // inside Session.Pump, on the chat's goroutine, and hand the events to the
 // chat.
@@ -73,9 +82,22 @@ func (r *sessionRoom) send(text string, private bool, to ...string) error {
 	return r.s.Send(chatMsg{Action: "chat", Text: text, Private: private}, ps...)
 }
 
-func (r *sessionRoom) locked() bool          { return r.s.Locked() }
-func (r *sessionRoom) lock()                 { r.s.StopLookingForPeers() }
-func (r *sessionRoom) unlock() error         { return r.s.StartLookingForPeers() }
+func (r *sessionRoom) locked() bool { return r.s.Locked() }
+
+// lock stops looking for peers here and tells every peer to do the same.
+func (r *sessionRoom) lock() error {
+	r.s.StopLookingForPeers()
+	return r.s.Send(lockMsg{Action: "lock", Locked: true})
+}
+
+// unlock looks for peers again here and tells every peer to do the same.
+func (r *sessionRoom) unlock() error {
+	if err := r.s.StartLookingForPeers(); err != nil {
+		return err
+	}
+	return r.s.Send(lockMsg{Action: "lock", Locked: false})
+}
+
 func (r *sessionRoom) wake() <-chan struct{} { return r.s.Wake() }
 func (r *sessionRoom) pump()                 { r.s.Pump() }
 
@@ -98,7 +120,29 @@ func (r *sessionRoom) leave() {
 // Listener methods (lobby.Session.Register).
 
 // PeerAdded announces a peer whose connection is up and whose hello came.
-func (r *sessionRoom) PeerAdded(p *lobby.Peer) { r.ev.joined(memberOf(p)) }
+// A peer admitted just before a lock reached this one is told of the lock.
+func (r *sessionRoom) PeerAdded(p *lobby.Peer) {
+	r.ev.joined(memberOf(p))
+	if r.s.Locked() {
+		if err := r.s.Send(lockMsg{Action: "lock", Locked: true}, p); err != nil {
+			r.ev.problem(err)
+		}
+	}
+}
+
+// Network_lock follows a peer's /lock or /unlock.
+func (r *sessionRoom) Network_lock(p *lobby.Peer, m lockMsg) {
+	if m.Locked == r.s.Locked() {
+		return
+	}
+	if m.Locked {
+		r.s.StopLookingForPeers()
+	} else if err := r.s.StartLookingForPeers(); err != nil {
+		r.ev.problem(err)
+		return
+	}
+	r.ev.lockChanged(memberOf(p), m.Locked)
+}
 
 // PeerRemoved announces a peer that left, timed out or was closed.
 func (r *sessionRoom) PeerRemoved(p *lobby.Peer, reason error) { r.ev.left(memberOf(p), reason) }
