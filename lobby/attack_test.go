@@ -164,7 +164,7 @@ func dialedID(s *Session, id netcode.Fingerprint) bool {
 			return true
 		}
 	}
-	return s.pending[id] || !s.retry[id].IsZero() || s.connectedTo(id)
+	return s.pending[id] != nil || s.retry.has(id) || s.connectedTo(id)
 }
 
 // hostileCase is a record mutation that the session must not dial.
