@@ -173,6 +173,7 @@ type Session struct {
 
 	listeners []any
 	streams   map[*Peer]*Stream
+	undrained []*Peer // removed peers whose streams hold unread bytes, oldest first
 
 	wake     chan struct{} // capacity 1: discovery or dial results arrived
 	recsMu   sync.Mutex
@@ -949,6 +950,14 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 
 func (s *Session) hasAdmitted(id netcode.Fingerprint) bool { return s.Peer(id) != nil }
 
+// isMember reports whether p is an admitted peer of this session (false
+// for nil, for a peer being admitted, for a removed one and for another
+// session's).
+func (s *Session) isMember(p *Peer) bool {
+	st := s.states[p]
+	return p != nil && st != nil && st.admitted
+}
+
 // recordName is the display name a peer advertises, if known: that of the
 // sighting that led to via (where the peer was dialed and answered with its
 // key), else that of its first sighting (discovery.CompareRecords). It is a
@@ -979,10 +988,7 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	if st == nil {
 		return
 	}
-	if str := s.streams[ch]; str != nil {
-		str.gone = true
-		delete(s.streams, ch)
-	}
+	s.closeStream(ch)
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
 		// Its advertisement outlives it by a few polls: do not dial it
