@@ -73,7 +73,7 @@ func (h *hostileBackend) Browse(ctx context.Context, service string, interval ti
 }
 
 // joinWith is lan.join on a given backend.
-func (l *lan) joinWith(b discovery.Backend, name string) *Session {
+func (l *lan) joinWith(b discovery.Backend, name string, mutate ...func(*Config)) *Session {
 	l.t.Helper()
 	l.n++
 	pc, err := l.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.5.0.%d:7000", l.n)))
@@ -81,6 +81,9 @@ func (l *lan) joinWith(b discovery.Backend, name string) *Session {
 		l.t.Fatal(err)
 	}
 	cfg := Config{DisplayName: name, ServiceType: "test-game", PollInterval: 200 * time.Millisecond}
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	ep, err := netcode.ListenPacket(pc, engine.EndpointConfig(cfg.Net))
 	if err != nil {
 		l.t.Fatal(err)

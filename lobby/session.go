@@ -366,20 +366,41 @@ func decodeInitial(c codec.Codec, b []byte, v any) error {
 	return nil
 }
 
+// ErrNotPeer is returned by Send and SendMode for a peer that is not in
+// the session: nil, one not yet admitted, one removed, or another
+// session's.
+var ErrNotPeer = errors.New("lobby: not a peer of this session")
+
 // Send sends msg to the given peers, or to every peer if none are given.
+// It never blocks. A peer that is not in the session is an error wrapping
+// ErrNotPeer; the others still get msg (it returns the first error).
 func (s *Session) Send(msg any, to ...*Peer) error {
-	if len(to) == 0 {
-		to = s.admitted
-	}
-	return s.srv.SendTo(to, msg)
+	return s.send(msg, nil, to)
 }
 
 // SendMode is Send with a delivery mode (e.g. engine.Unreliable).
 func (s *Session) SendMode(mode engine.Mode, msg any, to ...*Peer) error {
+	return s.send(msg, []engine.Mode{mode}, to)
+}
+
+func (s *Session) send(msg any, mode []engine.Mode, to []*Peer) error {
 	if len(to) == 0 {
-		to = s.admitted
+		return s.srv.SendTo(s.admitted, msg, mode...)
 	}
-	return s.srv.SendTo(to, msg, mode)
+	i := slices.IndexFunc(to, func(p *Peer) bool { return !s.isMember(p) })
+	if i < 0 {
+		return s.srv.SendTo(to, msg, mode...) // the usual case: no copy
+	}
+	name := "nil"
+	if to[i] != nil {
+		name = fmt.Sprintf("%q", to[i].Name)
+	}
+	notPeer := fmt.Errorf("%w: peer %s", ErrNotPeer, name)
+	members := slices.DeleteFunc(slices.Clone(to), func(p *Peer) bool { return !s.isMember(p) })
+	if err := s.srv.SendTo(members, msg, mode...); err != nil {
+		return err
+	}
+	return notPeer
 }
 
 // Host returns the session's host: the lowest identity among this peer and
