@@ -293,7 +293,8 @@ func (s *Session) Server() *engine.Server { return s.srv }
 // messages as on an engine server; its PeerAdded(p *Peer),
 // PeerRemoved(p *Peer, reason error), PeerRefused(p *Peer, reason error) and
 // HostChanged(host netcode.Fingerprint) methods, if any, receive the
-// session's events.
+// session's events, inside Pump. A panic in one of those is recovered and
+// reported as an "error" event (see the package doc's Callbacks).
 func (s *Session) Register(obj any) error {
 	if hasNetworkMethods(obj) {
 		if err := s.srv.Register(obj); err != nil {
