@@ -93,10 +93,16 @@ func TestCallbackPanicsRecovered(t *testing.T) {
 		if len(after.added) != 2 || len(after.removed) != 2 || len(after.hosts) == 0 {
 			t.Errorf("the listener after the panicking one: added %v, removed %v, hosts %v", after.added, after.removed, after.hosts)
 		}
-		// The panic in PeerRefused(nil, ...): a full session seen on the LAN.
-		x, y := l.join("x", func(c *Config) { c.MaxPeers = 2 }), l.join("y", func(c *Config) { c.MaxPeers = 2 })
-		l.pumpUntil(10*time.Second, meshComplete([]*Session{x, y}, 2))
-		if err := bob.Register(bad); err != nil {
+		// The panic in PeerRefused(nil, ...): full sessions seen on the LAN
+		// by a newcomer.
+		if bad.panicked("PeerRefused") {
+			t.Fatal("PeerRefused before any refusal")
+		}
+		two := func(c *Config) { c.MaxPeers = 2 }
+		x, y := l.join("x", two), l.join("y", two)
+		l.pumpUntil(10*time.Second, func() bool { return x.seatsOpen() == 0 && y.seatsOpen() == 0 })
+		z := l.join("z")
+		if err := z.Register(bad); err != nil {
 			t.Fatal(err)
 		}
 		l.pumpUntil(10*time.Second, func() bool { return bad.panicked("PeerRefused") })
