@@ -56,15 +56,6 @@ func (m memo) forgetBefore(t time.Time) {
 	}
 }
 
-// keepOnly forgets the entries for which keep is false.
-func (m memo) keepOnly(keep func(netcode.Fingerprint) bool) {
-	for k := range m.m {
-		if !keep(k) {
-			delete(m.m, k)
-		}
-	}
-}
-
 // Refusal events that come from LAN records alone (PeerRefused with a nil
 // peer: a full session seen advertising 0 seats) are unauthenticated, and
 // identities are free to make up: at most refusalBurst of them are
