@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -104,6 +105,60 @@ func TestFailedJoinLeavesNoGoroutine(t *testing.T) {
 				}
 				ep.Close() // as Join does
 				synctest.Wait()
+			})
+		})
+	}
+}
+
+// lingeringBackend's browse loop outlives its context by 300 ms, as an
+// mDNS query in flight does; ended reports whether it has finished. It
+// refuses to advertise if refuse is set.
+type lingeringBackend struct {
+	*discovery.Memory
+	refuse bool
+	ended  atomic.Bool
+}
+
+func (b *lingeringBackend) Advertise(service string, rec discovery.Record) (discovery.Advertisement, error) {
+	if b.refuse {
+		return nil, errors.New("advertise refused")
+	}
+	return b.Memory.Advertise(service, rec)
+}
+
+func (b *lingeringBackend) Browse(ctx context.Context, service string, interval time.Duration) (<-chan []discovery.Record, error) {
+	out := make(chan []discovery.Record)
+	go func() {
+		defer close(out)
+		<-ctx.Done()
+		time.Sleep(300 * time.Millisecond) // the query in flight
+		b.ended.Store(true)
+	}()
+	return out, nil
+}
+
+// TestCloseWaitsForDiscovery: Close, and a Join that fails, return only
+// once the discovery backend's browse loop has ended.
+func TestCloseWaitsForDiscovery(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("join fails %v", refuse), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				l := newLAN(t)
+				pc, _ := l.net.Listen(netip.MustParseAddrPort("10.5.1.1:7000"))
+				cfg := Config{DisplayName: "a", ServiceType: "test-game"}
+				ep, _ := netcode.ListenPacket(pc, engine.EndpointConfig(cfg.Net))
+				defer ep.Close()
+				b := &lingeringBackend{Memory: l.mem, refuse: refuse}
+				s, err := join(t.Context(), cfg, ep, b)
+				if (err != nil) != refuse {
+					t.Fatalf("join: %v", err)
+				}
+				if s != nil {
+					s.Close()
+				}
+				if !b.ended.Load() {
+					t.Fatal("returned while the browse loop still runs")
+				}
 			})
 		})
 	}

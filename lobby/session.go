@@ -241,6 +241,7 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		s.cancel()
 		s.srv.Close()
 		s.wg.Wait()
+		s.drainBrowse()
 		return nil, err
 	}
 	if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
@@ -482,7 +483,20 @@ func (s *Session) Close() error {
 	s.Disconnect()
 	err := s.srv.Close()
 	s.wg.Wait()
+	s.drainBrowse()
 	return err
+}
+
+// drainBrowse waits, once the session's context is cancelled, until the
+// discovery backend's browse loop has ended (it closes its channel then;
+// an mDNS query in flight lasts its timeout whatever the context says), so
+// that nothing the session started outlives Close or a failed Join.
+func (s *Session) drainBrowse() {
+	if s.browse == nil {
+		return
+	}
+	for range s.browse {
+	}
 }
 
 func (s *Session) advertise() error {
