@@ -124,9 +124,10 @@ func TestSeatCapConcurrentJoins(t *testing.T) {
 // TestLockAbandonsAdmissionsInProgress: StopLookingForPeers called while a
 // dial is in flight, or while the dialed peer's answer is on its way,
 // admits no one afterwards, and the other side, if it admitted the locked
-// peer, removes it again.
+// peer ("accepted by the other side": b admitted a, its answer not yet
+// read by a), removes it again.
 func TestLockAbandonsAdmissionsInProgress(t *testing.T) {
-	for _, stage := range []string{"dialing", "awaiting answer"} {
+	for _, stage := range []string{"dialing", "awaiting answer", "accepted by the other side"} {
 		t.Run(stage, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				l := newLAN(t)
@@ -153,6 +154,17 @@ func TestLockAbandonsAdmissionsInProgress(t *testing.T) {
 					a.Pump()
 					time.Sleep(time.Millisecond)
 				}
+				if stage == "accepted by the other side" {
+					// Only b pumps: it reads a's offer, admits a and
+					// answers; a has not read the answer.
+					for len(b.Peers()) == 0 {
+						if time.Now().After(deadline) {
+							t.Fatal("b never admitted a")
+						}
+						b.Pump()
+						time.Sleep(time.Millisecond)
+					}
+				}
 				a.StopLookingForPeers()
 				l.pumpUntil(20*time.Second, func() bool {
 					if len(a.Peers()) != 0 {
@@ -167,7 +179,14 @@ func TestLockAbandonsAdmissionsInProgress(t *testing.T) {
 				if n := len(l.logs[a].added); n != 0 {
 					t.Fatalf("a saw %d PeerAdded after locking", n)
 				}
-				t.Logf("b: added %v, removed %v", l.logs[b].added, l.logs[b].removed)
+				lb := l.logs[b]
+				if len(lb.added) != len(lb.removed) {
+					t.Fatalf("b: added %v, removed %v", lb.added, lb.removed)
+				}
+				if stage == "accepted by the other side" && len(lb.removed) != 1 {
+					t.Fatalf("b admitted a, then: removed %v (reasons %v)", lb.removed, lb.reasons)
+				}
+				t.Logf("b: added %v, removed %v %v", lb.added, lb.removed, lb.reasons)
 			})
 		})
 	}
