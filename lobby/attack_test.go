@@ -73,7 +73,7 @@ func (h *hostileBackend) Browse(ctx context.Context, service string, interval ti
 }
 
 // joinWith is lan.join on a given backend.
-func (l *lan) joinWith(b discovery.Backend, name string) *Session {
+func (l *lan) joinWith(b discovery.Backend, name string, mutate ...func(*Config)) *Session {
 	l.t.Helper()
 	l.n++
 	pc, err := l.net.Listen(netip.MustParseAddrPort(fmt.Sprintf("10.5.0.%d:7000", l.n)))
@@ -81,6 +81,9 @@ func (l *lan) joinWith(b discovery.Backend, name string) *Session {
 		l.t.Fatal(err)
 	}
 	cfg := Config{DisplayName: name, ServiceType: "test-game", PollInterval: 200 * time.Millisecond}
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	ep, err := netcode.ListenPacket(pc, engine.EndpointConfig(cfg.Net))
 	if err != nil {
 		l.t.Fatal(err)
@@ -164,7 +167,7 @@ func dialedID(s *Session, id netcode.Fingerprint) bool {
 			return true
 		}
 	}
-	return s.pending[id] || !s.retry[id].IsZero() || s.connectedTo(id)
+	return s.pending[id] != nil || s.retry.has(id) || s.connectedTo(id)
 }
 
 // hostileCase is a record mutation that the session must not dial.

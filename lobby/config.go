@@ -58,6 +58,8 @@ type Config struct {
 	MaxPeers int
 	// Accept decides on each peer that asks to join (nil: accept all). A
 	// non-nil error refuses the peer; its text is the reason the peer sees.
+	// It runs inside Pump; a panic in it is recovered, reported as an
+	// "error" event, and refuses the peer ("accept hook failed").
 	Accept func(Offer) error
 	// Interface is the network interface to advertise and browse on. Nil:
 	// every multicast-capable interface.

@@ -17,7 +17,11 @@
 //
 // Messages work as on an engine server: Network_<action>(p *Peer, m)
 // methods on registered listeners, Handle, HandleFunc; Send to one peer, a
-// list, or all; any delivery mode; and a byte Stream per peer.
+// list, or all; any delivery mode; and a byte Stream per peer. Sending to
+// a peer that is not in the session (nil, removed, another session's) is
+// an error matching ErrNotPeer. A Stream follows io.Reader's conventions:
+// after its peer's removal Read returns what had arrived, then io.EOF for
+// good, and Write fails; Stream(p) for a removed peer never reopens one.
 //
 // StopLookingForPeers locks the seats: the session stops advertising and
 // refuses new offers with "session locked"; StartLookingForPeers reopens. A
@@ -25,6 +29,49 @@
 // "session full", and advertises 0 open seats so newcomers can tell before
 // they dial; refusals reach the newcomer as PeerRefused. Disconnect leaves
 // the session; Close ends everything.
+//
+// # Seats and admission
+//
+// Admission is an agreement between the two ends of a pair's one
+// connection, and a seat is held on each side before that side agrees:
+//
+//  1. The dialer (the lower identity) takes a seat before it dials: a
+//     session dials only while its admitted peers plus its admissions in
+//     progress (dials, and dialed connections waiting for the answer) are
+//     fewer than MaxPeers-1.
+//  2. The acceptor vets the dialer's hello against the same count of its
+//     own (and the lock, the direction, the Accept hook). It refuses by
+//     closing the connection with the reason, and the dialer frees its
+//     seat and reports PeerRefused; or it admits the dialer (PeerAdded)
+//     and answers with its own hello.
+//  3. The dialer admits the acceptor when the answer arrives, unless it
+//     locked or left in the meantime: then it closes the connection, and
+//     the acceptor removes it again (PeerRemoved).
+//
+// So a session never holds more than MaxPeers-1 peers, seats reserved
+// included, however many join at once; and once admissions in progress
+// are over, membership is symmetric: if A lists B, B lists A. A
+// connection that ends before both hellos arrived frees both seats.
+// StopLookingForPeers cancels the dials in flight and closes the
+// connections not yet admitted, so no PeerAdded follows it until
+// StartLookingForPeers.
+//
+// Membership is agreed pair by pair, not for the group: when more peers
+// than seats look at once, two members of one peer's session need not be
+// members of each other (five peers with MaxPeers 3 can settle in a ring,
+// each with two peers). With at most MaxPeers peers looking, every pair
+// connects and the mesh is complete.
+//
+// # Callbacks
+//
+// Listener events (PeerAdded, PeerRemoved, PeerRefused, HostChanged) and
+// the Accept hook run inside Pump, like message handlers, and like them
+// under recovery: a panic is recovered and reported as an "error" event
+// (Network_error(p *Peer, err error), or Handle("error", ...); p is nil
+// for HostChanged and record refusals) whose error matches
+// engine.ErrPanic. The other listeners still get the event and the
+// session carries on; a panicking Accept hook refuses the peer with
+// "accept hook failed".
 //
 // Host is the lowest identity among this peer and its connected peers:
 // every peer agrees on it once the mesh is complete, and HostChanged tells
@@ -42,7 +89,13 @@
 // never on the LAN. Config.Interface picks the interface.
 //
 // Records are hints and the authenticated connection is the truth: anyone
-// on the LAN can advertise any identity at any address. Discovery keeps
+// on the LAN can advertise any identity at any address, and identities
+// are free to make up. A record that says 0 seats for an identity this
+// session was never with is reported once as PeerRefused(nil, ...)
+// matching ErrSessionFull; these events are rate-limited to 8 at once and
+// then one a second (the rest are dropped), and what a session remembers
+// per identity (peers to redial later, peers it was with, full sessions
+// reported) is bounded to 64 identities each, the oldest forgotten first. Discovery keeps
 // every sighting of an identity (each instance label and port it is
 // advertised under, up to 4), and the session gathers the addresses of all
 // the sightings that offer a seat, IPv4 first, and dials them one at a

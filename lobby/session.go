@@ -102,9 +102,16 @@ type peerState struct {
 }
 
 type dialResult struct {
+	dial   *dialing
 	target dialTarget
 	conn   *netcode.Conn
 	err    error
+}
+
+// dialing is a dial in progress: it holds a seat until its result is
+// taken (dialed), and StopLookingForPeers cancels it.
+type dialing struct {
+	cancel context.CancelFunc
 }
 
 // dialTarget is one address at which to dial one identity. Records are
@@ -153,18 +160,20 @@ type Session struct {
 	records    []discovery.Record
 	candidates []candidate // from records, by identity
 	states     map[*Peer]*peerState
-	admitted   []*Peer                           // sorted by identity
-	pending    map[netcode.Fingerprint]bool      // a dial is in progress
-	retry      map[netcode.Fingerprint]time.Time // peers that left or refused: not before
-	failed     map[dialTarget]time.Time          // last failed dial of each target still in records
-	full       map[netcode.Fingerprint]bool      // full sessions already reported
-	known      map[netcode.Fingerprint]bool      // peers this session was in a session with
+	admitted   []*Peer                          // sorted by identity
+	pending    map[netcode.Fingerprint]*dialing // dials in progress, each holding a seat
+	retry      memo                             // peers that left or refused: not before
+	failed     map[dialTarget]time.Time         // last failed dial of each target still in records
+	full       memo                             // full sessions already reported: when
+	known      memo                             // peers this session was in a session with: when they left
+	refusals   tokenBucket                      // PeerRefused(nil, ...) events from records
 	locked     bool
 	left       bool
 	host       netcode.Fingerprint
 
 	listeners []any
 	streams   map[*Peer]*Stream
+	undrained []*Peer // removed peers whose streams hold unread bytes, oldest first
 
 	wake     chan struct{} // capacity 1: discovery or dial results arrived
 	recsMu   sync.Mutex
@@ -211,11 +220,11 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		service: service,
 		dials:   make(chan dialResult, 16),
 		states:  make(map[*Peer]*peerState),
-		pending: make(map[netcode.Fingerprint]bool),
-		retry:   make(map[netcode.Fingerprint]time.Time),
+		pending: make(map[netcode.Fingerprint]*dialing),
+		retry:   newMemo(),
 		failed:  make(map[dialTarget]time.Time),
-		full:    make(map[netcode.Fingerprint]bool),
-		known:   make(map[netcode.Fingerprint]bool),
+		full:    newMemo(),
+		known:   newMemo(),
 		wake:    make(chan struct{}, 1),
 	}
 	s.initial = initial
@@ -224,15 +233,24 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 	s.srv.OnDisconnect(s.onDisconnect)
 	s.host = s.id
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
+	// A failed join stops everything it started (the server's wake-up
+	// relay, the browse loop, the forwarder) and waits for it. Closing
+	// the server closes the endpoint too.
+	fail := func(err error) (*Session, error) {
+		s.left = true
 		s.cancel()
-		return nil, fmt.Errorf("lobby: browse: %w", err)
+		s.srv.Close()
+		s.wg.Wait()
+		s.drainBrowse()
+		return nil, err
+	}
+	if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
+		return fail(fmt.Errorf("lobby: browse: %w", err))
 	}
 	s.wg.Add(1)
 	go s.forward()
 	if err := s.advertise(); err != nil {
-		s.cancel()
-		return nil, err
+		return fail(err)
 	}
 	return s, nil
 }
@@ -276,7 +294,8 @@ func (s *Session) Server() *engine.Server { return s.srv }
 // messages as on an engine server; its PeerAdded(p *Peer),
 // PeerRemoved(p *Peer, reason error), PeerRefused(p *Peer, reason error) and
 // HostChanged(host netcode.Fingerprint) methods, if any, receive the
-// session's events.
+// session's events, inside Pump. A panic in one of those is recovered and
+// reported as an "error" event (see the package doc's Callbacks).
 func (s *Session) Register(obj any) error {
 	if hasNetworkMethods(obj) {
 		if err := s.srv.Register(obj); err != nil {
@@ -349,20 +368,41 @@ func decodeInitial(c codec.Codec, b []byte, v any) error {
 	return nil
 }
 
+// ErrNotPeer is returned by Send and SendMode for a peer that is not in
+// the session: nil, one not yet admitted, one removed, or another
+// session's.
+var ErrNotPeer = errors.New("lobby: not a peer of this session")
+
 // Send sends msg to the given peers, or to every peer if none are given.
+// It never blocks. A peer that is not in the session is an error wrapping
+// ErrNotPeer; the others still get msg (it returns the first error).
 func (s *Session) Send(msg any, to ...*Peer) error {
-	if len(to) == 0 {
-		to = s.admitted
-	}
-	return s.srv.SendTo(to, msg)
+	return s.send(msg, nil, to)
 }
 
 // SendMode is Send with a delivery mode (e.g. engine.Unreliable).
 func (s *Session) SendMode(mode engine.Mode, msg any, to ...*Peer) error {
+	return s.send(msg, []engine.Mode{mode}, to)
+}
+
+func (s *Session) send(msg any, mode []engine.Mode, to []*Peer) error {
 	if len(to) == 0 {
-		to = s.admitted
+		return s.srv.SendTo(s.admitted, msg, mode...)
 	}
-	return s.srv.SendTo(to, msg, mode)
+	i := slices.IndexFunc(to, func(p *Peer) bool { return !s.isMember(p) })
+	if i < 0 {
+		return s.srv.SendTo(to, msg, mode...) // the usual case: no copy
+	}
+	name := "nil"
+	if to[i] != nil {
+		name = fmt.Sprintf("%q", to[i].Name)
+	}
+	notPeer := fmt.Errorf("%w: peer %s", ErrNotPeer, name)
+	members := slices.DeleteFunc(slices.Clone(to), func(p *Peer) bool { return !s.isMember(p) })
+	if err := s.srv.SendTo(members, msg, mode...); err != nil {
+		return err
+	}
+	return notPeer
 }
 
 // Host returns the session's host: the lowest identity among this peer and
@@ -376,8 +416,12 @@ func (s *Session) IsHost() bool { return s.host == s.id }
 func (s *Session) Locked() bool { return s.locked }
 
 // StopLookingForPeers locks the seats: the session stops advertising,
-// dials no one new, and refuses new offers with "session locked". Existing
-// peers are unaffected.
+// dials no one new, and refuses new offers with "session locked". Peers
+// already admitted are unaffected; admissions in progress are abandoned
+// (dials cancelled, connections not yet admitted closed with "session
+// locked"), so no peer is added after it returns until
+// StartLookingForPeers. A peer that had already admitted this one on its
+// side sees it removed.
 func (s *Session) StopLookingForPeers() {
 	if s.locked {
 		return
@@ -386,6 +430,21 @@ func (s *Session) StopLookingForPeers() {
 	if s.adv != nil {
 		_ = s.adv.Stop()
 		s.adv = nil
+	}
+	s.abandonAdmissions(ReasonLocked)
+}
+
+// abandonAdmissions cancels every dial in progress and closes every
+// connection not yet admitted, releasing the seats they held.
+func (s *Session) abandonAdmissions(reason string) {
+	for id, d := range s.pending {
+		d.cancel()
+		delete(s.pending, id)
+	}
+	for ch, st := range s.states {
+		if !st.admitted {
+			s.refuse(ch, reason)
+		}
 	}
 }
 
@@ -412,6 +471,7 @@ func (s *Session) Disconnect() {
 		s.adv = nil
 	}
 	s.cancel()
+	clear(s.pending) // cancelled with s.ctx
 	for ch := range s.states {
 		ch.Close()
 	}
@@ -423,7 +483,20 @@ func (s *Session) Close() error {
 	s.Disconnect()
 	err := s.srv.Close()
 	s.wg.Wait()
+	s.drainBrowse()
 	return err
+}
+
+// drainBrowse waits, once the session's context is cancelled, until the
+// discovery backend's browse loop has ended (it closes its channel then;
+// an mDNS query in flight lasts its timeout whatever the context says), so
+// that nothing the session started outlives Close or a failed Join.
+func (s *Session) drainBrowse() {
+	if s.browse == nil {
+		return
+	}
+	for range s.browse {
+	}
 }
 
 func (s *Session) advertise() error {
@@ -460,9 +533,27 @@ func (s *Session) record() discovery.Record {
 	}
 }
 
+// seatsOpen is the number of seats advertised: MaxPeers less this peer
+// and the admitted peers. Seats held for admissions in progress are not
+// subtracted, so the advertisement does not flap with every dial.
 func (s *Session) seatsOpen() int { return max(0, s.cfg.MaxPeers-1-len(s.admitted)) }
 
-func (s *Session) isFull() bool { return s.seatsOpen() == 0 }
+// seatsTaken counts the seats held: admitted peers, dials in progress, and
+// dialed connections waiting for the other side's hello. It never exceeds
+// MaxPeers-1: a seat is reserved before a dial, and an offer is refused
+// when none is free.
+func (s *Session) seatsTaken() int {
+	n := len(s.admitted) + len(s.pending)
+	for _, st := range s.states {
+		if st.outbound && !st.admitted {
+			n++
+		}
+	}
+	return n
+}
+
+// isFull reports whether every seat is taken, reserved ones included.
+func (s *Session) isFull() bool { return s.seatsTaken() >= s.cfg.MaxPeers-1 }
 
 // forward takes browse snapshots and engine wake-ups and turns them into
 // the session's own wake-ups, until the session leaves.
@@ -509,6 +600,7 @@ func (s *Session) Pump() {
 		s.forgetFailures()
 	}
 	s.recsMu.Unlock()
+	s.retry.forgetBefore(time.Now()) // a retry time that passed is no restriction
 	for {
 		select {
 		case r := <-s.dials:
@@ -548,7 +640,7 @@ func (s *Session) connectToRecords() {
 	for i := range s.candidates {
 		c := &s.candidates[i]
 		id := c.id
-		if s.pending[id] || s.connectedTo(id) || now.Before(s.retry[id]) {
+		if s.pending[id] != nil || s.connectedTo(id) || now.Before(s.retry.get(id)) {
 			continue
 		}
 		if !c.open {
@@ -557,13 +649,15 @@ func (s *Session) connectToRecords() {
 			// make a peer look full). A full session we were never part
 			// of refuses us; a peer we were with may still advertise its
 			// old 0 seats as it leaves.
-			if !s.full[id] && !s.known[id] {
-				s.full[id] = true
-				s.emitRefused(nil, &RefusedError{ID: id, Name: c.name, Reason: ReasonFull})
+			if !s.full.has(id) && !s.known.has(id) {
+				s.full.set(id, now)
+				if s.refusals.take(now) {
+					s.emitRefused(nil, &RefusedError{ID: id, Name: c.name, Reason: ReasonFull})
+				}
 			}
 			continue
 		}
-		delete(s.full, id)
+		s.full.del(id)
 		if !s.id.Less(id) || s.isFull() {
 			continue // the other side dials, or no seat for it here
 		}
@@ -571,15 +665,18 @@ func (s *Session) connectToRecords() {
 		if !ok {
 			continue // every target backs off
 		}
-		s.pending[id] = true
+		ctx, cancel := context.WithCancel(s.ctx)
+		d := &dialing{cancel: cancel}
+		s.pending[id] = d // holds a seat until dialed takes the result
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			conn, err := s.ep.Dial(s.ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
+			defer cancel()
+			conn, err := s.ep.Dial(ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
 			defer s.signal()
 			select {
-			case s.dials <- dialResult{t, conn, err}:
-			case <-s.ctx.Done():
+			case s.dials <- dialResult{d, t, conn, err}:
+			case <-ctx.Done():
 				if conn != nil {
 					conn.Close()
 				}
@@ -737,6 +834,14 @@ func (s *Session) connectedTo(id netcode.Fingerprint) bool {
 }
 
 func (s *Session) dialed(r dialResult) {
+	if s.pending[r.target.id] != r.dial {
+		// Abandoned (StopLookingForPeers, Disconnect): its seat was
+		// released then, and it must not be admitted now.
+		if r.conn != nil {
+			r.conn.Close()
+		}
+		return
+	}
 	delete(s.pending, r.target.id)
 	if r.err != nil {
 		// That address did not answer for that identity (silent, or
@@ -745,7 +850,7 @@ func (s *Session) dialed(r dialResult) {
 		s.failed[r.target] = time.Now()
 		return
 	}
-	if s.left {
+	if s.left || s.locked {
 		r.conn.Close()
 		return
 	}
@@ -796,6 +901,11 @@ func (s *Session) refuse(ch *Peer, reason string) {
 }
 
 func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
+	if ch.Conn().Err() != nil {
+		// Closed (refused, abandoned at lock, or gone): a hello that was
+		// already on its way admits nothing.
+		return
+	}
 	var h hello
 	if err := s.codec.Decode(payload, &h); err != nil {
 		s.refuse(ch, "malformed hello")
@@ -818,7 +928,24 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		s.refuse(ch, "initial data too large")
 		return
 	}
-	if !st.outbound {
+	if st.outbound {
+		// The answer to our offer: the other side admitted us. The seat
+		// was reserved when we dialed, and StopLookingForPeers closed
+		// this connection if it came first; refusing here anyway keeps
+		// the rule local. A refusal closes the connection, and the other
+		// side removes us.
+		switch {
+		case s.left || s.locked:
+			s.refuse(ch, ReasonLocked)
+			return
+		case len(s.admitted) >= s.cfg.MaxPeers-1:
+			s.refuse(ch, ReasonFull)
+			return
+		case s.hasAdmitted(claimed):
+			s.refuse(ch, "already connected")
+			return
+		}
+	} else {
 		// An offer: vet it, then answer with our own hello.
 		var reason string
 		switch {
@@ -831,12 +958,7 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		case s.hasAdmitted(claimed):
 			reason = "already connected"
 		case s.cfg.Accept != nil:
-			if err := s.cfg.Accept(Offer{ID: claimed, Name: h.Name, initialData: h.Data, codec: s.codec}); err != nil {
-				reason = err.Error()
-				if reason == "" {
-					reason = "refused"
-				}
-			}
+			reason = s.askAccept(ch, Offer{ID: claimed, Name: h.Name, initialData: h.Data, codec: s.codec})
 		}
 		if reason != "" {
 			s.refuse(ch, reason)
@@ -851,10 +973,10 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		return compareFP(p.Fingerprint(), id)
 	})
 	s.admitted = slices.Insert(s.admitted, i, ch)
-	delete(s.full, claimed)
-	s.known[claimed] = true
+	s.full.del(claimed)
+	s.known.set(claimed, time.Now())
 	hostChanged := s.updateHost() // Host() is current inside PeerAdded
-	s.emit(func(l any) {
+	s.emit("PeerAdded", ch, func(l any) {
 		if h, ok := l.(interface{ PeerAdded(*Peer) }); ok {
 			h.PeerAdded(ch)
 		}
@@ -863,6 +985,14 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 }
 
 func (s *Session) hasAdmitted(id netcode.Fingerprint) bool { return s.Peer(id) != nil }
+
+// isMember reports whether p is an admitted peer of this session (false
+// for nil, for a peer being admitted, for a removed one and for another
+// session's).
+func (s *Session) isMember(p *Peer) bool {
+	st := s.states[p]
+	return p != nil && st != nil && st.admitted
+}
 
 // recordName is the display name a peer advertises, if known: that of the
 // sighting that led to via (where the peer was dialed and answered with its
@@ -894,17 +1024,16 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	if st == nil {
 		return
 	}
-	if str := s.streams[ch]; str != nil {
-		str.gone = true
-		delete(s.streams, ch)
-	}
+	s.closeStream(ch)
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
 		// Its advertisement outlives it by a few polls: do not dial it
 		// back from that stale record.
-		s.retry[st.id] = time.Now().Add(redialAfter)
+		now := time.Now()
+		s.retry.set(st.id, now.Add(redialAfter))
+		s.known.set(st.id, now)
 		hostChanged := s.updateHost()
-		s.emit(func(l any) {
+		s.emit("PeerRemoved", ch, func(l any) {
 			if h, ok := l.(interface{ PeerRemoved(*Peer, error) }); ok {
 				h.PeerRemoved(ch, reason)
 			}
@@ -914,13 +1043,13 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	}
 	var ce *netcode.CloseError
 	if errors.As(reason, &ce) && ce.Remote && ce.Code == CodeRefused {
-		s.retry[st.id] = time.Now().Add(redialAfter)
+		s.retry.set(st.id, time.Now().Add(redialAfter))
 		s.emitRefused(ch, &RefusedError{ID: st.id, Name: s.recordName(st.id, st.via), Reason: ce.Reason})
 	}
 }
 
 func (s *Session) emitRefused(ch *Peer, reason error) {
-	s.emit(func(l any) {
+	s.emit("PeerRefused", ch, func(l any) {
 		if h, ok := l.(interface{ PeerRefused(*Peer, error) }); ok {
 			h.PeerRefused(ch, reason)
 		}
@@ -943,7 +1072,7 @@ func (s *Session) seatsChanged(hostChanged bool) {
 	_ = s.advertise()
 	if hostChanged {
 		host := s.host
-		s.emit(func(l any) {
+		s.emit("HostChanged", nil, func(l any) {
 			if h, ok := l.(interface{ HostChanged(netcode.Fingerprint) }); ok {
 				h.HostChanged(host)
 			}
@@ -951,10 +1080,31 @@ func (s *Session) seatsChanged(hostChanged bool) {
 	}
 }
 
-func (s *Session) emit(f func(any)) {
+// emit delivers the event named event (about ch, nil for none) to every
+// listener; call runs one listener's method, if it has it. A panic in a
+// listener is recovered and reported as an "error" event (engine.Guard):
+// the other listeners still get the event and the session carries on.
+func (s *Session) emit(event string, ch *Peer, call func(l any)) {
 	for _, l := range s.listeners {
-		f(l)
+		_ = s.srv.Guard(ch, event, fmt.Sprintf("(%T).%s", l, event), func() { call(l) })
 	}
+}
+
+// askAccept runs the Accept hook on an offer and returns the refusal
+// reason, "" to accept. A panicking hook refuses the peer ("accept hook
+// failed") and is reported as an "error" event.
+func (s *Session) askAccept(ch *Peer, o Offer) string {
+	var err error
+	if perr := s.srv.Guard(ch, "Accept", "Config.Accept", func() { err = s.cfg.Accept(o) }); perr != nil {
+		return "accept hook failed"
+	}
+	if err == nil {
+		return ""
+	}
+	if reason := err.Error(); reason != "" {
+		return reason
+	}
+	return "refused"
 }
 
 func compareFP(a, b netcode.Fingerprint) int {

@@ -3,6 +3,7 @@ package lobby
 import (
 	"fmt"
 	"io"
+	"slices"
 )
 
 // streamAction is the reserved action of stream chunks.
@@ -20,9 +21,17 @@ type streamMsg struct {
 	Data   []byte `msgpack:"d"`
 }
 
+// maxGoneStreams bounds the streams of removed peers that the session
+// keeps for their unread bytes; beyond it the oldest is dropped.
+const maxGoneStreams = DefaultMaxPeers
+
 // Stream is a reliable, ordered byte stream to and from one peer
 // (Multipeer's stream), carried beside the peer's messages. It belongs to
 // the goroutine that calls Pump: Read never blocks.
+//
+// It follows io.Reader's conventions: once the peer is removed, Read
+// returns what arrived before the removal, then 0, io.EOF for good; Write
+// fails with io.ErrClosedPipe.
 type Stream struct {
 	s    *Session
 	p    *Peer
@@ -30,21 +39,29 @@ type Stream struct {
 	gone bool
 }
 
-// Stream returns the byte stream with peer p (the same one on every call).
+// Stream returns the byte stream with peer p: the same one on every call
+// while p is in the session, and after p's removal until its unread bytes
+// are read. For a peer that is not (or no longer) in the session, nil
+// included, it returns a closed stream (Read: io.EOF, Write: an error); a
+// removed peer's stream never reopens. It does not block; call it from the
+// Pump goroutine.
 func (s *Session) Stream(p *Peer) *Stream {
+	if st := s.streams[p]; st != nil {
+		return st
+	}
+	if !s.isMember(p) {
+		return &Stream{s: s, p: p, gone: true}
+	}
 	if s.streams == nil {
 		s.streams = make(map[*Peer]*Stream)
 	}
-	st := s.streams[p]
-	if st == nil {
-		st = &Stream{s: s, p: p}
-		s.streams[p] = st
-	}
+	st := &Stream{s: s, p: p}
+	s.streams[p] = st
 	return st
 }
 
-// Write queues b for the peer (flushed by Pump). It never blocks; it fails
-// once the peer is gone.
+// Write queues b for the peer (flushed by Pump). It never blocks; once the
+// peer is gone it fails with io.ErrClosedPipe.
 func (st *Stream) Write(b []byte) (int, error) {
 	if st.gone {
 		return 0, io.ErrClosedPipe
@@ -75,8 +92,40 @@ func (st *Stream) Read(b []byte) (int, error) {
 	st.buf = st.buf[n:]
 	if len(st.buf) == 0 {
 		st.buf = nil
+		if st.gone {
+			st.s.dropStream(st)
+		}
 	}
 	return n, nil
+}
+
+// closeStream ends p's stream as p is removed: Read drains what arrived,
+// then returns io.EOF. A stream with unread bytes stays reachable through
+// Session.Stream until they are read (at most maxGoneStreams such streams,
+// the oldest dropped first).
+func (s *Session) closeStream(p *Peer) {
+	st := s.streams[p]
+	if st == nil {
+		return
+	}
+	st.gone = true
+	if len(st.buf) == 0 {
+		delete(s.streams, p)
+		return
+	}
+	s.undrained = append(s.undrained, p)
+	if len(s.undrained) > maxGoneStreams {
+		delete(s.streams, s.undrained[0])
+		s.undrained = slices.Delete(s.undrained, 0, 1)
+	}
+}
+
+// dropStream forgets a removed peer's stream once it is drained.
+func (s *Session) dropStream(st *Stream) {
+	if s.streams[st.p] == st {
+		delete(s.streams, st.p)
+		s.undrained = slices.DeleteFunc(s.undrained, func(p *Peer) bool { return p == st.p })
+	}
 }
 
 // Buffered returns the number of bytes Read can return now.
