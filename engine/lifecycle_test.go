@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pumpnet/pumpnet/internal/fakenet"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// smallQueueWorld is a server and one client on the in-memory network whose
+// transport send queue holds only a few 500-byte messages.
+func smallQueueWorld(t *testing.T, queueLimit int) (*world, *Client) {
+	t.Helper()
+	n := fakenet.New()
+	nc := netcode.Config{MaxMessageSize: 1024, SendQueueBytes: 2048}
+	pc, err := n.Listen(srvAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := netcode.ListenPacket(pc, EndpointConfig(nc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, net: n, srv: NewServer(sep, nil)}
+	cpc, err := n.Listen(netip.MustParseAddrPort("10.3.1.1:5000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cep, err := netcode.NewEndpoint(cpc, EndpointConfig(nc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(FormatTarget(srvAP, w.srv.Fingerprint()), &ClientConfig{Endpoint: cep, QueueLimit: queueLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clients = append(w.clients, c)
+	t.Cleanup(func() {
+		c.Close()
+		w.srv.Close()
+		cep.Close()
+	})
+	return w, c
+}
+
+type seqMsg struct {
+	Action string `msgpack:"action"`
+	N      int    `msgpack:"n"`
+	Pad    string `msgpack:"pad"`
+}
+
+// Issue 12, defect 3: ten messages sent before the connection, more than
+// the transport's queue takes at once, then one more after it: the server
+// gets all eleven, in order (it got 0 1 2 100 and never the rest).
+func TestSendBeforeConnectNeverOvertakenOrStranded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, c := smallQueueWorld(t, 10)
+		var got []int
+		HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+		pad := strings.Repeat("x", 500)
+		for i := range 10 {
+			if err := c.Send(seqMsg{Action: "seq", N: i, Pad: pad}); err != nil {
+				t.Fatalf("send %d before connect: %v", i, err)
+			}
+		}
+		// The pre-connect queue is bounded: the 11th is an error now.
+		if err := c.Send(seqMsg{Action: "seq", N: 10, Pad: pad}); !errors.Is(err, ErrQueueFull) {
+			t.Fatalf("send beyond QueueLimit: %v, want ErrQueueFull", err)
+		}
+		w.pumpUntil(10*time.Second, func() bool { return c.Connected() })
+		if err := c.Send(seqMsg{Action: "seq", N: 100, Pad: pad}); err != nil {
+			t.Fatalf("send after connect: %v", err)
+		}
+		for deadline := time.Now().Add(10 * time.Second); len(got) < 11 && time.Now().Before(deadline); {
+			w.srv.Pump()
+			c.Pump()
+			time.Sleep(time.Millisecond)
+		}
+		want := "[0 1 2 3 4 5 6 7 8 9 100]"
+		if fmt.Sprint(got) != want {
+			t.Fatalf("server got %v, want %s", got, want)
+		}
+	})
+}
+
+// mutePC is a socket whose writes can be switched off: the server goes
+// silent without telling anyone, so its clients time out.
+type mutePC struct {
+	*net.UDPConn
+	mute atomic.Bool
+}
+
+func (m *mutePC) WriteToUDPAddrPort(b []byte, a netip.AddrPort) (int, error) {
+	if m.mute.Load() {
+		return len(b), nil
+	}
+	return m.UDPConn.WriteToUDPAddrPort(b, a)
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot count file descriptors: %v", err)
+	}
+	return len(ents)
+}
+
+// settledGoroutines waits (up to 5 s) for the goroutine count to fall to
+// at most limit, and returns it.
+func settledGoroutines(limit int) int {
+	n := runtime.NumGoroutine()
+	for deadline := time.Now().Add(5 * time.Second); n > limit && time.Now().Before(deadline); n = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
+// Issue 12, defect 4: a client whose connection ended (the server closed
+// it, or it timed out) frees its socket and goroutines by the time
+// "disconnected" is delivered, without Close. Clients connect in batches
+// over real sockets (1,000 that the server closes, 200 that time out; a
+// fifth of that under the race detector) and are never closed: file
+// descriptors and goroutines stay flat (each client kept one of each
+// before).
+func TestClientEndFreesSocketAndGoroutines(t *testing.T) {
+	for _, how := range []string{"server closes", "client times out"} {
+		t.Run(how, func(t *testing.T) {
+			// The race detector makes each handshake many times slower:
+			// fewer clients then (each leaked one socket before).
+			total, batch := 1000, 10
+			if how == "client times out" {
+				total, batch = 200, 20 // each batch waits out the idle timeout
+			}
+			if raceEnabled {
+				total /= 5
+			}
+			uc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pc := &mutePC{UDPConn: uc}
+			nc := netcode.Config{IdleTimeout: time.Second, KeepAlive: 200 * time.Millisecond,
+				MaxAttemptsPerAddr: 1 << 20}
+			ep, err := netcode.ListenPacket(pc, EndpointConfig(nc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := NewServer(ep, nil)
+			defer srv.Close()
+			target := FormatTarget(ep.AddrPort(), srv.Fingerprint())
+			cfg := &ClientConfig{Net: nc}
+			fd0, g0 := 0, 0
+			for done := 0; done < total; done += batch {
+				pc.mute.Store(false)
+				cls := make([]*Client, batch)
+				ended := 0
+				for i := range cls {
+					if cls[i], err = Connect(target, cfg); err != nil {
+						t.Fatal(err)
+					}
+					cls[i].Handle("disconnected", func(*Client, Msg) { ended++ })
+				}
+				connected := func() bool {
+					for _, c := range cls {
+						if !c.Connected() {
+							return false
+						}
+					}
+					return len(srv.Channels()) == batch
+				}
+				pumpAll(t, srv, cls, 20*time.Second, connected)
+				if how == "server closes" {
+					for _, ch := range srv.Channels() {
+						ch.Close()
+					}
+				} else {
+					pc.mute.Store(true)
+				}
+				pumpAll(t, srv, cls, 20*time.Second, func() bool {
+					// A muted server's channels outlive its clients by an
+					// idle timeout: only the clients matter here.
+					return ended == batch && (how != "server closes" || len(srv.Channels()) == 0)
+				})
+				for _, c := range cls {
+					if c.Connected() {
+						t.Fatal("a client still connected after disconnected")
+					}
+				}
+				if done == 0 {
+					// The first batch warms up what lives on (timers, the
+					// race detector's goroutines): the baseline.
+					fd0, g0 = openFDs(t), settledGoroutines(0)
+				}
+			}
+			fd, g := openFDs(t), settledGoroutines(g0+5)
+			t.Logf("%d clients ended (%s) without Close: fds %d -> %d, goroutines %d -> %d", total, how, fd0, fd, g0, g)
+			if fd > fd0+5 || g > g0+5 {
+				t.Fatalf("after %d more clients ended: fds %d -> %d, goroutines %d -> %d: a client that ended keeps its socket", total-batch, fd0, fd, g0, g)
+			}
+		})
+	}
+}
+
+// pumpAll pumps a server and its clients until cond holds, or fails after d.
+func pumpAll(t *testing.T, srv *Server, cls []*Client, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after %v", d)
+		}
+		srv.Pump()
+		for _, c := range cls {
+			c.Pump()
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
