@@ -66,7 +66,7 @@ type Client struct {
 	// conn) and Close exclusive: Close either sees conn, or the connect
 	// step sees userClosed and closes what the dial made.
 	mu         sync.Mutex
-	userClosed atomic.Bool // set under mu
+	userClosed atomic.Bool // set by Close before it takes mu
 	// unsent mirrors peer.queuedRel for Close, which may run on another
 	// goroutine: reliable messages still waiting in the engine's queue.
 	unsent       atomic.Int64
@@ -314,6 +314,9 @@ func (c *Client) connectStep() bool {
 		c.mu.Unlock()
 		return false
 	}
+	if testHookDialTaken != nil {
+		testHookDialTaken()
+	}
 	c.connecting = false
 	closed := c.userClosed.Load()
 	switch {
@@ -324,7 +327,7 @@ func (c *Client) connectStep() bool {
 	case r.err == nil:
 		c.conn = r.conn
 		if c.relay {
-			c.wg.Add(1) // before Close's wg.Wait: Close sets userClosed under mu first
+			c.wg.Add(1) // happens before Close's wg.Wait: Close stores userClosed, then takes mu
 			go c.forwardWakes(c.ctx, r.conn)
 		}
 	}
@@ -335,11 +338,18 @@ func (c *Client) connectStep() bool {
 	case r.err != nil:
 		c.event("error", r.err)
 		c.end(r.err)
+	case c.userClosed.Load():
+		// Close came just now: no "socketConnect" after it.
+		c.end(closedBeforeConnecting())
 	default:
 		c.event("socketConnect", SocketConnect{Action: "socketConnect", Addr: c.target.Addr})
 	}
 	return true
 }
+
+// testHookDialTaken, when set by a test, runs in Pump's connect step
+// right after the dial's result was taken (to race Close against it).
+var testHookDialTaken func()
 
 // armRetry wakes Pump soon if messages still wait for room in the
 // transport's queue: acknowledgements free that room without waking
@@ -493,8 +503,10 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // the next Pump if it was not yet. It blocks only for that. Safe from any
 // goroutine; idempotent.
 func (c *Client) Close() error {
-	c.mu.Lock()
 	c.userClosed.Store(true)
+	// A connect step in progress finishes first; one that starts later
+	// sees userClosed (and so adds nothing to wg).
+	c.mu.Lock()
 	c.mu.Unlock()
 	c.cancel()
 	c.wg.Wait() // the dial goroutine and the wake relay end

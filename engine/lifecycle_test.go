@@ -227,3 +227,126 @@ func pumpAll(t *testing.T, srv *Server, cls []*Client, d time.Duration, cond fun
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Issue 12, defect 5: Close on another goroutine while Pump takes the
+// dial's result. Before, Close returned nil with the connection still
+// open, and "socketConnect" fired after it. Now, once Close returned, no
+// "socketConnect" follows, the connection is closed (the server sees it
+// go) and "disconnected" is delivered.
+func TestCloseDuringConnectStepClosesTheConnection(t *testing.T) {
+	w := newWorld(t) // real time: the hook sleeps
+	c := w.client()
+	var closedAt, socketAt time.Time
+	var closeErr error
+	closeDone := make(chan struct{})
+	testHookDialTaken = func() {
+		go func() {
+			closeErr = c.Close()
+			closedAt = time.Now()
+			close(closeDone)
+		}()
+		time.Sleep(50 * time.Millisecond) // Close runs as far as it can
+	}
+	defer func() { testHookDialTaken = nil }()
+	var r recorder
+	c.Register(&r)
+	c.Handle("socketConnect", func(*Client, Msg) { socketAt = time.Now() })
+	w.pumpUntil(10*time.Second, func() bool {
+		select {
+		case <-closeDone:
+			return true
+		default:
+			return false
+		}
+	})
+	testHookDialTaken = nil
+	if closeErr != nil {
+		t.Fatalf("Close: %v", closeErr)
+	}
+	if !socketAt.IsZero() && socketAt.After(closedAt) {
+		t.Fatal("socketConnect fired after Close returned")
+	}
+	// The server saw the connection (if it was up) and sees it go.
+	deadline := time.Now().Add(5 * time.Second)
+	for !r.has("disconnected") || len(w.srv.Channels()) > 0 || w.srv.Endpoint().Stats().Connections > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after Close: client events %v, connected %v, server channels %d, connections %d",
+				r.events, c.Connected(), len(w.srv.Channels()), w.srv.Endpoint().Stats().Connections)
+		}
+		w.srv.Pump()
+		c.Pump()
+		time.Sleep(time.Millisecond)
+	}
+	if !errors.Is(r.disc[0].Err, ErrClosed) && !errors.Is(r.disc[0].Err, net.ErrClosed) {
+		t.Fatalf("disconnected %+v", r.disc[0])
+	}
+}
+
+// Issue 12, defect 5: Server.Close from another goroutine while Pump
+// runs, clients connect and messages flow (the race detector flagged
+// the server's closed flag and channel list). Every client is then told
+// "server closed" and the server's Pump delivers every disconnect.
+func TestServerCloseFromAnotherGoroutine(t *testing.T) {
+	w := newWorld(t)
+	disc := 0
+	w.srv.OnDisconnect(func(*Channel, error) { disc++ })
+	w.srv.Handle("chat", func(ch *Channel, m Msg) { w.srv.SendAll(m) })
+	var rs []*recorder
+	add := func() {
+		r := &recorder{}
+		w.client().Register(r)
+		rs = append(rs, r)
+	}
+	for range 4 {
+		add()
+	}
+	w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Channels()) == 4 })
+	closed := make(chan error, 1)
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		closed <- w.srv.Close()
+	}()
+	// Keep everything busy while Close runs: traffic, and clients
+	// arriving.
+	var closeErr error
+	for waiting := true; waiting; {
+		select {
+		case closeErr = <-closed:
+			waiting = false
+		default:
+		}
+		if len(rs) < 8 {
+			add()
+		}
+		for _, c := range w.clients {
+			c.Send(Msg{"action": "chat", "text": "x"})
+		}
+		w.srv.Pump()
+		for _, c := range w.clients {
+			c.Pump()
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if closeErr != nil {
+		t.Fatalf("Close: %v", closeErr)
+	}
+	// Every client that got in is told (the ones still dialing a closed
+	// server would wait out the handshake timeout: not this test's).
+	w.pumpUntil(15*time.Second, func() bool {
+		for _, r := range rs {
+			if r.has("connected") && !r.has("disconnected") {
+				return false
+			}
+		}
+		return len(w.srv.Channels()) == 0
+	})
+	for i, r := range rs[:4] {
+		// Traffic was in flight: the reason also says what was dropped.
+		if !strings.HasPrefix(r.disc[0].Reason, "server closed") {
+			t.Errorf("client %d: disconnected %q", i, r.disc[0].Reason)
+		}
+	}
+	if disc < 4 {
+		t.Fatalf("OnDisconnect ran %d times, want at least the 4 connected clients", disc)
+	}
+}
