@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -348,5 +349,132 @@ func TestServerCloseFromAnotherGoroutine(t *testing.T) {
 	}
 	if disc < 4 {
 		t.Fatalf("OnDisconnect ran %d times, want at least the 4 connected clients", disc)
+	}
+}
+
+// lossyWorld is a server and one client through a lossy link (the client's
+// endpoint conditions both directions).
+func lossyWorld(t *testing.T) (*world, *Client) {
+	t.Helper()
+	n := fakenet.New()
+	pc, err := n.Listen(srvAP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sep, err := netcode.ListenPacket(pc, EndpointConfig(netcode.Config{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, net: n, srv: NewServer(sep, nil)}
+	cpc, err := n.Listen(netip.MustParseAddrPort("10.3.1.1:5000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := netcode.LinkDirection{Latency: 20 * time.Millisecond, Jitter: 5 * time.Millisecond, Loss: 0.05}
+	cep, err := netcode.NewEndpoint(cpc, EndpointConfig(netcode.Config{Link: &netcode.LinkConditions{Send: d, Receive: d, Seed: 12}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Connect(FormatTarget(srvAP, w.srv.Fingerprint()), &ClientConfig{Endpoint: cep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clients = append(w.clients, c)
+	t.Cleanup(func() {
+		c.Close()
+		w.srv.Close()
+		cep.Close()
+	})
+	return w, c
+}
+
+// Issue 12, defect 10: a client sends 10,000 reliable messages through a
+// lossy link and calls Close: the server gets an in-order prefix, and its
+// "disconnected" says that reliable data was dropped (netcode.ErrUnsentData,
+// CodeUnsentData) — before, it saw the same normal close as after a
+// complete Shutdown. After Shutdown it gets all 10,000 and a normal close.
+func TestCloseTellsTheServerThatDataWasDropped(t *testing.T) {
+	for _, how := range []string{"Close", "Shutdown"} {
+		t.Run(how, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w, c := lossyWorld(t)
+				var got []int
+				HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+				var disc Disconnected
+				w.srv.Handle("disconnected", func(_ *Channel, d Disconnected) { disc = d })
+				w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Channels()) == 1 })
+				const total = 10000
+				for i := range total {
+					if err := c.Send(seqMsg{Action: "seq", N: i}); err != nil {
+						t.Fatalf("send %d: %v", i, err)
+					}
+					if i%500 == 0 {
+						w.srv.Pump()
+						c.Pump()
+					}
+				}
+				if how == "Close" {
+					// Part of it arrives first: the server must be told of
+					// the rest, not see a whole stream.
+					for end := time.Now().Add(150 * time.Millisecond); time.Now().Before(end); {
+						w.srv.Pump()
+						c.Pump()
+						time.Sleep(time.Millisecond)
+					}
+					if err := c.Close(); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					// The server pumps on its own goroutine meanwhile.
+					stop := make(chan struct{})
+					done := make(chan struct{})
+					go func() {
+						defer close(done)
+						for {
+							select {
+							case <-stop:
+								return
+							case <-w.srv.Wake():
+							case <-time.After(5 * time.Millisecond):
+							}
+							w.srv.Pump()
+						}
+					}()
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					err := c.Shutdown(ctx)
+					cancel()
+					close(stop)
+					<-done
+					if err != nil {
+						t.Fatalf("Shutdown: %v", err)
+					}
+				}
+				w.pumpUntil(30*time.Second, func() bool { return disc.Err != nil })
+				for i, n := range got {
+					if n != i {
+						t.Fatalf("message %d is %d: not an in-order prefix", i, n)
+					}
+				}
+				t.Logf("%s: the server got %d of %d; disconnected: %v", how, len(got), total, disc.Err)
+				var ce *netcode.CloseError
+				if !errors.As(disc.Err, &ce) || !ce.Remote {
+					t.Fatalf("disconnected %+v", disc)
+				}
+				if how == "Shutdown" {
+					if len(got) != total || ce.Code != netcode.CodeNormal || errors.Is(disc.Err, netcode.ErrUnsentData) {
+						t.Fatalf("after Shutdown: got %d, close %v", len(got), disc.Err)
+					}
+					return
+				}
+				if len(got) == 0 || len(got) == total {
+					t.Fatalf("%d of %d arrived before Close: the test needs a prefix", len(got), total)
+				}
+				if ce.Code != netcode.CodeUnsentData || !errors.Is(disc.Err, netcode.ErrUnsentData) ||
+					!strings.Contains(disc.Reason, "bytes of reliable data not acknowledged") {
+					t.Fatalf("after Close with %d of %d delivered, the server saw %q (%v): not told data was dropped",
+						len(got), total, disc.Reason, disc.Err)
+				}
+			})
+		})
 	}
 }
