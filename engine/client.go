@@ -27,8 +27,10 @@ type ClientConfig struct {
 	// traffic is encrypted, but anyone on the path can pose as the server.
 	// For development only.
 	InsecureAcceptAnyServer bool
-	// QueueLimit bounds messages sent before the connection is up.
-	// Default 1024.
+	// QueueLimit bounds the client's own queue: messages sent before the
+	// connection is up, and those sent after it while older ones still
+	// wait for room in the transport's queue. Send returns ErrQueueFull
+	// beyond it. Default 1024.
 	QueueLimit int
 	// MaxBadMessages closes the connection after this many undecodable
 	// messages from the server. Default 16.
@@ -48,7 +50,8 @@ type dialResult struct {
 // Client is a connection to a Server, PodSixNet style: Connect returns at
 // once, Send works before the connection is up (order kept), and events and
 // messages reach handlers inside Pump. Its methods must be called from the
-// goroutine that calls Pump, except Close and Wake.
+// goroutine that calls Pump, except Close and Wake, which are safe from any
+// goroutine.
 type Client struct {
 	peer
 	handlers *dispatch.Table[*Client]
