@@ -330,7 +330,7 @@ func (c *Client) connectStep() bool {
 	case r.err == nil:
 		c.conn = r.conn
 		if c.relay {
-			c.wg.Add(1) // happens before Close's wg.Wait: Close stores userClosed, then takes mu
+			c.wg.Add(1) // before Close's wg.Wait: Close stores userClosed, then takes mu, then waits
 			go c.forwardWakes(c.ctx, r.conn)
 		}
 	}
@@ -507,17 +507,18 @@ func (c *Client) Shutdown(ctx context.Context) error {
 // goroutine; idempotent.
 func (c *Client) Close() error {
 	c.userClosed.Store(true)
-	// A connect step in progress finishes first; one that starts later
-	// sees userClosed (and so adds nothing to wg).
-	c.mu.Lock()
-	c.mu.Unlock()
 	c.cancel()
-	c.wg.Wait() // the dial goroutine and the wake relay end
+	// A connect step in progress finishes first (it holds mu); one that
+	// starts later sees userClosed: it adds nothing to wg, assigns no
+	// conn, and closes what the dial made. So conn is final here.
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	conn := c.conn
+	c.mu.Unlock()
+	c.wg.Wait() // the dial goroutine and the wake relay end
 	if conn == nil {
 		// Pump has not taken the dial's result: close what it made.
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		select {
 		case r := <-c.dialDone:
 			if r.conn != nil {
