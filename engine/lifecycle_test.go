@@ -478,3 +478,36 @@ func TestCloseTellsTheServerThatDataWasDropped(t *testing.T) {
 		})
 	}
 }
+
+// A message sent before the connection that the transport then refuses
+// (too large for MaxMessageSize) is dropped with an "error" event; the
+// ones behind it still go, in order (they were stranded before).
+func TestSendBeforeConnectTooLargeIsDroppedNotStranding(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, c := smallQueueWorld(t, 10)
+		var got []int
+		HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+		var errs []error
+		c.Handle("error", func(_ *Client, err error) { errs = append(errs, err) })
+		for i := range 5 {
+			pad := "x"
+			if i == 2 {
+				pad = strings.Repeat("x", 2000)
+			}
+			if err := c.Send(seqMsg{Action: "seq", N: i, Pad: pad}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for deadline := time.Now().Add(10 * time.Second); len(got) < 4 && time.Now().Before(deadline); {
+			w.srv.Pump()
+			c.Pump()
+			time.Sleep(time.Millisecond)
+		}
+		if fmt.Sprint(got) != "[0 1 3 4]" {
+			t.Fatalf("server got %v, want [0 1 3 4]", got)
+		}
+		if len(errs) != 1 || !errors.Is(errs[0], netcode.ErrMessageTooLarge) {
+			t.Fatalf("client errors %v, want one ErrMessageTooLarge", errs)
+		}
+	})
+}

@@ -252,9 +252,10 @@ func errClosed(op string) error {
 
 // drainQueue hands the frames that wait for the connection to it, oldest
 // first, until the transport's send queue is full (the rest wait for the
-// next call, in order). A frame the connection refuses for another reason
-// (too large, or the connection ended) is dropped, so nothing behind it
-// is stranded; the first such error is returned.
+// next call, in order) or the connection ended (the client's end discards
+// them). A frame the connection refuses for another reason (too large) is
+// dropped, so nothing behind it is stranded; the first such error is
+// returned.
 func (p *peer) drainQueue() error {
 	var first error
 	i := 0
@@ -264,8 +265,8 @@ func (p *peer) drainQueue() error {
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, netcode.ErrQueueFull) {
-			break
+		if errors.Is(err, netcode.ErrQueueFull) || errors.Is(err, net.ErrClosed) {
+			break // room later; or the end, which discards the queue
 		}
 		if first == nil {
 			first = fmt.Errorf("engine: a message sent before the connection was dropped: %w", err)
