@@ -214,3 +214,18 @@ func TestParseRemoteErrorHostile(t *testing.T) {
 		t.Errorf("code 1: %+v", e)
 	}
 }
+
+// FuzzParseRemoteError: any failed-request payload gives a RemoteError of
+// at most 256 bytes of valid UTF-8 that matches ErrRemote, never a panic.
+func FuzzParseRemoteError(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 'n', 'o'})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 'x'})
+	f.Add(append([]byte{3}, strings.Repeat("é", 200)...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e := parseRemoteError(b)
+		if len(e.Text) > maxRemoteText || !utf8.ValidString(e.Text) || !errors.Is(e, ErrRemote) {
+			t.Fatalf("%x: %+v", b, e)
+		}
+	})
+}
