@@ -27,8 +27,10 @@ type ClientConfig struct {
 	// traffic is encrypted, but anyone on the path can pose as the server.
 	// For development only.
 	InsecureAcceptAnyServer bool
-	// QueueLimit bounds messages sent before the connection is up.
-	// Default 1024.
+	// QueueLimit bounds the client's own queue: messages sent before the
+	// connection is up, and those sent after it while older ones still
+	// wait for room in the transport's queue. Send returns ErrQueueFull
+	// beyond it. Default 1024.
 	QueueLimit int
 	// MaxBadMessages closes the connection after this many undecodable
 	// messages from the server. Default 16.
@@ -48,7 +50,8 @@ type dialResult struct {
 // Client is a connection to a Server, PodSixNet style: Connect returns at
 // once, Send works before the connection is up (order kept), and events and
 // messages reach handlers inside Pump. Its methods must be called from the
-// goroutine that calls Pump, except Close and Wake.
+// goroutine that calls Pump, except Close and Wake, which are safe from any
+// goroutine.
 type Client struct {
 	peer
 	handlers *dispatch.Table[*Client]
@@ -61,9 +64,16 @@ type Client struct {
 	wg       sync.WaitGroup
 	wake     chan struct{}
 
-	relay        bool       // the endpoint is the caller's: relay its conn's wake-ups
-	mu           sync.Mutex // guards conn's assignment against Close
-	userClosed   atomic.Bool
+	relay bool // the endpoint is the caller's: relay its conn's wake-ups
+	// mu makes Pump's connect step (taking the dial's result, assigning
+	// conn) and Close exclusive: Close either sees conn, or the connect
+	// step sees userClosed and closes what the dial made.
+	mu         sync.Mutex
+	userClosed atomic.Bool // set by Close before it takes mu
+	// unsent mirrors peer.queuedRel for Close, which may run on another
+	// goroutine: reliable messages still waiting in the engine's queue.
+	unsent       atomic.Int64
+	retry        *time.Timer // wakes Pump to retry a queue the transport had no room for
 	connecting   bool
 	disconnected bool
 }
@@ -140,34 +150,48 @@ func (c *Client) Register(obj any) error { return c.handlers.Register(obj) }
 // Handle adds a handler for one action ("" for every action).
 func (c *Client) Handle(action string, fn any) error { return c.handlers.Handle(action, fn) }
 
-// Send queues msg for the server; Pump flushes it. Before the connection is
-// up, messages wait in order (at most ClientConfig.QueueLimit).
+// Send queues msg for the server; Pump flushes it. It does not block.
+// Before the connection is up, messages wait in the client's queue, in
+// order; they also wait there, behind the older ones, while the
+// transport's send queue has no room for those yet, so nothing overtakes
+// them. That queue holds at most ClientConfig.QueueLimit messages: beyond
+// it Send returns an error matching ErrQueueFull and the message is not
+// sent. After Close, or once the connection ended, the error matches
+// ErrClosed (and net.ErrClosed).
 func (c *Client) Send(msg any, mode ...Mode) error {
-	if c.disconnected {
-		return fmt.Errorf("engine: send: %w", net.ErrClosed)
+	if c.disconnected || c.userClosed.Load() {
+		return errClosed("send")
 	}
+	defer c.syncUnsent()
 	return c.send(msg, mode)
 }
 
 // Request sends msg as a request; cb runs inside Pump with the reply or an
-// error.
+// error (see Channel.Request). It does not block; errors as for Send.
 func (c *Client) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
-	if c.disconnected {
-		return fmt.Errorf("engine: request: %w", net.ErrClosed)
+	if c.disconnected || c.userClosed.Load() {
+		return errClosed("request")
 	}
+	defer c.syncUnsent()
 	return c.request(msg, timeout, cb, mode)
 }
 
 // Reply answers the server's request being handled right now.
-func (c *Client) Reply(msg any, mode ...Mode) error { return c.replyTo(RequestID(c.curRID), msg, mode) }
+func (c *Client) Reply(msg any, mode ...Mode) error {
+	defer c.syncUnsent()
+	return c.replyTo(RequestID(c.curRID), msg, mode)
+}
 
 // RequestID returns the request being handled right now (0 if none).
 func (c *Client) RequestID() RequestID { return RequestID(c.curRID) }
 
 // ReplyTo answers a request whose ID was kept from RequestID.
 func (c *Client) ReplyTo(id RequestID, msg any, mode ...Mode) error {
+	defer c.syncUnsent()
 	return c.replyTo(id, msg, mode)
 }
+
+func (c *Client) syncUnsent() { c.unsent.Store(int64(c.queuedRel)) }
 
 // Connected reports whether the secure connection is up.
 func (c *Client) Connected() bool { return c.conn != nil && !c.disconnected }
@@ -224,34 +248,19 @@ func (c *Client) Pump() {
 	if c.disconnected {
 		return
 	}
-	if c.connecting {
-		select {
-		case r := <-c.dialDone:
-			c.connecting = false
-			if r.err != nil {
-				if c.userClosed.Load() {
-					c.end(fmt.Errorf("engine: %w before connecting", net.ErrClosed))
-					return
-				}
-				c.event("error", r.err)
-				c.end(r.err)
-				return
-			}
-			c.mu.Lock()
-			c.conn = r.conn
-			if c.relay && !c.userClosed.Load() {
-				c.wg.Add(1)
-				go c.forwardWakes(c.ctx, r.conn)
-			}
-			c.mu.Unlock()
-			c.event("socketConnect", SocketConnect{Action: "socketConnect", Addr: c.target.Addr})
-			if err := c.flushQueue(); err != nil {
-				c.event("error", err)
-			}
-		default:
-			return
-		}
+	if c.connecting && !c.connectStep() {
+		return
 	}
+	if c.disconnected {
+		return
+	}
+	if len(c.queue) > 0 {
+		if err := c.drainQueue(); err != nil {
+			c.event("error", err)
+		}
+		c.syncUnsent()
+	}
+	defer c.armRetry()
 	// At most MaxDispatchPerPump messages per Pump, as a server does per
 	// channel: a flooding server cannot hold the game's frame. What is left
 	// waits for the next Pump, which Wake and PumpWait do not sleep through.
@@ -263,7 +272,10 @@ func (c *Client) Pump() {
 		}
 		c.handle(m.Data)
 	}
-	c.expire(time.Now())
+	if err := c.expire(time.Now()); err != nil {
+		c.event("error", err)
+		c.conn.CloseWithReason(netcode.CodeApplication, "client handler failed")
+	}
 	if c.disconnected {
 		return
 	}
@@ -293,6 +305,74 @@ func (c *Client) Pump() {
 	c.conn.Flush()
 }
 
+// connectStep takes the dial's result if it came, under mu so that Close
+// either finds the connection or is seen here. It reports whether the
+// client is connected or ended (false: still connecting).
+func (c *Client) connectStep() bool {
+	c.mu.Lock()
+	var r dialResult
+	select {
+	case r = <-c.dialDone:
+	default:
+		c.mu.Unlock()
+		return false
+	}
+	if testHookDialTaken != nil {
+		testHookDialTaken()
+	}
+	c.connecting = false
+	closed := c.userClosed.Load()
+	switch {
+	case closed && r.conn != nil:
+		// Close ran while the dial finished: it must not stay open, and
+		// Close returns only after this (it waits for mu).
+		r.conn.Close()
+	case r.err == nil:
+		c.conn = r.conn
+		if c.relay {
+			c.wg.Add(1) // before Close's wg.Wait: Close stores userClosed, then takes mu, then waits
+			go c.forwardWakes(c.ctx, r.conn)
+		}
+	}
+	c.mu.Unlock()
+	switch {
+	case closed:
+		c.end(closedBeforeConnecting())
+	case r.err != nil:
+		c.event("error", r.err)
+		c.end(r.err)
+	case c.userClosed.Load():
+		// Close came just now: no "socketConnect" after it.
+		c.end(closedBeforeConnecting())
+	default:
+		c.event("socketConnect", SocketConnect{Action: "socketConnect", Addr: c.target.Addr})
+	}
+	return true
+}
+
+// testHookDialTaken, when set by a test, runs in Pump's connect step
+// right after the dial's result was taken (to race Close against it).
+var testHookDialTaken func()
+
+// armRetry wakes Pump soon if messages still wait for room in the
+// transport's queue: acknowledgements free that room without waking
+// anything.
+func (c *Client) armRetry() {
+	if len(c.queue) == 0 || c.disconnected {
+		return
+	}
+	const d = 5 * time.Millisecond
+	if c.retry == nil {
+		c.retry = time.AfterFunc(d, c.signal)
+		return
+	}
+	c.retry.Reset(d)
+}
+
+func closedBeforeConnecting() error {
+	return fmt.Errorf("%w before connecting (%w)", ErrClosed, net.ErrClosed)
+}
+
 // PumpWait sleeps until there is something to do, ctx ends or timeout
 // passes (timeout <= 0: no limit), then Pumps.
 func (c *Client) PumpWait(ctx context.Context, timeout time.Duration) {
@@ -316,13 +396,30 @@ func (c *Client) event(action string, v any) {
 	}
 }
 
-// end delivers "disconnected" exactly once.
+// end frees everything the client holds (the socket and its reader when
+// the client dialed its own, the wake relay, the queue) and then delivers
+// "disconnected", exactly once.
 func (c *Client) end(reason error) {
 	if c.disconnected {
 		return
 	}
 	c.disconnected = true
-	c.failRequests(reason)
+	c.cancel()
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn != nil {
+		conn.Close() // ended already: this closes the socket the client dialed from
+	}
+	c.wg.Wait()
+	if c.retry != nil {
+		c.retry.Stop()
+	}
+	c.queue, c.queuedRel = nil, 0
+	c.syncUnsent()
+	if err := c.failRequests(reason); err != nil {
+		c.event("error", err)
+	}
 	c.event("disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason})
 }
 
@@ -337,7 +434,7 @@ func (c *Client) handle(b []byte) {
 			var n int
 			n, err = c.handlers.Dispatch(c, payload)
 			if err == nil && n == 0 && kind == kindRequest {
-				c.replyError(rid, ErrNoHandler.Error())
+				c.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
 			}
 			c.curRID, c.curPayload = 0, nil
 		}
@@ -346,7 +443,7 @@ func (c *Client) handle(b []byte) {
 		return
 	}
 	c.event("error", err)
-	var pe *dispatch.PanicError
+	var pe *PanicError
 	if errors.As(err, &pe) {
 		c.conn.CloseWithReason(netcode.CodeApplication, "client handler failed")
 		return
@@ -357,15 +454,35 @@ func (c *Client) handle(b []byte) {
 	}
 }
 
-// Shutdown flushes what was sent and waits (at most until ctx ends) until
-// the server acknowledged every reliable message, then closes. Before the
-// connection is up it waits for it first. Call it from the Pump goroutine.
+// Shutdown is the graceful close: it flushes what was sent and waits (at
+// most until ctx ends) until the server acknowledged every reliable
+// message, then closes. Before the connection is up it waits for it first
+// (pumping). It blocks; call it from the Pump goroutine. If ctx ends
+// first it closes anyway, as Close does, and returns ctx's error.
 func (c *Client) Shutdown(ctx context.Context) error {
 	for c.connecting {
 		c.PumpWait(ctx, 50*time.Millisecond)
 		if err := ctx.Err(); err != nil {
 			c.Close()
 			return err
+		}
+	}
+	// Messages still waiting for room in the transport's queue go first.
+	for len(c.queue) > 0 && !c.disconnected && c.conn.Err() == nil {
+		if err := c.drainQueue(); err != nil {
+			c.event("error", err)
+		}
+		c.syncUnsent()
+		if len(c.queue) == 0 {
+			break
+		}
+		t := time.NewTimer(5 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			c.Close()
+			return ctx.Err()
+		case <-t.C:
 		}
 	}
 	if c.conn != nil && !c.disconnected {
@@ -378,28 +495,43 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	return c.Close()
 }
 
-// Close ends the connection (the server is told) or stops connecting. The
-// "disconnected" event is delivered by the next Pump if it was not yet.
-// Safe from any goroutine; idempotent.
+// Close ends the connection at once (the server is told) or stops
+// connecting. It discards what was not yet delivered: messages still in
+// the client's queue, and reliable messages the server has not
+// acknowledged. The server then sees a close matching
+// netcode.ErrUnsentData (code netcode.CodeUnsentData, with how much was
+// dropped), not a normal close; Shutdown is the graceful way. When Close
+// returns, the connection is closed, and a dial in progress was stopped
+// (or its connection closed); the "disconnected" event is delivered by
+// the next Pump if it was not yet. It blocks only for that. Safe from any
+// goroutine; idempotent.
 func (c *Client) Close() error {
 	c.userClosed.Store(true)
 	c.cancel()
-	c.wg.Wait()
+	// A connect step in progress finishes first (it holds mu); one that
+	// starts later sees userClosed: it adds nothing to wg, assigns no
+	// conn, and closes what the dial made. So conn is final here.
 	c.mu.Lock()
 	conn := c.conn
 	c.mu.Unlock()
+	c.wg.Wait() // the dial goroutine and the wake relay end
 	if conn == nil {
 		// Pump has not taken the dial's result: close what it made.
+		c.mu.Lock()
+		defer c.mu.Unlock()
 		select {
 		case r := <-c.dialDone:
 			if r.conn != nil {
 				r.conn.Close()
-				r = dialResult{err: net.ErrClosed}
+				r = dialResult{err: closedBeforeConnecting()}
 			}
 			c.dialDone <- r
 		default:
 		}
 		return nil
+	}
+	if n := c.unsent.Load(); n > 0 {
+		return conn.CloseWithReason(netcode.CodeUnsentData, fmt.Sprintf("%d reliable messages never sent", n))
 	}
 	return conn.Close()
 }

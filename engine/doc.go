@@ -64,8 +64,27 @@
 // "socketConnect" (a client: the secure connection is up), "disconnected"
 // (always the last event of a connection, whatever ended it; its reason
 // says why) and "error" (a Go error: match it with errors.Is/As). A panic in
-// a server handler is recovered, reported as an "error" event, and closes
-// only that client's channel.
+// game code the engine calls — a handler, a Request callback, OnConnect,
+// OnDisconnect, ServerConfig.Gate — is recovered and reported as an "error"
+// event holding a *PanicError (the action, the value, the stack); on a
+// server it closes only that client's channel, on a client its
+// connection. By the time a client's "disconnected" is delivered,
+// everything it held is freed (its socket, reader and timers), whether it
+// was closed or the server closed it or it timed out.
+//
+// # Closing
+//
+// Close (Client, Channel, Server) ends at once and discards what was not
+// yet delivered: messages still waiting in the client's queue, and
+// reliable messages the peer has not acknowledged. The peer is told: its
+// "disconnected" error matches netcode.ErrUnsentData (code
+// netcode.CodeUnsentData; the reason says how much was dropped) instead of
+// a normal close, so a truncated stream is never mistaken for a whole one.
+// Shutdown is the graceful way: it waits until everything was
+// acknowledged, then closes normally. Client.Close and Server.Close are
+// safe from any goroutine, also while Pump runs; once Client.Close
+// returns, no event but "disconnected" follows and the connection is
+// closed, even if Pump was just connecting.
 //
 // # Sending
 //
@@ -73,7 +92,10 @@
 // returns at once; Pump flushes everything queued, packed into one datagram
 // per peer per frame where it fits (and a timer flushes within 5 ms when the
 // game does not pump). A client's messages sent before its connection is up
-// wait, in order. Each send may pick a delivery mode: ReliableOrdered (the
+// wait in its queue, in order, and are handed to the connection as it has
+// room; later sends wait behind them, so nothing overtakes. The queue holds
+// ClientConfig.QueueLimit messages: beyond it Send returns ErrQueueFull at
+// once. Each send may pick a delivery mode: ReliableOrdered (the
 // default), ReliableUnordered, Unreliable, UnreliableSequenced. Servers send
 // to one channel (Channel.Send), a list (SendTo) or all (SendAll).
 //
@@ -81,9 +103,13 @@
 //
 // Request sends a message whose handler may answer with Reply (or later
 // with ReplyTo and the RequestID it kept); the callback runs inside Pump
-// with the reply, ErrRequestTimeout, or ErrRemote when the peer had no
-// handler. A server handler can Forward a request to another channel; the
-// final answer reaches the original requester.
+// with the reply, ErrRequestTimeout, or a *RemoteError when the peer could
+// not answer: it matches ErrRemote and, by its code, ErrNoHandler (nobody
+// handles the action), ErrRequestTimeout or ErrClosed (a request the peer
+// forwarded timed out or lost its connection). A server handler can
+// Forward a request to another channel; the final answer, or the failure
+// with its code, reaches the original requester. When the connection
+// ends, pending requests fail with an error matching ErrClosed.
 //
 // # Loops
 //
@@ -95,6 +121,8 @@
 //
 // Each message travels in one netcode message: a kind byte (0 message,
 // 1 request, 2 reply, 3 failed request), a varint request ID for kinds 1-3,
-// then the codec payload (msgpack by default). The engine opens one netcode
+// then the codec payload (msgpack by default); a failed request carries a
+// varint RemoteCode (0 failed, 1 no handler, 2 timed out, 3 closed) and at
+// most 256 bytes of UTF-8 text instead. The engine opens one netcode
 // channel per delivery mode, numbered as the Mode constants.
 package engine

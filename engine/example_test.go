@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -70,7 +71,12 @@ func ExampleClient_Register() {
 		cl.Pump()
 		time.Sleep(time.Millisecond)
 	}
-	srv.Close()
+	// Shutdown, not Close: the client's echo is acknowledged first, so the
+	// client sees a normal close (Close would tell it that unacknowledged
+	// data was discarded).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx, "server closed")
 	for deadline := time.Now().Add(5 * time.Second); cl.Connected() && time.Now().Before(deadline); {
 		cl.Pump()
 		time.Sleep(time.Millisecond)

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/pumpnet/pumpnet/engine/internal/dispatch"
+import (
+	"runtime/debug"
+
+	"github.com/pumpnet/pumpnet/engine/internal/dispatch"
+)
 
 // Handlers is what handlers can be registered on: a *Server (handlers take
 // a *Channel first) or a *Client (they take a *Client first).
@@ -35,7 +39,31 @@ var (
 	ErrBadMessage = dispatch.ErrBadMessage
 	// ErrReserved: a peer sent a built-in event's action.
 	ErrReserved = dispatch.ErrReserved
-	// ErrPanic: a handler panicked (the error is a *dispatch.PanicError
-	// with the value and stack).
+	// ErrPanic: a handler or another user callback panicked; the error is
+	// a *PanicError (reach it with errors.As) with the value and stack.
 	ErrPanic = dispatch.ErrPanic
 )
+
+// PanicError reports a panic in game code that the engine called and
+// recovered: a handler (Network_<action>, Handle, HandleFunc), a Request
+// callback, or a hook (Server.OnConnect, Server.OnDisconnect,
+// ServerConfig.Gate). It arrives as an "error" event; the engine then
+// closes only the channel concerned (on a client, the connection). Its
+// fields: Action, the action being delivered (for a request callback,
+// the request's); Handler, what panicked (e.g. "(*main.Game).Network_move",
+// `Handle("move")`, "OnConnect", "Request callback"); Value, the value
+// passed to panic; Stack, the panicking goroutine's stack. It matches
+// ErrPanic with errors.Is, and Value when that is an error.
+type PanicError = dispatch.PanicError
+
+// recoverHook runs a user hook; a panic in it is recovered and returned as
+// a *PanicError.
+func recoverHook(action, hook string, f func()) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Action: action, Handler: hook, Value: v, Stack: debug.Stack()}
+		}
+	}()
+	f()
+	return nil
+}

@@ -4,7 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pumpnet/pumpnet/codec"
 	"github.com/pumpnet/pumpnet/netcode"
@@ -16,7 +20,7 @@ const (
 	kindMessage    = 0 // a plain message
 	kindRequest    = 1 // a request: the receiver may Reply
 	kindReply      = 2 // the reply to a request
-	kindReplyError = 3 // a request could not be answered: UTF-8 reason
+	kindReplyError = 3 // a request could not be answered: RemoteCode varint, UTF-8 text
 )
 
 // Delivery modes, per send. The engine opens one netcode channel per mode.
@@ -38,14 +42,119 @@ type RequestID uint64
 
 // Errors returned by the engine. Match them with errors.Is.
 var (
+	// ErrRequestTimeout: a request's callback got no reply in time. A
+	// request that the peer forwarded and that timed out there fails with
+	// a *RemoteError matching both ErrRemote and ErrRequestTimeout.
 	ErrRequestTimeout = errors.New("engine: request timed out")
-	ErrNoHandler      = errors.New("engine: no handler for the request")
-	ErrNotARequest    = errors.New("engine: no request is being handled")
-	ErrQueueFull      = errors.New("engine: send queue full")
-	ErrClosed         = errors.New("engine: closed")
-	ErrBadFrame       = errors.New("engine: malformed frame")
-	ErrRemote         = errors.New("engine: the peer could not answer")
+	// ErrNoHandler: the peer has no handler for a request's action. The
+	// requester's callback gets a *RemoteError matching it and ErrRemote.
+	ErrNoHandler = errors.New("engine: no handler for the request")
+	// ErrNotARequest: Reply, ReplyTo (ID 0) or Forward with no request
+	// being handled.
+	ErrNotARequest = errors.New("engine: no request is being handled")
+	// ErrQueueFull: Send found no room, in the transport's send queue or,
+	// on a client, in the queue of messages waiting for the connection
+	// (ClientConfig.QueueLimit).
+	ErrQueueFull = errors.New("engine: send queue full")
+	// ErrClosed: a send or request on a client or channel that was closed
+	// or whose connection ended (the error also matches net.ErrClosed), a
+	// pending request whose connection ended, and a client's
+	// "disconnected" reason when it was closed before connecting.
+	ErrClosed = errors.New("engine: closed")
+	// ErrBadFrame: a peer sent a message that is not an engine frame (an
+	// "error" event).
+	ErrBadFrame = errors.New("engine: malformed frame")
+	// ErrRemote: the peer could not answer a request (a *RemoteError says
+	// why).
+	ErrRemote = errors.New("engine: the peer could not answer")
 )
+
+// RemoteCode says why the peer could not answer a request; it travels in
+// the failed-request frame, so a forwarded request's failure reaches the
+// original requester with its code.
+type RemoteCode uint64
+
+// Remote codes.
+const (
+	RemoteFailed    RemoteCode = 0 // another reason: see RemoteError.Text
+	RemoteNoHandler RemoteCode = 1 // no handler for the action (ErrNoHandler)
+	RemoteTimeout   RemoteCode = 2 // a forwarded request timed out (ErrRequestTimeout)
+	RemoteClosed    RemoteCode = 3 // a forwarded request's connection ended (ErrClosed)
+)
+
+// maxRemoteText bounds a RemoteError's text, sent and received.
+const maxRemoteText = 256
+
+// RemoteError is how a request failed on the peer. It matches ErrRemote
+// with errors.Is, and the sentinel of its Code: ErrNoHandler,
+// ErrRequestTimeout or ErrClosed. Reach it with errors.As.
+type RemoteError struct {
+	Code RemoteCode
+	// Text is the peer's description (at most 256 bytes, UTF-8; from the
+	// network: treat it as untrusted text).
+	Text string
+}
+
+// Error returns "engine: the peer could not answer: <Text>".
+func (e *RemoteError) Error() string {
+	return fmt.Sprintf("%v: %s", ErrRemote, e.Text)
+}
+
+// Is matches ErrRemote and the sentinel of the code.
+func (e *RemoteError) Is(target error) bool {
+	switch target {
+	case ErrRemote:
+		return true
+	case ErrNoHandler:
+		return e.Code == RemoteNoHandler
+	case ErrRequestTimeout:
+		return e.Code == RemoteTimeout
+	case ErrClosed, net.ErrClosed:
+		return e.Code == RemoteClosed
+	}
+	return false
+}
+
+// remoteErrorOf turns why a request failed here into what its requester
+// gets: a RemoteError passes on unchanged (a chain of forwards keeps the
+// first code), a local error gets the code of its sentinel.
+func remoteErrorOf(err error) (RemoteCode, string) {
+	var re *RemoteError
+	switch {
+	case errors.As(err, &re):
+		return re.Code, re.Text
+	case errors.Is(err, ErrNoHandler):
+		return RemoteNoHandler, err.Error()
+	case errors.Is(err, ErrRequestTimeout):
+		return RemoteTimeout, err.Error()
+	case errors.Is(err, ErrClosed), errors.Is(err, net.ErrClosed):
+		return RemoteClosed, err.Error()
+	}
+	return RemoteFailed, err.Error()
+}
+
+// parseRemoteError reads a failed-request payload (hostile input: any
+// bytes give an error, never a panic).
+func parseRemoteError(b []byte) *RemoteError {
+	code, n := binary.Uvarint(b)
+	if n <= 0 {
+		return &RemoteError{Code: RemoteFailed, Text: "malformed failure from the peer"}
+	}
+	return &RemoteError{Code: RemoteCode(code), Text: clipText(string(b[n:]), maxRemoteText)}
+}
+
+// clipText returns s as valid UTF-8 of at most max bytes.
+func clipText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // do not split a rune
+		}
+		s = s[:cut]
+	}
+	return s
+}
 
 // Msg is an untyped message: a map whose "action" names its handler.
 type Msg = codec.Msg
@@ -53,6 +162,7 @@ type Msg = codec.Msg
 type pendingRequest struct {
 	deadline time.Time
 	cb       func(Msg, error)
+	action   string
 }
 
 type queued struct {
@@ -66,11 +176,14 @@ type queued struct {
 type peer struct {
 	codec    codec.Codec
 	conn     *netcode.Conn // nil until connected (client)
-	queue    []queued      // frames sent before conn existed, in order
+	queue    []queued      // frames sent before conn existed (or behind those), in order
 	queueMax int
-	enc      []byte
-	nextRID  uint64
-	requests map[uint64]*pendingRequest
+	// queuedRel counts the reliable frames in queue (discarded if the
+	// connection closes now).
+	queuedRel int
+	enc       []byte
+	nextRID   uint64
+	requests  map[uint64]*pendingRequest
 	// the request being dispatched (0: none) and its payload
 	curRID     uint64
 	curPayload []byte
@@ -103,32 +216,75 @@ func (p *peer) sendFrame(b []byte, mode []Mode) error {
 	if m > UnreliableSequenced {
 		return fmt.Errorf("engine: unknown delivery mode %d", m)
 	}
-	if p.conn == nil {
+	if p.conn != nil && len(p.queue) > 0 {
+		p.drainQueue() // older frames first: room may have come
+	}
+	if p.conn == nil || len(p.queue) > 0 {
+		// Before the connection, or while frames sent before it still
+		// wait for room in the transport's queue: wait behind them, so
+		// nothing overtakes.
 		if len(p.queue) >= p.queueMax {
 			return fmt.Errorf("%w: %d messages wait for the connection", ErrQueueFull, len(p.queue))
 		}
 		p.queue = append(p.queue, queued{frame: append([]byte(nil), b...), mode: m})
+		if reliable(m) {
+			p.queuedRel++
+		}
 		return nil
 	}
 	if err := p.conn.Send(uint8(m), b); err != nil {
 		if errors.Is(err, netcode.ErrQueueFull) {
 			return fmt.Errorf("%w: %w", ErrQueueFull, err)
 		}
+		if errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("%w: %w", ErrClosed, err)
+		}
 		return err
 	}
 	return nil
 }
 
-// flushQueue hands messages sent before the connection to it, in order.
-func (p *peer) flushQueue() error {
-	for i, q := range p.queue {
-		if err := p.conn.Send(uint8(q.mode), q.frame); err != nil {
-			p.queue = p.queue[i:]
-			return err
+// errClosed is what sends on a closed client or channel return: it
+// matches ErrClosed and net.ErrClosed.
+func errClosed(op string) error {
+	return fmt.Errorf("%w: %s (%w)", ErrClosed, op, net.ErrClosed)
+}
+
+// drainQueue hands the frames that wait for the connection to it, oldest
+// first, until the transport's send queue is full (the rest wait for the
+// next call, in order) or the connection ended (the client's end discards
+// them). A frame the connection refuses for another reason (too large) is
+// dropped, so nothing behind it is stranded; the first such error is
+// returned.
+func (p *peer) drainQueue() error {
+	var first error
+	i := 0
+	for ; i < len(p.queue); i++ {
+		q := p.queue[i]
+		err := p.conn.Send(uint8(q.mode), q.frame)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, netcode.ErrQueueFull) || errors.Is(err, net.ErrClosed) {
+			break // room later; or the end, which discards the queue
+		}
+		if first == nil {
+			first = fmt.Errorf("engine: a message sent before the connection was dropped: %w", err)
 		}
 	}
-	p.queue = nil
-	return nil
+	n := copy(p.queue, p.queue[i:])
+	clear(p.queue[n:])
+	p.queue = p.queue[:n]
+	p.queuedRel = 0
+	for _, q := range p.queue {
+		if reliable(q.mode) {
+			p.queuedRel++
+		}
+	}
+	if n == 0 {
+		p.queue = nil
+	}
+	return first
 }
 
 func (p *peer) send(msg any, mode []Mode) error {
@@ -143,16 +299,21 @@ func (p *peer) request(msg any, timeout time.Duration, cb func(Msg, error), mode
 	if timeout <= 0 {
 		return errors.New("engine: request timeout must be positive")
 	}
+	if cb == nil {
+		return errors.New("engine: request callback is nil")
+	}
 	p.nextRID++
 	rid := p.nextRID
 	b, err := p.frame(kindRequest, rid, msg)
 	if err != nil {
 		return err
 	}
+	// The action, for the report of a panicking callback.
+	action, _ := p.codec.Action(b[len(binary.AppendUvarint(nil, rid))+1:])
 	if err := p.sendFrame(b, mode); err != nil {
 		return err
 	}
-	p.requests[rid] = &pendingRequest{deadline: time.Now().Add(timeout), cb: cb}
+	p.requests[rid] = &pendingRequest{deadline: time.Now().Add(timeout), cb: cb, action: action}
 	return nil
 }
 
@@ -167,30 +328,60 @@ func (p *peer) replyTo(id RequestID, msg any, mode []Mode) error {
 	return p.sendFrame(b, mode)
 }
 
-func (p *peer) replyError(rid uint64, reason string) {
+// replyError tells the requester that request rid failed: a kind 3 frame
+// whose payload is the RemoteCode (varint) and a UTF-8 text of at most
+// maxRemoteText bytes.
+func (p *peer) replyError(rid uint64, code RemoteCode, text string) {
 	b := binary.AppendUvarint(append(p.enc[:0], kindReplyError), rid)
-	b = append(b, reason...)
+	b = binary.AppendUvarint(b, uint64(code))
+	b = append(b, clipText(text, maxRemoteText)...)
 	p.enc = b
 	_ = p.sendFrame(b, nil)
 }
 
+// call runs a request's callback; a panic in it is recovered and returned
+// as a *PanicError.
+func (r *pendingRequest) call(m Msg, err error) (perr error) {
+	defer func() {
+		if v := recover(); v != nil {
+			perr = &PanicError{Action: r.action, Handler: "Request callback", Value: v, Stack: debug.Stack()}
+		}
+	}()
+	r.cb(m, err)
+	return nil
+}
+
 // expire fails requests past their deadline. Callbacks run here, inside
-// Pump.
-func (p *peer) expire(now time.Time) {
+// Pump; the first that panicked is returned as a *PanicError (the others
+// still run).
+func (p *peer) expire(now time.Time) error {
+	var first error
 	for rid, r := range p.requests {
 		if now.After(r.deadline) {
 			delete(p.requests, rid)
-			r.cb(nil, ErrRequestTimeout)
+			if err := r.call(nil, ErrRequestTimeout); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
+	return first
 }
 
-// failRequests ends every pending request with err (the connection ended).
-func (p *peer) failRequests(err error) {
+// failRequests ends every pending request with an error matching ErrClosed
+// and reason (the connection ended); it returns the first callback panic.
+func (p *peer) failRequests(reason error) error {
+	if len(p.requests) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%w: the connection ended: %w", ErrClosed, reason)
+	var first error
 	for rid, r := range p.requests {
 		delete(p.requests, rid)
-		r.cb(nil, err)
+		if perr := r.call(nil, err); perr != nil && first == nil {
+			first = perr
+		}
 	}
+	return first
 }
 
 // parseFrame splits an engine frame.
@@ -221,14 +412,16 @@ func (p *peer) handleReply(kind byte, rid uint64, payload []byte) error {
 	}
 	delete(p.requests, rid)
 	if kind == kindReplyError {
-		r.cb(nil, fmt.Errorf("%w: %q", ErrRemote, payload))
-		return nil
+		return r.call(nil, parseRemoteError(payload))
 	}
 	var m Msg
 	if err := p.codec.Decode(payload, &m); err != nil {
-		r.cb(nil, err)
+		if perr := r.call(nil, err); perr != nil {
+			return perr
+		}
 		return err
 	}
-	r.cb(m, nil)
-	return nil
+	return r.call(m, nil)
 }
+
+func reliable(m Mode) bool { return m == ReliableOrdered || m == ReliableUnordered }

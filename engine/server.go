@@ -38,21 +38,27 @@ type ServerConfig struct {
 
 // Server accepts clients and gives each a Channel. Its methods must be
 // called from one goroutine, the one that calls Pump (the game loop), except
-// Close and Wake, which are safe from any goroutine.
+// Close, CloseWithReason and Wake, which are safe from any goroutine.
 type Server struct {
 	ep       *netcode.Endpoint
 	codec    codec.Codec
 	maxBad   int
 	handlers *dispatch.Table[*Channel]
-	channels []*Channel
 	onConn   func(*Channel)
 	onDisc   func(*Channel, error)
 	greet    bool
 	gate     func(*Channel, []byte) bool
-	closed   bool
 	wake     chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
 	stop     chan struct{}
 	relay    sync.WaitGroup
+
+	// mu lets Close run beside Pump: Pump (the only writer) changes
+	// channels and reads closed under it; Close reads channels and sets
+	// closed under it. Pump's goroutine reads channels without it.
+	mu          sync.Mutex
+	channels    []*Channel
+	closed      bool
+	closeReason string
 }
 
 // MaxDispatchPerPump bounds the messages one channel gets dispatched in one
@@ -251,7 +257,7 @@ func (s *Server) Wake() <-chan struct{} { return s.wake }
 // After Close, Pump still delivers each channel's "disconnected" event (and
 // OnDisconnect), so a game sees every player leave.
 func (s *Server) Pump() {
-	for !s.closed {
+	for !s.isClosed() {
 		c, ok := s.ep.TryAccept()
 		if !ok {
 			break
@@ -268,6 +274,7 @@ func (s *Server) Pump() {
 	if more {
 		s.signal() // the next Pump continues; Wake and PumpWait must not sleep
 	}
+	s.mu.Lock()
 	live := s.channels[:0]
 	for _, ch := range s.channels {
 		if !ch.gone {
@@ -276,7 +283,14 @@ func (s *Server) Pump() {
 	}
 	clear(s.channels[len(live):])
 	s.channels = live
+	s.mu.Unlock()
 	s.Flush()
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // Flush sends what handlers and the game queued for every channel now,
@@ -315,13 +329,23 @@ func (s *Server) Adopt(c *netcode.Conn) *Channel { return s.accept(c) }
 func (s *Server) accept(c *netcode.Conn) *Channel {
 	ch := &Channel{server: s, peer: newPeer(s.codec, 0)}
 	ch.conn = c
+	s.mu.Lock()
 	s.channels = append(s.channels, ch)
+	closed, reason := s.closed, s.closeReason
+	s.mu.Unlock()
+	if closed {
+		// Close ran on another goroutine: this channel closes too.
+		c.CloseWithReason(netcode.CodeNormal, reason)
+	}
 	if s.greet {
 		// PodSixNet: the server greets every new connection.
 		_ = ch.Send(Msg{"action": "connected"})
 	}
 	if s.onConn != nil {
-		s.onConn(ch)
+		if err := recoverHook("connected", "OnConnect", func() { s.onConn(ch) }); err != nil {
+			ch.fail(err) // no "connected" event: "disconnected" follows
+			return ch
+		}
 	}
 	if _, err := s.handlers.Event(ch, "connected", Connected{Action: "connected", Addr: c.RemoteAddr().String(),
 		Fingerprint: c.PeerFingerprint().String()}); err != nil {
@@ -330,18 +354,30 @@ func (s *Server) accept(c *netcode.Conn) *Channel {
 	return ch
 }
 
-// Close closes every channel (each client is told, with reason) and the
-// endpoint. The next Pump delivers the channels' "disconnected" events.
-// Call it from the Pump goroutine; idempotent.
+// Close closes every channel at once (each client is told, with the
+// reason "server closed") and the endpoint. Like Channel.Close it discards
+// what was not yet delivered: a client whose reliable messages were not
+// all acknowledged sees a close matching netcode.ErrUnsentData; Shutdown
+// is the graceful way. The next Pump delivers the channels'
+// "disconnected" events. It blocks until the socket is closed. Safe from
+// any goroutine, also while Pump runs; idempotent.
 func (s *Server) Close() error {
 	return s.CloseWithReason("server closed")
 }
 
-// CloseWithReason is Close with a reason every client sees.
+// CloseWithReason is Close with a reason every client sees. Safe from any
+// goroutine; idempotent (the first reason counts).
 func (s *Server) CloseWithReason(reason string) error {
-	if !s.closed {
-		s.closed = true
-		for _, ch := range s.channels {
+	s.mu.Lock()
+	first := !s.closed
+	var chs []*Channel
+	if first {
+		s.closed, s.closeReason = true, reason
+		chs = append(chs, s.channels...)
+	}
+	s.mu.Unlock()
+	if first {
+		for _, ch := range chs {
 			ch.conn.CloseWithReason(netcode.CodeNormal, reason)
 		}
 		close(s.stop)
@@ -352,21 +388,39 @@ func (s *Server) CloseWithReason(reason string) error {
 	return err
 }
 
-// Shutdown waits (at most until ctx ends) until every channel's reliable
-// messages were acknowledged, then closes like CloseWithReason. Call it
-// from the Pump goroutine.
+// Shutdown is the graceful close: it waits (at most until ctx ends) until
+// every channel's reliable messages were acknowledged, then closes like
+// CloseWithReason. It blocks; call it from the Pump goroutine.
 func (s *Server) Shutdown(ctx context.Context, reason string) error {
 	s.Flush()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	var first error
-	for _, ch := range s.channels {
-		if err := ch.conn.Shutdown(ctx); err != nil && first == nil {
-			first = err
+	for first == nil && !s.acknowledged() {
+		select {
+		case <-ctx.Done():
+			first = ctx.Err()
+		case <-tick.C:
+			s.Flush()
 		}
 	}
+	// Each client sees the reason (netcode's own Shutdown would close
+	// without it).
 	if err := s.CloseWithReason(reason); err != nil && first == nil {
 		first = err
 	}
 	return first
+}
+
+// acknowledged reports whether every open channel's reliable messages
+// were acknowledged.
+func (s *Server) acknowledged() bool {
+	for _, ch := range s.channels {
+		if ch.conn.Err() == nil && ch.conn.Stats().QueuedReliableBytes > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Channel is the server's side of one client. Value holds the game's state
@@ -390,17 +444,20 @@ type Channel struct {
 // ReliableOrdered).
 func (ch *Channel) Send(msg any, mode ...Mode) error {
 	if ch.disconnected {
-		return fmt.Errorf("engine: send: %w", net.ErrClosed)
+		return errClosed("send")
 	}
 	return ch.send(msg, mode)
 }
 
-// Request sends msg as a request; cb runs inside Pump with the reply, or
-// with an error (ErrRequestTimeout, ErrNoHandler wrapped in ErrRemote, or the
-// connection's end).
+// Request sends msg as a request; cb runs inside Pump, exactly once, with
+// the reply or with an error: ErrRequestTimeout; a *RemoteError matching
+// ErrRemote and, by its code, ErrNoHandler (the peer has no handler),
+// ErrRequestTimeout or ErrClosed (a request the peer forwarded failed so);
+// or, when the connection ends first, an error matching ErrClosed. A panic
+// in cb is recovered like a handler's. It does not block.
 func (ch *Channel) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
 	if ch.disconnected {
-		return fmt.Errorf("engine: request: %w", net.ErrClosed)
+		return errClosed("request")
 	}
 	return ch.request(msg, timeout, cb, mode)
 }
@@ -420,8 +477,10 @@ func (ch *Channel) ReplyTo(id RequestID, msg any, mode ...Mode) error {
 }
 
 // Forward passes the request being handled to another channel (p2py's
-// bounce); that channel's reply (or its failure) goes back to this
-// channel's requester.
+// bounce); that channel's reply goes back to this channel's requester, and
+// so does its failure, with its code: the requester's error matches
+// ErrRemote and ErrNoHandler, ErrRequestTimeout or ErrClosed as the
+// forwarded request failed (see RemoteError).
 func (ch *Channel) Forward(to *Channel, timeout time.Duration) error {
 	rid := ch.curRID
 	if rid == 0 {
@@ -433,7 +492,8 @@ func (ch *Channel) Forward(to *Channel, timeout time.Duration) error {
 	}
 	return to.Request(m, timeout, func(reply Msg, err error) {
 		if err != nil {
-			ch.replyError(rid, err.Error())
+			code, text := remoteErrorOf(err)
+			ch.replyError(rid, code, text)
 			return
 		}
 		_ = ch.ReplyTo(RequestID(rid), reply)
@@ -452,8 +512,12 @@ func (ch *Channel) Stats() netcode.Stats { return ch.conn.Stats() }
 // Conn returns the underlying connection.
 func (ch *Channel) Conn() *netcode.Conn { return ch.conn }
 
-// Close closes the channel; the client is told. Its disconnected event
-// follows in the next Pump.
+// Close closes the channel at once; the client is told. It discards what
+// was not yet delivered: if reliable messages were not all acknowledged
+// the client sees a close matching netcode.ErrUnsentData, not a normal
+// one (Shutdown the server, or wait for Stats().QueuedReliableBytes to be
+// 0, to close gracefully). Its "disconnected" event follows in the next
+// Pump.
 func (ch *Channel) Close() error { return ch.conn.Close() }
 
 // pump dispatches up to MaxDispatchPerPump messages that arrived on the
@@ -464,7 +528,11 @@ func (ch *Channel) pump(now time.Time) bool {
 	if ch.disconnected {
 		return false
 	}
-	defer ch.expire(now)
+	defer func() {
+		if err := ch.expire(now); err != nil {
+			ch.fail(err)
+		}
+	}()
 	for range MaxDispatchPerPump {
 		m, ok := ch.conn.Receive()
 		if !ok {
@@ -491,11 +559,17 @@ func (ch *Channel) end() {
 	ch.disconnected = true
 	ch.gone = true
 	reason := ch.conn.Err()
-	ch.failRequests(reason)
-	if s.onDisc != nil {
-		s.onDisc(ch, reason)
+	if err := ch.failRequests(reason); err != nil {
+		s.handlers.Event(ch, "error", err)
 	}
-	s.handlers.Event(ch, "disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason})
+	if s.onDisc != nil {
+		if err := recoverHook("disconnected", "OnDisconnect", func() { s.onDisc(ch, reason) }); err != nil {
+			s.handlers.Event(ch, "error", err)
+		}
+	}
+	if _, err := s.handlers.Event(ch, "disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason}); err != nil {
+		s.handlers.Event(ch, "error", err)
+	}
 }
 
 // handle dispatches one engine frame from the client.
@@ -507,14 +581,21 @@ func (ch *Channel) handle(b []byte) {
 		case kindReply, kindReplyError:
 			err = ch.handleReply(kind, rid, payload)
 		default:
-			if s.gate != nil && !s.gate(ch, payload) {
-				return
+			if s.gate != nil {
+				pass := false
+				if err = recoverHook("", "Gate", func() { pass = s.gate(ch, payload) }); err != nil {
+					err.(*PanicError).Action, _ = s.codec.Action(payload)
+					break
+				}
+				if !pass {
+					return
+				}
 			}
 			ch.curRID, ch.curPayload = rid, payload
 			var n int
 			n, err = s.handlers.Dispatch(ch, payload)
 			if err == nil && n == 0 && kind == kindRequest {
-				ch.replyError(rid, ErrNoHandler.Error())
+				ch.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
 			}
 			ch.curRID, ch.curPayload = 0, nil
 		}
@@ -522,7 +603,7 @@ func (ch *Channel) handle(b []byte) {
 	if err == nil {
 		return
 	}
-	var pe *dispatch.PanicError
+	var pe *PanicError
 	if errors.As(err, &pe) {
 		// A panicking handler closes only this channel.
 		s.handlers.Event(ch, "error", err)
@@ -536,6 +617,7 @@ func (ch *Channel) handle(b []byte) {
 	}
 }
 
+// fail reports err (a panic in game code) and closes only this channel.
 func (ch *Channel) fail(err error) {
 	ch.server.handlers.Event(ch, "error", err)
 	ch.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")

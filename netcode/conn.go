@@ -293,16 +293,34 @@ func (c *Conn) Receive() (Message, bool) {
 }
 
 // Close ends the connection at once, telling the peer (best effort), and
-// discards unsent data. For connections made by the package-level Dial it
-// also closes the socket. Close is idempotent and returns nil.
+// discards unsent data: if reliable messages were queued or not yet
+// acknowledged, the peer sees CodeUnsentData (matching ErrUnsentData)
+// with how many bytes were dropped, instead of CodeNormal. Shutdown is the
+// graceful way. For connections made by the package-level Dial it also
+// closes the socket (and waits for its reader goroutine). Close is
+// idempotent and returns nil, or the socket's close error. Safe from any
+// goroutine.
 func (c *Conn) Close() error {
 	return c.CloseWithReason(CodeNormal, "")
 }
 
 // CloseWithReason is Close with a code and a reason (at most 256 bytes)
-// that reach the peer.
+// that reach the peer. CodeNormal becomes CodeUnsentData, as for Close,
+// when reliable data is discarded (the reason then says how much, after
+// the given one).
 func (c *Conn) CloseWithReason(code CloseCode, reason string) error {
-	c.closeWith(&CloseError{Code: code, Reason: reason}, true)
+	c.mu.Lock()
+	if c.closeErr == nil && (code == CodeNormal || code == CodeUnsentData) {
+		if n := c.sender.QueuedReliableBytes(); n > 0 {
+			code = CodeUnsentData
+			if reason != "" {
+				reason += "; "
+			}
+			reason += fmt.Sprintf("%d bytes of reliable data not acknowledged, discarded", n)
+		}
+	}
+	c.closeLocked(time.Now(), &CloseError{Code: code, Reason: reason}, true)
+	c.mu.Unlock()
 	if c.ownsEndpoint {
 		return c.ep.Close()
 	}

@@ -52,12 +52,16 @@
 //
 // # Closing
 //
-// Close ends a connection at once and tells the peer (best effort);
-// Shutdown first waits until every reliable message was acknowledged. Both
-// are idempotent. A connection that hears nothing for Config.IdleTimeout
-// (10 s) ends with CodeTimeout; idle connections send a PING every
-// Config.KeepAlive (1 s). After a connection ends, Err returns a
-// *CloseError (code, reason, who closed) that matches net.ErrClosed.
+// Close ends a connection at once and tells the peer (best effort),
+// discarding what was not yet acknowledged: if that included reliable
+// messages, the peer sees CodeUnsentData (matching ErrUnsentData) instead
+// of CodeNormal, so it can tell a truncated stream from a whole one.
+// Shutdown, the graceful way, first waits until every reliable message was
+// acknowledged. Both are idempotent. A connection that hears nothing for
+// Config.IdleTimeout (10 s) ends with CodeTimeout; idle connections send a
+// PING every Config.KeepAlive (1 s). After a connection ends, Err returns a
+// *CloseError (code, reason, who closed) that matches net.ErrClosed, and
+// ErrTimeout, ErrRefused (CodeServerBusy) or ErrUnsentData by its code.
 //
 // # Example
 //

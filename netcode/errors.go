@@ -24,9 +24,15 @@ var (
 	// ErrTimeout means a peer stopped answering (idle timeout, or no answer
 	// to a handshake within Config.HandshakeTimeout).
 	ErrTimeout = errors.New("netcode: timeout")
-	// ErrRefused means the endpoint refused a handshake (limits, not
-	// accepting, accept queue full).
+	// ErrRefused means the endpoint refused the connection: a CloseError
+	// with CodeServerBusy (the server's accept queue was full) matches it.
 	ErrRefused = errors.New("netcode: refused")
+	// ErrUnsentData means the peer closed (or this side closed) with
+	// reliable messages not yet acknowledged, which were discarded: a
+	// CloseError with CodeUnsentData matches it. Some of that data may
+	// have arrived; the stream may be truncated. Shutdown instead of Close
+	// avoids it.
+	ErrUnsentData = errors.New("netcode: closed with unacknowledged reliable data")
 )
 
 // CloseCode says why a connection ended. Codes below 0x100 are pumpnet's;
@@ -43,6 +49,7 @@ const (
 	CodeEndpointClosed    CloseCode = 0x05 // the endpoint was closed
 	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
 	CodeConfigMismatch    CloseCode = 0x07 // the peers' channels, window or message limit differ
+	CodeUnsentData        CloseCode = 0x08 // Close discarded reliable data the peer had not acknowledged
 	CodeApplication       CloseCode = 0x100
 )
 
@@ -64,6 +71,8 @@ func (c CloseCode) String() string {
 		return "internal error"
 	case CodeConfigMismatch:
 		return "configuration mismatch"
+	case CodeUnsentData:
+		return "unsent data discarded"
 	}
 	if c >= CodeApplication {
 		return fmt.Sprintf("application %d", uint64(c-CodeApplication))
@@ -72,8 +81,9 @@ func (c CloseCode) String() string {
 }
 
 // CloseError is the reason a connection ended. Conn.Err returns one; it
-// matches net.ErrClosed with errors.Is, and ErrTimeout when Code is
-// CodeTimeout.
+// matches net.ErrClosed with errors.Is, ErrTimeout when Code is
+// CodeTimeout, ErrRefused when Code is CodeServerBusy, and ErrUnsentData
+// when Code is CodeUnsentData.
 type CloseError struct {
 	Code   CloseCode
 	Reason string
@@ -92,9 +102,21 @@ func (e *CloseError) Error() string {
 	return fmt.Sprintf("netcode: connection closed %s (%s): %s", who, e.Code, e.Reason)
 }
 
-// Is makes a CloseError match net.ErrClosed, and ErrTimeout for timeouts.
+// Is makes a CloseError match net.ErrClosed, ErrTimeout for timeouts,
+// ErrRefused for a full accept queue and ErrUnsentData for a close that
+// discarded reliable data.
 func (e *CloseError) Is(target error) bool {
-	return target == net.ErrClosed || (target == ErrTimeout && e.Code == CodeTimeout)
+	switch target {
+	case net.ErrClosed:
+		return true
+	case ErrTimeout:
+		return e.Code == CodeTimeout
+	case ErrRefused:
+		return e.Code == CodeServerBusy
+	case ErrUnsentData:
+		return e.Code == CodeUnsentData
+	}
+	return false
 }
 
 type timeoutError struct{}

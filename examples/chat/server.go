@@ -10,7 +10,6 @@ import (
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
-	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // player is the server's state for one channel (engine.Channel.Value).
@@ -91,9 +90,12 @@ func serve(ctx context.Context, addr, keyFile string, lan lanOptions, out io.Wri
 		srv.PumpWait(ctx, nickGrace/4)
 		s.announceSilent(time.Now())
 	}
-	for _, ch := range srv.Channels() {
-		ch.Conn().CloseWithReason(netcode.CodeNormal, "chat server shutting down")
-	}
+	// Gracefully: what the players were sent is acknowledged first, so
+	// they see a normal close with the reason (Close would tell them that
+	// data was dropped).
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	srv.Shutdown(sctx, "chat server shutting down")
+	cancel()
 	fmt.Fprintln(out, "chat: server stopped")
 	return nil
 }
