@@ -251,12 +251,12 @@ func (e *Endpoint) Stats() EndpointStats {
 		DropNoConn: s.DropNoConn.Load(), DropBadCookie: s.DropBadCookie.Load(),
 		DropStrayDTLS: s.DropStrayDTLS.Load(), DropNotHello: s.DropNotHello.Load(),
 		DropHandshakeLimit: s.DropHandshakeLimit.Load(),
-		DropAddrLimit: s.DropAddrLimit.Load(), DropHandshakeBacklog: s.DropHandshakeBacklog.Load(),
+		DropAddrLimit:      s.DropAddrLimit.Load(), DropHandshakeBacklog: s.DropHandshakeBacklog.Load(),
 		EarlyQueued:        s.EarlyQueued.Load(),
 		AmplificationDrops: s.AmplificationDrops.Load(), CookiesSent: s.CookiesSent.Load(),
 		HandshakesStarted: s.HandshakesStarted.Load(), HandshakesFailed: s.HandshakesFailed.Load(),
 		HandshakesEvicted: s.HandshakesEvicted.Load(),
-		HandshakesDone: s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
+		HandshakesDone:    s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
 	}
 }
 
