@@ -139,11 +139,11 @@ type Config struct {
 	// backlog. Default 128. When every slot is taken, a new client's
 	// ClientHello may take the slot of a handshake that stalled (its
 	// client sent no second flight within 1 s, or did not finish within
-	// 3 s), from the source IP that holds and failed the most; else it is
+	// 5 s), from the source IP that holds and failed the most; else it is
 	// dropped and the client knocks again (PROTOCOL.md §1.1).
 	MaxHandshakes int
 	// MaxHandshakesPerIP caps the slots one source IP (for IPv6, one /64)
-	// may hold at a time. Default 8.
+	// may hold at a time. Default 32.
 	MaxHandshakesPerIP int
 	// MaxFailedHandshakesPerIP stops a source IP (IPv6: /64) from
 	// starting handshakes for the rest of a minute once this many of its
@@ -275,7 +275,7 @@ func (c *config) deliveryConfig() delivery.Config {
 }
 
 // defaultMaxHandshakesPerIP is Config.MaxHandshakesPerIP's default.
-const defaultMaxHandshakesPerIP = 8
+const defaultMaxHandshakesPerIP = 32
 
 func setDefault[T comparable](p *T, v T) {
 	var zero T

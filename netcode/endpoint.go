@@ -129,14 +129,13 @@ func sourceOf(a netip.Addr) netip.Prefix {
 	return p
 }
 
-// Stall limits (PROTOCOL.md §1.1): when the handshake slots are short, a
-// server handshake that made no progress (the client's second flight never
-// came) for stallAge may be evicted by a newcomer, and one that did, after
-// progressedStallAge (the progress signal is syntactic, so it is not
-// trusted for long).
+// Stall limits (PROTOCOL.md §1.1; see handshake.stalled): when the
+// handshake slots are short, a newcomer may evict a server handshake whose
+// client sent no second flight within stallAge of the server's answer, or
+// any that is progressedStallAge old.
 const (
 	stallAge           = time.Second
-	progressedStallAge = 3 * time.Second
+	progressedStallAge = 5 * time.Second
 )
 
 // Listen opens a UDP socket on addr ("host:port"; ":0" picks a port) and
@@ -415,8 +414,7 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 //
 //   - a source IP (IPv6: /64) that failed MaxFailedHandshakesPerIP
 //     handshakes in the last minute gets none;
-//   - one with MaxHandshakesPerIP in flight gets one only by evicting its
-//     own oldest stalled handshake;
+//   - nor does one with MaxHandshakesPerIP slots;
 //   - with MaxHandshakes in flight, a newcomer evicts a stalled handshake
 //     of the source that holds and failed the most, and only if that
 //     source's score is above its own: a fresh client wins over a flood,
@@ -434,11 +432,7 @@ func (e *Endpoint) admitLocked(now time.Time, from netip.AddrPort) (*handshake, 
 		return nil, &e.stats.DropAddrLimit
 	}
 	if src.inFlight >= e.cfg.MaxHandshakesPerIP {
-		v := e.stalledLocked(now, func(h *handshake) bool { return h.source == key })
-		if v == nil {
-			return nil, &e.stats.DropAddrLimit
-		}
-		e.evictLocked(now, v)
+		return nil, &e.stats.DropAddrLimit
 	}
 	if len(e.handshakes) >= e.cfg.MaxHandshakes {
 		mine := src.score()
@@ -466,8 +460,7 @@ func (e *Endpoint) stalledLocked(now time.Time, ok func(*handshake) bool) *hands
 		if !h.server || h.waiting {
 			continue
 		}
-		age := now.Sub(h.started)
-		if age < stallAge || (h.progressed.Load() && age < progressedStallAge) || !ok(h) {
+		if !h.stalled(now) || !ok(h) {
 			continue
 		}
 		sc := e.sources[h.source].score()
@@ -476,6 +469,21 @@ func (e *Endpoint) stalledLocked(now time.Time, ok func(*handshake) bool) *hands
 		}
 	}
 	return best
+}
+
+// stalled reports whether a server handshake has stalled (PROTOCOL.md
+// §1.1): the server answered the ClientHello stallAge ago and the client's
+// second flight never came, or it is progressedStallAge old whatever it
+// did (the progress signal is syntactic, so it is not trusted for long).
+// The clock of the first case starts at the server's answer, not at the
+// ClientHello, so a server slowed down by its own load does not evict
+// clients it has not answered yet.
+func (h *handshake) stalled(now time.Time) bool {
+	if now.Sub(h.started) >= progressedStallAge {
+		return true
+	}
+	at := h.answered.Load()
+	return at != 0 && !h.progressed.Load() && now.Sub(time.Unix(0, at)) >= stallAge
 }
 
 // evictLocked takes hs's slot away (counted as a failure of its source)

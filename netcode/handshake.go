@@ -53,7 +53,8 @@ type handshake struct {
 	waiting    bool // established, waiting for Accept: never evicted
 	ctx        context.Context
 	cancel     context.CancelFunc
-	progressed atomic.Bool // the client's second flight arrived
+	progressed atomic.Bool  // the client's second flight arrived
+	answered   atomic.Int64 // when the server first wrote to the client (UnixNano; 0: not yet)
 
 	// Client side: the wrapped first flight, repeated (knock) until the
 	// server answers.
@@ -151,6 +152,9 @@ func (c *hsConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 			return len(b), nil
 		}
 		c.sentBytes.Add(int64(len(b)))
+		if c.answered.Load() == 0 {
+			c.answered.Store(time.Now().UnixNano())
+		}
 		return len(b), c.ep.writeTo(b, c.raddr)
 	}
 	buf := make([]byte, 0, c.ep.cfg.MaxDatagramSize)
