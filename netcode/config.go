@@ -147,8 +147,10 @@ type Config struct {
 	MaxHandshakesPerIP int
 	// MaxFailedHandshakesPerIP stops a source IP (IPv6: /64) from
 	// starting handshakes for the rest of a minute once this many of its
-	// handshakes failed (timed out, were evicted, or broke off) within
-	// that minute. Handshakes that complete do not count. Default 30.
+	// handshakes failed within that minute: evicted, or ended after the
+	// server answered and before the client's second flight came.
+	// Handshakes that complete, and ones that end while the server itself
+	// is slow, do not count. Default 30.
 	MaxFailedHandshakesPerIP int
 	// AcceptBacklog bounds established connections queued for Accept.
 	// Default 64. Beyond it a connection is not refused: it waits, still

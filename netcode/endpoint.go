@@ -428,17 +428,20 @@ func (e *Endpoint) admitLocked(now time.Time, from netip.AddrPort) (*handshake, 
 		e.sources[key] = src
 	}
 	src.expire(now)
-	if len(src.failures) >= e.cfg.MaxFailedHandshakesPerIP {
-		return nil, &e.stats.DropAddrLimit
+	refuse := func(c *atomic.Uint64) (*handshake, *atomic.Uint64) {
+		if src.inFlight == 0 && len(src.failures) == 0 {
+			delete(e.sources, key)
+		}
+		return nil, c
 	}
-	if src.inFlight >= e.cfg.MaxHandshakesPerIP {
-		return nil, &e.stats.DropAddrLimit
+	if len(src.failures) >= e.cfg.MaxFailedHandshakesPerIP || src.inFlight >= e.cfg.MaxHandshakesPerIP {
+		return refuse(&e.stats.DropAddrLimit)
 	}
 	if len(e.handshakes) >= e.cfg.MaxHandshakes {
 		mine := src.score()
 		v := e.stalledLocked(now, func(h *handshake) bool { return e.sources[h.source].score() > mine })
 		if v == nil {
-			return nil, &e.stats.DropHandshakeLimit
+			return refuse(&e.stats.DropHandshakeLimit)
 		}
 		e.evictLocked(now, v)
 	}
@@ -556,8 +559,13 @@ func (e *Endpoint) removeHandshake(hs *handshake, failed bool) {
 // handshake timeout or when hs is evicted.
 func (e *Endpoint) serve(hs *handshake) {
 	defer e.wg.Done()
-	failed := true
-	defer func() { e.removeHandshake(hs, failed) }()
+	// Only a handshake the client let stall counts against its source:
+	// the server answered and the client's second flight never came. One
+	// that ended while the server was slow to answer, or after the client
+	// answered, may be the server's own overload (a legitimate burst from
+	// one address must not lock that address out).
+	established := false
+	defer func() { e.removeHandshake(hs, !established && hs.answered.Load() != 0 && !hs.progressed.Load()) }()
 	ctx, cancel := hs.ctx, hs.cancel
 	defer cancel()
 	ex, fp, err := hs.runDTLS(ctx, e.cfg, &DialOptions{})
@@ -587,7 +595,7 @@ func (e *Endpoint) serve(hs *handshake) {
 		e.count(&e.stats.HandshakesFailed)
 		return
 	}
-	failed = false
+	established = true
 	e.count(&e.stats.HandshakesDone)
 	// A full backlog makes the connection wait, never ends it: the client
 	// is connected (its keepalives are answered) and the application
