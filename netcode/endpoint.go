@@ -608,13 +608,8 @@ func (e *Endpoint) serve(hs *handshake) {
 	select {
 	case e.acceptQ <- c:
 		e.signal()
-	default:
-		select {
-		case e.acceptQ <- c:
-			e.signal()
-		case <-c.done:
-		case <-e.ctx.Done():
-		}
+	case <-c.done:
+	case <-e.ctx.Done():
 	}
 }
 
