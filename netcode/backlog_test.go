@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -77,6 +78,72 @@ func TestFullAcceptBacklogWaits(t *testing.T) {
 		}
 		if st := p.srv.Stats(); st.HandshakesInFlight != 0 {
 			t.Fatalf("%d slots still held after every connection was accepted", st.HandshakesInFlight)
+		}
+	})
+}
+
+// dropSecondFlight drops a client's cookie-wrapped DTLS datagrams other
+// than its ClientHello while blocked is set.
+type dropSecondFlight struct {
+	PacketConn
+	blocked atomic.Bool
+	dropped atomic.Int64
+}
+
+func (d *dropSecondFlight) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) {
+	if d.blocked.Load() && len(b) > 0 && b[0] == typeCookieDTLS {
+		if _, dtls, err := parseCookieDTLS(b); err == nil && !isClientHello(dtls) {
+			d.dropped.Add(1)
+			return len(b), nil
+		}
+	}
+	return d.PacketConn.WriteToUDPAddrPort(b, to)
+}
+
+// A server that lost a client's handshake after answering it (here: the
+// client's second flight was lost until the server's handshake timed out;
+// eviction does the same) answers the client's next retransmission with
+// HANDSHAKE_LOST, and the client starts over at once instead of
+// retransmitting into the void until its own timeout.
+func TestClientRestartsLostHandshake(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newFakePair(t, &Config{HandshakeTimeout: 2 * time.Second}, nil)
+		pc, err := p.net.Listen(netip.MustParseAddrPort("10.1.6.1:4000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := &dropSecondFlight{PacketConn: pc}
+		d.blocked.Store(true)
+		cli, err := NewEndpoint(d, &Config{HandshakeTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cli.Close()
+		go p.srv.Accept(t.Context())
+		start := time.Now()
+		type res struct {
+			c   *Conn
+			err error
+		}
+		done := make(chan res, 1)
+		go func() {
+			c, err := cli.Dial(context.Background(), srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()})
+			done <- res{c, err}
+		}()
+		time.Sleep(2500 * time.Millisecond) // the server's handshake timed out
+		if st := p.srv.Stats(); st.HandshakesFailed != 1 || st.HandshakesInFlight != 0 {
+			t.Fatalf("the server should have given the handshake up: %+v", st)
+		}
+		d.blocked.Store(false)
+		r := <-done
+		if r.err != nil {
+			t.Fatalf("dial after the server lost the handshake: %v (after %v)", r.err, time.Since(start))
+		}
+		if el := time.Since(start); el > 5*time.Second {
+			t.Errorf("dial took %v: the client did not start over when told", el)
+		}
+		if d.dropped.Load() == 0 {
+			t.Fatal("no second flight was dropped: the test tested nothing")
 		}
 	})
 }

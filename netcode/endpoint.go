@@ -335,6 +335,13 @@ func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) 
 		}
 	case first == typeCookieDTLS:
 		e.handleCookieDTLS(now, b, from)
+	case first == typeHandshakeLost:
+		e.mu.Lock()
+		hs := e.handshakes[from]
+		e.mu.Unlock()
+		if len(b) != cookieReplyLen || hs == nil || hs.server || !hs.lost(b[1:]) {
+			e.count(&e.stats.DropUnknown)
+		}
 	default:
 		e.count(&e.stats.DropUnknown)
 	}
@@ -390,6 +397,12 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 		if !isClientHello(dtlsBytes) {
 			e.mu.Unlock()
 			e.count(&e.stats.DropNotHello)
+			// A validated address continues a handshake this endpoint does
+			// not have (evicted, timed out): tell it, so that it starts
+			// over instead of retransmitting into the void (PROTOCOL.md
+			// §1.1). 25 bytes for at least 27 received.
+			var out [cookieReplyLen]byte
+			_ = e.writeTo(appendHandshakeLost(out[:0], ck), from)
 			return
 		}
 		var drop *atomic.Uint64
@@ -718,13 +731,39 @@ func (e *Endpoint) Dial(ctx context.Context, addr netip.AddrPort, opts DialOptio
 		hs.finishDTLS()
 		return nil, err
 	}
-	hs.cookie = ck
-	stopKnock, knocked := make(chan struct{}), make(chan struct{})
-	go hs.knock(stopKnock, knocked)
-	ex, fp, err := hs.runDTLS(ctx, e.cfg, &opts)
-	close(stopKnock)
-	<-knocked
-	hs.finishDTLS()
+	var (
+		ex protect.Exported
+		fp Fingerprint
+	)
+	for restarts := 0; ; restarts++ {
+		// One attempt: the server may say it lost our handshake
+		// (HANDSHAKE_LOST); then we start over with a fresh one, within
+		// the same deadline.
+		actx, abort := context.WithCancelCause(ctx)
+		hs.mu.Lock()
+		hs.cookie, hs.abort = ck, abort
+		hs.mu.Unlock()
+		stopKnock, knocked := make(chan struct{}), make(chan struct{})
+		go hs.knock(stopKnock, knocked)
+		ex, fp, err = hs.runDTLS(actx, e.cfg, &opts)
+		close(stopKnock)
+		<-knocked
+		hs.finishDTLS()
+		lost := err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errHandshakeLost)
+		abort(nil)
+		if !lost || restarts == maxHandshakeRestarts {
+			break
+		}
+		next := newHandshake(e, addr, false)
+		e.mu.Lock()
+		if e.closed || e.handshakes[addr] != hs {
+			e.mu.Unlock()
+			return nil, fmt.Errorf("netcode: dial: %w", net.ErrClosed)
+		}
+		e.handshakes[addr] = next
+		e.mu.Unlock()
+		hs = next
+	}
 	if err != nil {
 		return nil, err
 	}

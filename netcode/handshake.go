@@ -66,6 +66,30 @@ type handshake struct {
 	conn      *Conn    // set once keys are installed
 	verifyErr error    // why peer verification failed, if it did
 	dtls      *dtls.Conn
+	abort     context.CancelCauseFunc // client: ends this attempt (server lost it)
+}
+
+// maxHandshakeRestarts bounds how often one Dial starts over after
+// HANDSHAKE_LOST.
+const maxHandshakeRestarts = 8
+
+var errHandshakeLost = errors.New("netcode: the server lost the handshake")
+
+// lost handles a HANDSHAKE_LOST for this client handshake: if it echoes the
+// cookie in use and the server had answered (a server that never answered
+// has nothing to lose; the knock covers it), the attempt ends and Dial
+// starts over.
+func (h *handshake) lost(ck []byte) bool {
+	if !h.recvAny.Load() {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.abort == nil || !bytes.Equal(h.cookie[:], ck) {
+		return false
+	}
+	h.abort(errHandshakeLost)
+	return true
 }
 
 func newHandshake(ep *Endpoint, raddr netip.AddrPort, server bool) *handshake {
