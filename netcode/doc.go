@@ -56,7 +56,8 @@
 // within 1 s of the server's answer, or 5 s old) loses its slot to a
 // newcomer from a source that holds and failed less. A dialing client
 // repeats its first flight every 250 ms until the server answers, so it
-// gets in soon after a slot frees. A full accept backlog (Config.AcceptBacklog)
+// gets in soon after a slot frees; a server that lost a handshake it had
+// answered says so (HANDSHAKE_LOST) and the client starts a fresh one. A full accept backlog (Config.AcceptBacklog)
 // makes new connections wait for Accept; it never refuses them.
 // netcode/PROTOCOL.md is the wire specification.
 //

@@ -45,7 +45,8 @@ func loopbackHello(t *testing.T, srv *Endpoint) []byte {
 // completes the stateless cookie exchange (PROTOCOL.md §1.1) from 1,000
 // source ports — on one IP, and spread over 256 IPs — and then sends
 // garbage after the cookie, or a real ClientHello and then nothing, and
-// keeps repeating it every half second. Meanwhile a legitimate client (on
+// keeps repeating it every half second (or, in the last case, sends it once
+// and stays silent). Meanwhile a legitimate client (on
 // 127.0.0.1, a different IP) dials with the default configuration (128
 // slots, 10 s handshake timeout): it must connect in under 2 s. Garbage
 // never takes a slot, and one IP never holds more than MaxHandshakesPerIP.
@@ -54,15 +55,21 @@ func TestHandshakeFloodLegitClientConnects(t *testing.T) {
 		t.Skip("1,000 real sockets and real time: skipped with -short")
 	}
 	for _, tc := range []struct {
-		ips  int
-		kind floodtest.Kind
+		ips    int
+		kind   floodtest.Kind
+		resend time.Duration
 	}{
-		{1, floodtest.Garbage},
-		{1, floodtest.Hello},
-		{256, floodtest.Garbage},
-		{256, floodtest.Hello},
+		{1, floodtest.Garbage, 500 * time.Millisecond},
+		{1, floodtest.Hello, 500 * time.Millisecond},
+		{256, floodtest.Garbage, 500 * time.Millisecond},
+		{256, floodtest.Hello, 500 * time.Millisecond},
+		{256, floodtest.Hello, 0}, // one ClientHello each, then silence
 	} {
-		t.Run(tc.kind.String()+"-from-"+strconv.Itoa(tc.ips)+"-ips", func(t *testing.T) {
+		name := tc.kind.String() + "-from-" + strconv.Itoa(tc.ips) + "-ips"
+		if tc.resend == 0 {
+			name += "-then-silent"
+		}
+		t.Run(name, func(t *testing.T) {
 			uc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 			if err != nil {
 				t.Fatal(err)
@@ -77,7 +84,7 @@ func TestHandshakeFloodLegitClientConnects(t *testing.T) {
 			before := srv.Stats()
 			fl := floodtest.Start(t, floodtest.Config{
 				Target: srv.AddrPort(), IPs: ips, Sockets: 1000, Kind: tc.kind, Hello: hello,
-				Resend: 500 * time.Millisecond, Seed: uint64(tc.ips),
+				Resend: tc.resend, Seed: uint64(tc.ips),
 			})
 			if got := fl.Ready(20 * time.Second); got < 1000 {
 				t.Fatalf("only %d of 1,000 attackers completed the cookie exchange", got)
