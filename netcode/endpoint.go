@@ -400,7 +400,7 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 			// A validated address continues a handshake this endpoint does
 			// not have (evicted, timed out): tell it, so that it starts
 			// over instead of retransmitting into the void (PROTOCOL.md
-			// §1.1). 25 bytes for at least 27 received.
+			// §1.1). 25 bytes for at least 28 received.
 			var out [cookieReplyLen]byte
 			_ = e.writeTo(appendHandshakeLost(out[:0], ck), from)
 			return
