@@ -263,7 +263,7 @@ func TestAttackSpoofedHelloFlood(t *testing.T) {
 			t.Errorf("%d cookie replies, want %d", d, spoofed)
 		}
 		p.srv.mu.Lock()
-		attempts := len(p.srv.attempts)
+		attempts := len(p.srv.sources)
 		p.srv.mu.Unlock()
 		if attempts > 1 {
 			t.Errorf("spoofed hellos created per-address state for %d addresses", attempts)
@@ -342,8 +342,8 @@ func TestAttackSpoofedHelloFlood(t *testing.T) {
 // A flood from one real address on 127.0.0.1, through real sockets: the
 // attacker gets a valid cookie (it is a real address) and sends ClientHellos
 // with it, cookie requests, garbage, truncated headers and packets for
-// unknown connections. The per-address limits hold (one handshake in flight,
-// MaxAttemptsPerAddr per minute), memory stays bounded, and a connected
+// unknown connections. The per-source-IP limits hold (MaxHandshakesPerIP in
+// flight, MaxFailedHandshakesPerIP per minute), memory stays bounded, and a connected
 // client's round trips stay within 50 ms (p99) and 250 ms (max) of what
 // they were (100 ms and 1 s under the race detector).
 func TestAttackRealSocketFloodOneAddress(t *testing.T) {
@@ -359,7 +359,7 @@ func TestAttackRealSocketFloodOneAddress(t *testing.T) {
 	}
 	// Short handshakes and few attempts per address, so that the attacker
 	// runs into the per-address limit within the test.
-	srvEP, err := ListenPacket(lo(), &Config{HandshakeTimeout: 500 * time.Millisecond, MaxAttemptsPerAddr: 3})
+	srvEP, err := ListenPacket(lo(), &Config{HandshakeTimeout: 500 * time.Millisecond, MaxHandshakesPerIP: 1, MaxFailedHandshakesPerIP: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

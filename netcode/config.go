@@ -140,13 +140,28 @@ type Config struct {
 	// before a timer sends them. Default 5 ms.
 	FlushDelay time.Duration
 
-	// MaxHandshakes caps handshakes in flight per endpoint. Default 128.
+	// MaxHandshakes caps handshake slots per endpoint: handshakes in
+	// flight plus established connections waiting for room in the accept
+	// backlog. Default 128. When every slot is taken, a new client's
+	// ClientHello may take the slot of a handshake that stalled (its
+	// client sent no second flight within 1 s, or did not finish within
+	// 5 s), from the source IP that holds and failed the most; else it is
+	// dropped and the client knocks again (PROTOCOL.md §1.1).
 	MaxHandshakes int
-	// MaxAttemptsPerAddr caps handshakes started by one address per
-	// minute. Default 10.
-	MaxAttemptsPerAddr int
-	// AcceptBacklog bounds connections waiting for Accept. Default 64;
-	// beyond it new connections are closed with CodeServerBusy.
+	// MaxHandshakesPerIP caps the slots one source IP (for IPv6, one /64)
+	// may hold at a time. Default 32.
+	MaxHandshakesPerIP int
+	// MaxFailedHandshakesPerIP stops a source IP (IPv6: /64) from
+	// starting handshakes for the rest of a minute once this many of its
+	// handshakes failed within that minute: evicted, or ended after the
+	// server answered and before the client's second flight came.
+	// Handshakes that complete, and ones that end while the server itself
+	// is slow, do not count. Default 30.
+	MaxFailedHandshakesPerIP int
+	// AcceptBacklog bounds established connections queued for Accept.
+	// Default 64. Beyond it a connection is not refused: it waits, still
+	// holding its handshake slot, until Accept makes room (so a server
+	// that falls behind slows new handshakes down instead of ending them).
 	AcceptBacklog int
 
 	// MaxAuthFailures closes a connection once this many of its packets
@@ -191,7 +206,8 @@ func (c *Config) resolve() (*config, error) {
 	setDefault(&d.KeepAlive, time.Second)
 	setDefault(&d.FlushDelay, 5*time.Millisecond)
 	setDefault(&d.MaxHandshakes, 128)
-	setDefault(&d.MaxAttemptsPerAddr, 10)
+	setDefault(&d.MaxHandshakesPerIP, defaultMaxHandshakesPerIP)
+	setDefault(&d.MaxFailedHandshakesPerIP, 30)
 	setDefault(&d.AcceptBacklog, 64)
 	setDefault(&d.MaxAuthFailures, 1<<20)
 	setDefault(&d.KeyUpdateInterval, 1<<20)
@@ -272,6 +288,9 @@ func (c *config) deliveryConfig() delivery.Config {
 		RecvBufferBytes: c.RecvBufferBytes,
 	}
 }
+
+// defaultMaxHandshakesPerIP is Config.MaxHandshakesPerIP's default.
+const defaultMaxHandshakesPerIP = 32
 
 func setDefault[T comparable](p *T, v T) {
 	var zero T

@@ -16,6 +16,7 @@ const (
 	typeCookieRequest = 0x40
 	typeCookie        = 0x41
 	typeCookieDTLS    = 0x42
+	typeHandshakeLost = 0x43 // server → client: "I have no handshake with you", echoing the client's cookie
 
 	cookieRequestLen = 64
 	cookieMACLen     = 16
@@ -95,6 +96,11 @@ func appendCookieRequest(b []byte) []byte {
 // appendCookieReply appends a COOKIE datagram.
 func appendCookieReply(b []byte, c cookie) []byte {
 	return append(append(b, typeCookie), c[:]...)
+}
+
+// appendHandshakeLost appends a HANDSHAKE_LOST datagram (PROTOCOL.md §1.1).
+func appendHandshakeLost(b []byte, c []byte) []byte {
+	return append(append(b, typeHandshakeLost), c[:cookieLen]...)
 }
 
 // parseCookieReply returns the cookie in a COOKIE datagram.

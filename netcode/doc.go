@@ -48,6 +48,17 @@
 // cookie exchange validates the client's address, so spoofed floods cost
 // the server nothing but a 25-byte reply; a server never sends an address
 // more than three times what it received before the handshake completes.
+// Handshake slots (Config.MaxHandshakes) go only to a valid cookie followed
+// by a syntactically valid ClientHello, at most Config.MaxHandshakesPerIP
+// per source IP (IPv6: per /64), none to a source that failed
+// Config.MaxFailedHandshakesPerIP handshakes in the last minute; when slots
+// are short, a handshake that stalled (no second flight from the client
+// within 1 s of the server's answer, or 5 s old) loses its slot to a
+// newcomer from a source that holds and failed less. A dialing client
+// repeats its first flight every 250 ms until the server answers, so it
+// gets in soon after a slot frees; a server that lost a handshake it had
+// answered says so (HANDSHAKE_LOST) and the client starts a fresh one. A full accept backlog (Config.AcceptBacklog)
+// makes new connections wait for Accept; it never refuses them.
 // netcode/PROTOCOL.md is the wire specification.
 //
 // # Closing

@@ -52,23 +52,25 @@ type EndpointStats struct {
 	DropNoConn           uint64 // protected packet for an unknown connection ID
 	DropBadCookie        uint64 // COOKIE_DTLS with a missing, expired or forged cookie
 	DropStrayDTLS        uint64 // bare DTLS from an address with no handshake
-	DropHandshakeLimit   uint64 // MaxHandshakes in flight
-	DropAddrLimit        uint64 // per-address attempt limit
+	DropNotHello         uint64 // valid cookie, but no syntactically valid ClientHello to start a handshake with
+	DropHandshakeLimit   uint64 // MaxHandshakes in flight and none could be evicted
+	DropAddrLimit        uint64 // per-source-IP limits (MaxHandshakesPerIP, MaxFailedHandshakesPerIP)
 	DropHandshakeBacklog uint64 // a handshake's inbox was full
 	EarlyQueued          uint64 // protected packets kept until their handshake installed keys
 	AmplificationDrops   uint64 // writes held back by the 3x limit
 	CookiesSent          uint64
 	HandshakesStarted    uint64
 	HandshakesFailed     uint64
+	HandshakesEvicted    uint64 // stalled handshakes that lost their slot to a newcomer (also counted failed)
 	HandshakesDone       uint64
-	HandshakesInFlight   int
+	HandshakesInFlight   int // includes established connections waiting for Accept
 	Connections          int
 }
 
 type endpointCounters struct {
-	DatagramsIn, DropUnknown, DropNoConn, DropBadCookie, DropStrayDTLS,
+	DatagramsIn, DropUnknown, DropNoConn, DropBadCookie, DropStrayDTLS, DropNotHello,
 	DropHandshakeLimit, DropAddrLimit, DropHandshakeBacklog, EarlyQueued, AmplificationDrops,
-	CookiesSent, HandshakesStarted, HandshakesFailed, HandshakesDone atomic.Uint64
+	CookiesSent, HandshakesStarted, HandshakesFailed, HandshakesEvicted, HandshakesDone atomic.Uint64
 }
 
 // Endpoint is one UDP socket that dials and (when created by Listen or
@@ -91,17 +93,50 @@ type Endpoint struct {
 	conns      map[wire.ConnID]*Conn
 	handshakes map[netip.AddrPort]*handshake
 	dials      map[netip.AddrPort]chan cookie
-	attempts   map[netip.AddrPort]*attemptLog
+	sources    map[netip.Prefix]*source
 	lastPrune  time.Time
 
 	acceptQ chan *Conn
 	wake    chan struct{}
 }
 
-// attemptLog remembers when an address started handshakes (last minute).
-type attemptLog struct {
-	times []time.Time
+// source is what an endpoint remembers about one source IP (an IPv6 /64)
+// that passed address validation: its handshakes in flight and the times of
+// its handshakes that failed in the last minute (at most
+// MaxFailedHandshakesPerIP of them).
+type source struct {
+	inFlight int
+	failures []time.Time
 }
+
+// score orders sources for eviction: the more a source holds and the more
+// it failed lately, the sooner it loses a stalled handshake.
+func (s *source) score() int {
+	if s == nil {
+		return 0
+	}
+	return s.inFlight + len(s.failures)
+}
+
+// sourceOf is the unit per-source limits apply to: the IPv4 address, or
+// the /64 an IPv6 address is in (one host or site usually has a whole /64).
+func sourceOf(a netip.Addr) netip.Prefix {
+	a = a.Unmap()
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	p, _ := a.Prefix(64)
+	return p
+}
+
+// Stall limits (PROTOCOL.md §1.1; see handshake.stalled): when the
+// handshake slots are short, a newcomer may evict a server handshake whose
+// client sent no second flight within stallAge of the server's answer, or
+// any that is progressedStallAge old.
+const (
+	stallAge           = time.Second
+	progressedStallAge = 5 * time.Second
+)
 
 // Listen opens a UDP socket on addr ("host:port"; ":0" picks a port) and
 // returns an endpoint that accepts connections and can also dial.
@@ -158,7 +193,7 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 		conns:      make(map[wire.ConnID]*Conn),
 		handshakes: make(map[netip.AddrPort]*handshake),
 		dials:      make(map[netip.AddrPort]chan cookie),
-		attempts:   make(map[netip.AddrPort]*attemptLog),
+		sources:    make(map[netip.Prefix]*source),
 		acceptQ:    make(chan *Conn, cfg.AcceptBacklog),
 		wake:       make(chan struct{}, 1),
 	}
@@ -213,12 +248,14 @@ func (e *Endpoint) Stats() EndpointStats {
 	return EndpointStats{
 		DatagramsIn: s.DatagramsIn.Load(), DropUnknown: s.DropUnknown.Load(),
 		DropNoConn: s.DropNoConn.Load(), DropBadCookie: s.DropBadCookie.Load(),
-		DropStrayDTLS: s.DropStrayDTLS.Load(), DropHandshakeLimit: s.DropHandshakeLimit.Load(),
-		DropAddrLimit: s.DropAddrLimit.Load(), DropHandshakeBacklog: s.DropHandshakeBacklog.Load(),
+		DropStrayDTLS: s.DropStrayDTLS.Load(), DropNotHello: s.DropNotHello.Load(),
+		DropHandshakeLimit: s.DropHandshakeLimit.Load(),
+		DropAddrLimit:      s.DropAddrLimit.Load(), DropHandshakeBacklog: s.DropHandshakeBacklog.Load(),
 		EarlyQueued:        s.EarlyQueued.Load(),
 		AmplificationDrops: s.AmplificationDrops.Load(), CookiesSent: s.CookiesSent.Load(),
 		HandshakesStarted: s.HandshakesStarted.Load(), HandshakesFailed: s.HandshakesFailed.Load(),
-		HandshakesDone: s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
+		HandshakesEvicted: s.HandshakesEvicted.Load(),
+		HandshakesDone:    s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
 	}
 }
 
@@ -298,6 +335,13 @@ func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) 
 		}
 	case first == typeCookieDTLS:
 		e.handleCookieDTLS(now, b, from)
+	case first == typeHandshakeLost:
+		e.mu.Lock()
+		hs := e.handshakes[from]
+		e.mu.Unlock()
+		if len(b) != cookieReplyLen || hs == nil || hs.server || !hs.lost(b[1:]) {
+			e.count(&e.stats.DropUnknown)
+		}
 	default:
 		e.count(&e.stats.DropUnknown)
 	}
@@ -345,22 +389,28 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 	e.mu.Lock()
 	hs := e.handshakes[from]
 	if hs == nil {
-		switch {
-		case !e.accepting || e.closed || len(dtlsBytes) == 0 || dtlsBytes[0] != 22:
+		if !e.accepting || e.closed || len(dtlsBytes) == 0 {
 			e.mu.Unlock()
 			e.count(&e.stats.DropStrayDTLS)
 			return
-		case len(e.handshakes) >= e.cfg.MaxHandshakes:
+		}
+		if !isClientHello(dtlsBytes) {
 			e.mu.Unlock()
-			e.count(&e.stats.DropHandshakeLimit)
-			return
-		case !e.allowAttemptLocked(from, now):
-			e.mu.Unlock()
-			e.count(&e.stats.DropAddrLimit)
+			e.count(&e.stats.DropNotHello)
+			// A validated address continues a handshake this endpoint does
+			// not have (evicted, timed out): tell it, so that it starts
+			// over instead of retransmitting into the void (PROTOCOL.md
+			// §1.1). 25 bytes for at least 28 received.
+			var out [cookieReplyLen]byte
+			_ = e.writeTo(appendHandshakeLost(out[:0], ck), from)
 			return
 		}
-		hs = newHandshake(e, from, true)
-		e.handshakes[from] = hs
+		var drop *atomic.Uint64
+		if hs, drop = e.admitLocked(now, from); hs == nil {
+			e.mu.Unlock()
+			e.count(drop)
+			return
+		}
 		e.count(&e.stats.HandshakesStarted)
 		e.wg.Add(1)
 		go e.serve(hs)
@@ -371,51 +421,165 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 	}
 }
 
-// allowAttemptLocked applies MaxAttemptsPerAddr per minute. The map is
-// pruned as it goes, so it holds only addresses seen in the last minute
-// (and at most those that passed cookie validation).
-func (e *Endpoint) allowAttemptLocked(from netip.AddrPort, now time.Time) bool {
-	if now.Sub(e.lastPrune) > time.Minute {
-		for a, l := range e.attempts {
-			if len(l.times) == 0 || now.Sub(l.times[len(l.times)-1]) > time.Minute {
-				delete(e.attempts, a)
-			}
+// admitLocked gives from a handshake slot, evicting a stalled handshake if
+// that is what it takes (PROTOCOL.md §1.1), or returns the counter of the
+// limit that refused it:
+//
+//   - a source IP (IPv6: /64) that failed MaxFailedHandshakesPerIP
+//     handshakes in the last minute gets none;
+//   - nor does one with MaxHandshakesPerIP slots;
+//   - with MaxHandshakes in flight, a newcomer evicts a stalled handshake
+//     of the source that holds and failed the most, and only if that
+//     source's score is above its own: a fresh client wins over a flood,
+//     and flooders do not just churn each other's slots.
+func (e *Endpoint) admitLocked(now time.Time, from netip.AddrPort) (*handshake, *atomic.Uint64) {
+	e.pruneSourcesLocked(now)
+	key := sourceOf(from.Addr())
+	src := e.sources[key]
+	if src == nil {
+		src = &source{}
+		e.sources[key] = src
+	}
+	src.expire(now)
+	refuse := func(c *atomic.Uint64) (*handshake, *atomic.Uint64) {
+		if src.inFlight == 0 && len(src.failures) == 0 {
+			delete(e.sources, key)
 		}
-		e.lastPrune = now
+		return nil, c
 	}
-	l := e.attempts[from]
-	if l == nil {
-		l = &attemptLog{}
-		e.attempts[from] = l
+	if len(src.failures) >= e.cfg.MaxFailedHandshakesPerIP || src.inFlight >= e.cfg.MaxHandshakesPerIP {
+		return refuse(&e.stats.DropAddrLimit)
 	}
-	keep := l.times[:0]
-	for _, t := range l.times {
-		if now.Sub(t) <= time.Minute {
-			keep = append(keep, t)
+	if len(e.handshakes) >= e.cfg.MaxHandshakes {
+		mine := src.score()
+		v := e.stalledLocked(now, func(h *handshake) bool { return e.sources[h.source].score() > mine })
+		if v == nil {
+			return refuse(&e.stats.DropHandshakeLimit)
 		}
+		e.evictLocked(now, v)
 	}
-	l.times = keep
-	if len(l.times) >= e.cfg.MaxAttemptsPerAddr {
-		return false
-	}
-	l.times = append(l.times, now)
-	return true
+	hs := newHandshake(e, from, true)
+	hs.started, hs.source = now, key
+	hs.ctx, hs.cancel = context.WithTimeout(e.ctx, e.cfg.HandshakeTimeout)
+	src.inFlight++
+	e.handshakes[from] = hs
+	return hs, nil
 }
 
-func (e *Endpoint) removeHandshake(hs *handshake) {
-	e.mu.Lock()
-	if e.handshakes[hs.raddr] == hs {
-		delete(e.handshakes, hs.raddr)
+// stalledLocked returns the server handshake that ok accepts and that has
+// stalled (see stallAge), preferring the source with the highest score,
+// then the oldest; nil if there is none.
+func (e *Endpoint) stalledLocked(now time.Time, ok func(*handshake) bool) *handshake {
+	var best *handshake
+	bestScore := 0
+	for _, h := range e.handshakes {
+		if !h.server || h.waiting {
+			continue
+		}
+		if !h.stalled(now) || !ok(h) {
+			continue
+		}
+		sc := e.sources[h.source].score()
+		if best == nil || sc > bestScore || (sc == bestScore && h.started.Before(best.started)) {
+			best, bestScore = h, sc
+		}
 	}
+	return best
+}
+
+// stalled reports whether a server handshake has stalled (PROTOCOL.md
+// §1.1): the server answered the ClientHello stallAge ago and the client's
+// second flight never came, or it is progressedStallAge old whatever it
+// did (the progress signal is syntactic, so it is not trusted for long).
+// The clock of the first case starts at the server's answer, not at the
+// ClientHello, so a server slowed down by its own load does not evict
+// clients it has not answered yet.
+func (h *handshake) stalled(now time.Time) bool {
+	if now.Sub(h.started) >= progressedStallAge {
+		return true
+	}
+	at := h.answered.Load()
+	return at != 0 && !h.progressed.Load() && now.Sub(time.Unix(0, at)) >= stallAge
+}
+
+// evictLocked takes hs's slot away (counted as a failure of its source)
+// and ends its handshake.
+func (e *Endpoint) evictLocked(now time.Time, hs *handshake) {
+	e.endHandshakeLocked(now, hs, true)
+	hs.cancel()
+	e.count(&e.stats.HandshakesEvicted)
+}
+
+// expire forgets failures older than a minute.
+func (s *source) expire(now time.Time) {
+	i := 0
+	for i < len(s.failures) && now.Sub(s.failures[i]) > time.Minute {
+		i++
+	}
+	s.failures = s.failures[i:]
+}
+
+// pruneSourcesLocked drops, once a minute, sources with nothing in flight
+// and no failure in the last minute. Sources exist only for addresses that
+// passed cookie validation and sent a ClientHello.
+func (e *Endpoint) pruneSourcesLocked(now time.Time) {
+	if now.Sub(e.lastPrune) <= time.Minute {
+		return
+	}
+	for k, s := range e.sources {
+		s.expire(now)
+		if s.inFlight == 0 && len(s.failures) == 0 {
+			delete(e.sources, k)
+		}
+	}
+	e.lastPrune = now
+}
+
+// endHandshakeLocked frees hs's slot (if it still holds it) and, for a
+// server handshake, its source's; failed records a failure of the source.
+func (e *Endpoint) endHandshakeLocked(now time.Time, hs *handshake, failed bool) {
+	if e.handshakes[hs.raddr] != hs {
+		return
+	}
+	delete(e.handshakes, hs.raddr)
+	if !hs.server || !hs.source.IsValid() {
+		return
+	}
+	src := e.sources[hs.source]
+	if src == nil {
+		return
+	}
+	src.inFlight--
+	if failed {
+		src.failures = append(src.failures, now)
+		if n := len(src.failures) - e.cfg.MaxFailedHandshakesPerIP; n > 0 {
+			src.failures = src.failures[n:]
+		}
+	}
+	if src.inFlight == 0 && len(src.failures) == 0 {
+		delete(e.sources, hs.source)
+	}
+}
+
+func (e *Endpoint) removeHandshake(hs *handshake, failed bool) {
+	e.mu.Lock()
+	e.endHandshakeLocked(time.Now(), hs, failed)
 	e.mu.Unlock()
 }
 
 // serve runs an accepted handshake to completion on its own goroutine, so a
-// stalled or spoofed handshake never delays another.
+// stalled or spoofed handshake never delays another. hs.ctx ends at the
+// handshake timeout or when hs is evicted.
 func (e *Endpoint) serve(hs *handshake) {
 	defer e.wg.Done()
-	defer e.removeHandshake(hs)
-	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.HandshakeTimeout)
+	// Only a handshake the client let stall counts against its source:
+	// the server answered and the client's second flight never came. One
+	// that ended while the server was slow to answer, or after the client
+	// answered, may be the server's own overload (a legitimate burst from
+	// one address must not lock that address out).
+	established := false
+	defer func() { e.removeHandshake(hs, !established && hs.answered.Load() != 0 && !hs.progressed.Load()) }()
+	ctx, cancel := hs.ctx, hs.cancel
 	defer cancel()
 	ex, fp, err := hs.runDTLS(ctx, e.cfg, &DialOptions{})
 	if err != nil {
@@ -444,12 +608,21 @@ func (e *Endpoint) serve(hs *handshake) {
 		e.count(&e.stats.HandshakesFailed)
 		return
 	}
+	established = true
 	e.count(&e.stats.HandshakesDone)
+	// A full backlog makes the connection wait, never ends it: the client
+	// is connected (its keepalives are answered) and the application
+	// accepts it when it catches up. Meanwhile it keeps its handshake slot,
+	// so an application that falls behind slows new handshakes down (their
+	// clients knock again) instead of refusing them.
+	e.mu.Lock()
+	hs.waiting = true
+	e.mu.Unlock()
 	select {
 	case e.acceptQ <- c:
 		e.signal()
-	default:
-		c.closeWith(&CloseError{Code: CodeServerBusy, Reason: "accept backlog full"}, true)
+	case <-c.done:
+	case <-e.ctx.Done():
 	}
 }
 
@@ -550,7 +723,7 @@ func (e *Endpoint) Dial(ctx context.Context, addr netip.AddrPort, opts DialOptio
 		e.mu.Lock()
 		delete(e.dials, addr)
 		e.mu.Unlock()
-		e.removeHandshake(hs)
+		e.removeHandshake(hs, false)
 	}()
 
 	ck, err := e.fetchCookie(ctx, addr, cookies)
@@ -558,9 +731,39 @@ func (e *Endpoint) Dial(ctx context.Context, addr netip.AddrPort, opts DialOptio
 		hs.finishDTLS()
 		return nil, err
 	}
-	hs.cookie = ck
-	ex, fp, err := hs.runDTLS(ctx, e.cfg, &opts)
-	hs.finishDTLS()
+	var (
+		ex protect.Exported
+		fp Fingerprint
+	)
+	for restarts := 0; ; restarts++ {
+		// One attempt: the server may say it lost our handshake
+		// (HANDSHAKE_LOST); then we start over with a fresh one, within
+		// the same deadline.
+		actx, abort := context.WithCancelCause(ctx)
+		hs.mu.Lock()
+		hs.cookie, hs.abort = ck, abort
+		hs.mu.Unlock()
+		stopKnock, knocked := make(chan struct{}), make(chan struct{})
+		go hs.knock(stopKnock, knocked)
+		ex, fp, err = hs.runDTLS(actx, e.cfg, &opts)
+		close(stopKnock)
+		<-knocked
+		hs.finishDTLS()
+		lost := err != nil && ctx.Err() == nil && errors.Is(context.Cause(actx), errHandshakeLost)
+		abort(nil)
+		if !lost || restarts == maxHandshakeRestarts {
+			break
+		}
+		next := newHandshake(e, addr, false)
+		e.mu.Lock()
+		if e.closed || e.handshakes[addr] != hs {
+			e.mu.Unlock()
+			return nil, fmt.Errorf("netcode: dial: %w", net.ErrClosed)
+		}
+		e.handshakes[addr] = next
+		e.mu.Unlock()
+		hs = next
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ const (
 	CodeTimeout           CloseCode = 0x01 // no packet from the peer for Config.IdleTimeout
 	CodeProtocolViolation CloseCode = 0x02 // the peer broke the protocol
 	CodeAuthLimit         CloseCode = 0x03 // too many packets failed authentication
-	CodeServerBusy        CloseCode = 0x04 // the accept queue was full
+	CodeServerBusy        CloseCode = 0x04 // the server is full (an application refusal; a full accept backlog makes connections wait instead)
 	CodeEndpointClosed    CloseCode = 0x05 // the endpoint was closed
 	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
 	CodeConfigMismatch    CloseCode = 0x07 // the peers' channels, window or message limit differ

@@ -45,11 +45,51 @@ type handshake struct {
 	recvBytes atomic.Int64 // server: bytes received from the address
 	sentBytes atomic.Int64 // server: bytes sent to it
 
+	// Server side: slot bookkeeping (PROTOCOL.md §1.1). started, source
+	// and waiting are guarded by ep.mu; cancel ends the handshake early
+	// (eviction).
+	started    time.Time
+	source     netip.Prefix
+	waiting    bool // established, waiting for Accept: never evicted
+	ctx        context.Context
+	cancel     context.CancelFunc
+	progressed atomic.Bool  // the client's second flight arrived
+	answered   atomic.Int64 // when the server first wrote to the client (UnixNano; 0: not yet)
+
+	// Client side: the wrapped first flight, repeated (knock) until the
+	// server answers.
+	firstMu     sync.Mutex
+	firstFlight []byte
+
 	mu        sync.Mutex
 	early     [][]byte // protected packets that arrived before keys
 	conn      *Conn    // set once keys are installed
 	verifyErr error    // why peer verification failed, if it did
 	dtls      *dtls.Conn
+	abort     context.CancelCauseFunc // client: ends this attempt (server lost it)
+}
+
+// maxHandshakeRestarts bounds how often one Dial starts over after
+// HANDSHAKE_LOST.
+const maxHandshakeRestarts = 8
+
+var errHandshakeLost = errors.New("netcode: the server lost the handshake")
+
+// lost handles a HANDSHAKE_LOST for this client handshake: if it echoes the
+// cookie in use and the server had answered (a server that never answered
+// has nothing to lose; the knock covers it), the attempt ends and Dial
+// starts over.
+func (h *handshake) lost(ck []byte) bool {
+	if !h.recvAny.Load() {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.abort == nil || !bytes.Equal(h.cookie[:], ck) {
+		return false
+	}
+	h.abort(errHandshakeLost)
+	return true
 }
 
 func newHandshake(ep *Endpoint, raddr netip.AddrPort, server bool) *handshake {
@@ -72,6 +112,9 @@ func (h *handshake) deliver(b []byte, wireLen int) bool {
 	h.recvAny.Store(true)
 	if h.server {
 		h.recvBytes.Add(int64(wireLen))
+		if !h.progressed.Load() && isClientSecondFlight(b) {
+			h.progressed.Store(true)
+		}
 	}
 	select {
 	case h.in <- bytes.Clone(b):
@@ -133,11 +176,53 @@ func (c *hsConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 			return len(b), nil
 		}
 		c.sentBytes.Add(int64(len(b)))
+		if c.answered.Load() == 0 {
+			c.answered.Store(time.Now().UnixNano())
+		}
 		return len(b), c.ep.writeTo(b, c.raddr)
 	}
 	buf := make([]byte, 0, c.ep.cfg.MaxDatagramSize)
 	buf = appendCookieDTLS(buf, c.cookie, b, c.ep.cfg.MaxDatagramSize)
+	if !h.recvAny.Load() {
+		h.firstMu.Lock()
+		h.firstFlight = buf
+		h.firstMu.Unlock()
+	}
 	return len(b), h.ep.writeTo(buf, c.raddr)
+}
+
+// knockInterval is how often a dialing client repeats its first flight
+// until the server answers (PROTOCOL.md §1.1): a server short of slots
+// drops ClientHellos without a word, and pion's own retransmissions back
+// off (0.25, 0.75, 1.75, 3.75 s...), which would leave a client waiting
+// seconds after a slot freed.
+const knockInterval = 250 * time.Millisecond
+
+// knock repeats the client's wrapped first flight every knockInterval until
+// the server answers or stop is closed. It runs on its own goroutine; the
+// caller waits for it through done.
+func (h *handshake) knock(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(knockInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-h.closed:
+			return
+		case <-t.C:
+		}
+		if h.recvAny.Load() {
+			return
+		}
+		h.firstMu.Lock()
+		b := h.firstFlight
+		h.firstMu.Unlock()
+		if b != nil {
+			_ = h.ep.writeTo(b, h.raddr)
+		}
+	}
 }
 
 func (c *hsConn) Close() error                       { (*handshake)(c).close(); return nil }

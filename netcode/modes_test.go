@@ -70,7 +70,9 @@ func TestCAVerifiedMode(t *testing.T) {
 }
 
 // MaxHandshakes bounds handshakes in flight: beyond it new ones are dropped
-// (counted), and a slot frees when a stalled handshake times out.
+// (counted) while the handshakes in flight are young, and a newcomer takes
+// the slot of one that stalled for stallAge, long before the handshake
+// timeout.
 func TestHandshakeCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := newFakePair(t, &Config{MaxHandshakes: 2, HandshakeTimeout: 3 * time.Second}, nil)
@@ -89,8 +91,8 @@ func TestHandshakeCap(t *testing.T) {
 		if st := p.srv.Stats(); st.HandshakesInFlight != 2 {
 			t.Fatalf("in flight %d, want 2", st.HandshakesInFlight)
 		}
-		// A third is dropped while both slots are taken...
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		// A third is dropped while both slots are taken by young handshakes...
+		ctx, cancel := context.WithTimeout(context.Background(), stallAge/2)
 		defer cancel()
 		if _, err := p.cli.Dial(ctx, srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()}); err == nil {
 			t.Fatal("a handshake beyond MaxHandshakes completed")
@@ -98,11 +100,19 @@ func TestHandshakeCap(t *testing.T) {
 		if p.srv.Stats().DropHandshakeLimit == 0 {
 			t.Fatal("drops at the cap not counted")
 		}
-		// ...and gets in once the stalled ones time out.
-		time.Sleep(3 * time.Second)
+		// ...and gets in, by evicting one, once they stalled for stallAge:
+		// well before their 3 s handshake timeout.
+		time.Sleep(stallAge)
 		go p.srv.Accept(t.Context())
+		start := time.Now()
 		if _, err := p.cli.Dial(t.Context(), srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()}); err != nil {
-			t.Fatalf("dial after the stalled handshakes ended: %v", err)
+			t.Fatalf("dial after the stalled handshakes stalled: %v", err)
+		}
+		if el := time.Since(start); el > 500*time.Millisecond {
+			t.Fatalf("dial took %v with only stalled handshakes in the way", el)
+		}
+		if st := p.srv.Stats(); st.HandshakesEvicted != 1 {
+			t.Fatalf("%d handshakes evicted, want 1: %+v", st.HandshakesEvicted, st)
 		}
 	})
 }

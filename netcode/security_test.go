@@ -274,10 +274,12 @@ func TestSpoofedHellosCreateNoState(t *testing.T) {
 	})
 }
 
-// One address may not start handshakes without limit.
+// One address may not fail handshakes without limit: after
+// MaxFailedHandshakesPerIP failures in a minute it starts no more (the
+// completed handshake it made first does not count).
 func TestPerAddressAttemptLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newFakePair(t, &Config{MaxAttemptsPerAddr: 3}, nil)
+		p := newFakePair(t, &Config{MaxFailedHandshakesPerIP: 3}, nil)
 		p.cliTap.record = true
 		srv, cli := p.connect(t)
 		exchange(t, cli, srv, "x")
@@ -296,8 +298,8 @@ func TestPerAddressAttemptLimit(t *testing.T) {
 			time.Sleep(11 * time.Second) // let each attempt time out
 		}
 		st := p.srv.Stats()
-		if started := st.HandshakesStarted - before.HandshakesStarted; started != 2 {
-			t.Fatalf("%d more handshakes started from one address, limit 3 per minute (1 used): %+v", started, st)
+		if started := st.HandshakesStarted - before.HandshakesStarted; started != 3 {
+			t.Fatalf("%d more handshakes started from one address, want 3 (limit 3 failures per minute): %+v", started, st)
 		}
 		if st.DropAddrLimit == before.DropAddrLimit {
 			t.Fatal("address limit drops not counted")
