@@ -37,7 +37,12 @@ type attackPlan struct {
 	burstEnter float64       // during the attack: bursts of loss (5 datagrams on average) start with this probability
 	burst      int           // lines in a burst
 	burstProb  float64       // probability that a line is a burst instead
-	keepAttack bool          // flips continue after end (never in the oracle)
+	// flipReplay is the probability that the pristine copy of a datagram
+	// the attacker flipped follows it 0-20 ms later (from the source, or
+	// from the attacker's address with probability replayFrom): the copy
+	// is then the newest packet of its connection, and from the attacker's
+	// address it draws a path challenge.
+	flipReplay float64
 }
 
 // mitm is an on-path attacker in front of one endpoint's socket: it sees
@@ -116,6 +121,13 @@ func (a *attacker) observe(b []byte, from, to netip.AddrPort) bool {
 		}
 	}
 	if a.on && a.rng.Float64() < a.plan.flip {
+		if a.rng.Float64() < a.plan.flipReplay {
+			src := from
+			if a.rng.Float64() < a.plan.replayFrom {
+				src = a.addr
+			}
+			time.AfterFunc(time.Duration(a.rng.Int64N(int64(20*time.Millisecond))), func() { _ = a.n.Inject(src, to, c.b) })
+		}
 		bit := a.rng.IntN(8 * len(b))
 		b[bit/8] ^= 1 << (bit % 8)
 		a.flipped++
@@ -436,11 +448,9 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 		if rest := time.Until(attackEnd); rest > 0 {
 			time.Sleep(rest)
 		}
-		if !p.keepAttack {
-			a.mu.Lock()
-			a.on = false
-			a.mu.Unlock()
-		}
+		a.mu.Lock()
+		a.on = false
+		a.mu.Unlock()
 	})
 	// The stall detector, sampled: the oldest unacknowledged reliable
 	// message of each connection, once the attack is over.
@@ -512,8 +522,14 @@ const stallBound = 3 * time.Second
 // checkNoStall applies the oracle to one run.
 func checkNoStall(t *testing.T, seed uint64, r stallResult) {
 	t.Helper()
-	t.Logf("seed %d: slowest line after the attack %v (sent at %v, %s), during it %v; oldest unacknowledged message after it %v (%s at %v); lines %v, attacker flipped %d",
-		seed, r.worst, r.worstAt, r.worstDir, r.during, r.oldest, r.oldestConn, r.oldestAt, r.lines, r.flipped)
+	var challenges, moves, replays uint64
+	for _, st := range r.stats {
+		challenges += st.PathChallenges
+		moves += st.PathChanges
+		replays += st.DropReplay
+	}
+	t.Logf("seed %d: slowest line after the attack %v (sent at %v, %s), during it %v; oldest unacknowledged message after it %v (%s at %v); lines %v, attacker flipped %d; replays dropped %d, path challenges %d, moves %d",
+		seed, r.worst, r.worstAt, r.worstDir, r.during, r.oldest, r.oldestConn, r.oldestAt, r.lines, r.flipped, replays, challenges, moves)
 	for _, e := range r.errs {
 		t.Errorf("seed %d: %s", seed, e)
 	}
@@ -593,6 +609,7 @@ func oraclePlan(seed uint64) attackPlan {
 	if r.IntN(3) == 0 {
 		p.burst, p.burstProb = 300, 0.002
 	}
+	p.flipReplay = []float64{0, 0.5, 1}[r.IntN(3)]
 	p.lineEvery = []time.Duration{30 * time.Millisecond, 70 * time.Millisecond, 200 * time.Millisecond}[r.IntN(3)]
 	return p
 }
