@@ -130,6 +130,14 @@ func (a *udpAttacker) forward(b []byte, via *net.UDPConn, to netip.AddrPort, sid
 		a.cids = append(a.cids, append([]byte(nil), b[1:9]...))
 	}
 	if a.on && a.rng.Float64() < a.flip {
+		// Half the time the pristine copy follows from the attacker's own
+		// socket: the newest packet of its connection, from a new address.
+		if a.rng.IntN(2) == 0 {
+			pristine := append([]byte(nil), b...)
+			time.AfterFunc(time.Duration(a.rng.Int64N(int64(20*time.Millisecond))), func() {
+				_, _ = a.inj.WriteToUDPAddrPort(pristine, to)
+			})
+		}
 		bit := a.rng.IntN(8 * len(b))
 		b[bit/8] ^= 1 << (bit % 8)
 		a.flipped++

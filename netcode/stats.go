@@ -30,7 +30,8 @@ type Stats struct {
 	// that keeps growing means the reliable stream makes no progress,
 	// whatever else the connection still carries (acknowledgements,
 	// keepalives, unreliable traffic). A game can show it, or close the
-	// connection when it passes a bound of its own.
+	// connection when it passes a bound of its own. After the connection
+	// ended it keeps aging what was never acknowledged.
 	OldestUnacked time.Duration
 	// ProbeTimeout is how long the connection now waits for an
 	// acknowledgement before it resends what it sent last (RFC 9002's PTO,
