@@ -26,6 +26,10 @@
 // Acknowledgements, resends, keepalives and timeouts run on netcode's own
 // goroutines, so a connection survives an application that stops calling
 // Receive for a while (its peer's reliable data then waits: flow control).
+// Stats.OldestUnacked is the age of the oldest reliable message the peer
+// has not acknowledged: it stays within a few round trips while the stream
+// makes progress, so a reliable stream that stalls (the peer's game stopped
+// reading, or the path carries keepalives but not data) is never silent.
 //
 // # Security
 //

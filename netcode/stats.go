@@ -23,6 +23,21 @@ type Stats struct {
 	QueuedReliableBytes int     // queued plus unacknowledged reliable bytes
 	SendRate            float64 // the pacing budget, bytes per second
 
+	// OldestUnacked is the stall detector: how long ago the oldest
+	// reliable message that the peer has not yet acknowledged was given to
+	// Send (0 when every reliable message was acknowledged). On a healthy
+	// connection it stays within a few round trips even under loss; a value
+	// that keeps growing means the reliable stream makes no progress,
+	// whatever else the connection still carries (acknowledgements,
+	// keepalives, unreliable traffic). A game can show it, or close the
+	// connection when it passes a bound of its own. After the connection
+	// ended it keeps aging what was never acknowledged.
+	OldestUnacked time.Duration
+	// ProbeTimeout is how long the connection now waits for an
+	// acknowledgement before it resends what it sent last (RFC 9002's PTO,
+	// including its backoff after consecutive timeouts).
+	ProbeTimeout time.Duration
+
 	AuthFailures   uint64 // packets that failed authentication
 	DropReplay     uint64 // replayed or too old packets
 	DropMalformed  uint64 // unparseable packets
@@ -38,9 +53,16 @@ type Stats struct {
 func (c *Conn) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rotateRates(time.Now())
+	now := time.Now()
+	c.rotateRates(now)
 	s := &c.stats
+	var oldest time.Duration
+	if at, ok := c.sender.OldestUnacked(); ok {
+		oldest = max(now.Sub(at), 0)
+	}
 	return Stats{
+		OldestUnacked:       oldest,
+		ProbeTimeout:        c.sent.ProbeTimeout(&c.rtt, maxAckDelay),
 		RTT:                 c.rtt.Smoothed(),
 		MinRTT:              c.rtt.Min(),
 		Jitter:              c.rtt.Jitter(),

@@ -258,6 +258,12 @@ func (h *SentHistory[R]) newestAckEliciting() *sentPacket[R] {
 	return nil
 }
 
+// ProbeTimeout returns the probe timeout now in force: PTO * 2^backoff,
+// for a peer that delays acknowledgements by up to maxAckDelay.
+func (h *SentHistory[R]) ProbeTimeout(rtt *RTT, maxAckDelay time.Duration) time.Duration {
+	return h.probeTimeout(rtt, maxAckDelay)
+}
+
 // probeTimeout returns PTO * 2^backoff.
 func (h *SentHistory[R]) probeTimeout(rtt *RTT, maxAckDelay time.Duration) time.Duration {
 	return rtt.PTO(maxAckDelay) << h.backoff

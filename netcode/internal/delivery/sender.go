@@ -35,6 +35,7 @@ type outMsg struct {
 	sent  uint32 // units sent at least once (they go out in order)
 	acked uint32 // units acknowledged
 	rel   bool
+	at    time.Time // when Queue took it (reliable messages)
 }
 
 func (m *outMsg) state() []byte { return m.buf[m.n : m.n+int(m.count)] }
@@ -120,9 +121,8 @@ func NewSender(cfg Config) (*Sender, error) {
 // returns ErrNoChannel or ErrTooLarge (wrapped), or ErrQueueFull when the
 // message would take queued plus unacknowledged bytes beyond
 // SendQueueBytes (an empty queue accepts any message up to MaxMessageSize).
-// now is unused today and kept so the queue can later age messages.
+// now is when the message was queued: OldestUnacked measures from it.
 func (s *Sender) Queue(ch uint8, data []byte, now time.Time) error {
-	_ = now
 	if int(ch) >= len(s.chans) {
 		return fmt.Errorf("%w: %d (have %d)", ErrNoChannel, ch, len(s.chans))
 	}
@@ -150,6 +150,7 @@ func (s *Sender) Queue(ch uint8, data []byte, now time.Time) error {
 	if m.rel {
 		clear(m.state())
 		s.relBytes += len(data)
+		m.at = now
 	}
 	s.used += cost
 	s.live++
@@ -367,6 +368,45 @@ func (s *Sender) OnLost(r Ref) {
 	}
 	st[r.Frag] |= unitQueued
 	s.resend.push(r)
+}
+
+// OldestUnacked returns when the oldest reliable message that is not yet
+// fully acknowledged (queued, partly sent, or in flight) was queued, and
+// false if there is none. On a healthy connection it is at most a few round
+// trips old; a reliable stream that makes no progress shows here, however
+// quiet the connection is otherwise. It is O(channels) and allocates
+// nothing.
+func (s *Sender) OldestUnacked() (time.Time, bool) {
+	var oldest time.Time
+	found := false
+	note := func(m *outMsg) {
+		if m != nil && m.rel && (!found || m.at.Before(oldest)) {
+			oldest, found = m.at, true
+		}
+	}
+	for i := range s.chans {
+		c := &s.chans[i]
+		if !c.mode.Reliable() {
+			continue
+		}
+		// Messages start in queue order, so the oldest one of a channel
+		// is its oldest in-flight message (the window's base), else the
+		// one being sent, else the head of its queue.
+		if c.slots != nil && c.base < c.nextSeq {
+			if m := c.slots[c.base%uint64(len(c.slots))]; m != nil {
+				note(m)
+				continue
+			}
+		}
+		if c.cur != nil {
+			note(c.cur)
+			continue
+		}
+		if c.queue.len() > 0 {
+			note(c.queue.front())
+		}
+	}
+	return oldest, found
 }
 
 // QueuedReliableBytes returns the payload bytes of reliable messages that

@@ -417,3 +417,57 @@ func TestModeString(t *testing.T) {
 		t.Error("Reliable() wrong")
 	}
 }
+
+// OldestUnacked names the queue time of the oldest reliable message not yet
+// fully acknowledged, across channels, whether it is queued, in flight or
+// lost and queued for resending; unreliable messages never count.
+func TestOldestUnacked(t *testing.T) {
+	s := mustSender(t, Config{Modes: []Mode{ReliableOrdered, Unreliable, ReliableUnordered}, Window: 2})
+	if _, ok := s.OldestUnacked(); ok {
+		t.Fatal("an empty sender has an oldest unacked message")
+	}
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Second) }
+	check := func(what string, want time.Time) {
+		t.Helper()
+		got, ok := s.OldestUnacked()
+		if !ok || !got.Equal(want) {
+			t.Fatalf("%s: oldest unacked %v (%t), want %v", what, got.Sub(t0), ok, want.Sub(t0))
+		}
+	}
+	if err := s.Queue(1, []byte("u"), at(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.OldestUnacked(); ok {
+		t.Fatal("an unreliable message counts")
+	}
+	for i := 1; i <= 3; i++ { // channel 0: seq 0, 1 (window 2), then 2 waits
+		if err := s.Queue(0, []byte{byte(i)}, at(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Queue(2, []byte("x"), at(4)); err != nil {
+		t.Fatal(err)
+	}
+	check("all queued", at(1))
+	_, refs := flush(t, s, 1171)
+	if len(refs) != 3 {
+		t.Fatalf("refs %+v", refs)
+	}
+	check("in flight", at(1))
+	head, second := Ref{Channel: 0, Seq: 0}, Ref{Channel: 0, Seq: 1}
+	s.OnLost(head)
+	check("lost, queued for resending", at(1))
+	s.OnAcked(second)
+	check("head still unacked", at(1))
+	s.OnAcked(head)
+	check("head acked: the queued third message of channel 0", at(3))
+	_, refs = flush(t, s, 1171) // the resend of 0/0 was pruned; 0/2 goes
+	for _, r := range refs {
+		s.OnAcked(r)
+	}
+	check("channel 0 done: channel 2's message", at(4))
+	s.OnAcked(Ref{Channel: 2, Seq: 0})
+	if o, ok := s.OldestUnacked(); ok {
+		t.Fatalf("everything acknowledged, oldest unacked %v", o.Sub(t0))
+	}
+}
