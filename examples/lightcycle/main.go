@@ -169,6 +169,11 @@ func offlineConfig(o options) offline.Config {
 // round), watchers unless -lock.
 func lanConfig(o options) game.Config {
 	cfg := game.Config{Name: o.name, Colour: o.colour, Bots: max(o.bots, 0), Watchers: !o.lock, Autopilot: o.pilot}
+	// The game counts ticks: at another -tps its waits keep their length
+	// in seconds.
+	cfg.SyncTicks = max(1, game.DefaultSyncTicks*o.tps/sim.TPS)
+	cfg.BeatTicks = max(1, game.DefaultBeatTicks*o.tps/sim.TPS)
+	cfg.HostTimeout = max(3*cfg.BeatTicks, game.DefaultHostTimeout*o.tps/sim.TPS)
 	if o.seedSet {
 		cfg.Seed = o.seed
 	}

@@ -66,6 +66,15 @@
 // player who leaves derezzes: every peer calls sim.Game.Remove, and the
 // host's next step kills the bike with cause "left", trail cleared.
 //
+// Host goes silent: every peer sends the others a heartbeat (a one-byte
+// message, unreliable) every Config.BeatTicks; a player that hears nothing
+// from the round's host for Config.HostTimeout (1.5 s by default, where
+// the transport's idle timeout is 10 s) reports EventHostSilent, drops the
+// connection (Transport.Drop) and goes on as if the host had left. Each
+// player counts the silence itself, so they notice within a heartbeat or
+// two of each other; a state report that reaches the successor before it
+// noticed is kept for its take-over.
+//
 // Host leaves: every peer picks the same successor, the lowest ID among
 // the round's humans still connected; the others send it a state report
 // (their step, digest, announcement, last 64 records). The successor waits

@@ -1,6 +1,7 @@
 package game
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -46,12 +47,15 @@ type Game struct {
 	pilot  autopilot
 	events []Event
 	buf    []byte
+
+	lastBeat int // tick of the last heartbeat sent
 }
 
 // peerState is what this peer knows of another.
 type peerState struct {
 	Member
 	heard   bool // a table from it arrived since it joined
+	lastMsg int  // local tick of the last message from it (or of its joining)
 	tracked bool // host: it follows the round; steps go to it
 	acked   int  // host: steps it applied (as it acknowledged)
 	sent    int  // host: steps sent to it (Reliable)
@@ -88,6 +92,10 @@ type roundState struct {
 	resync    bool // a resync was asked for and not answered yet
 	syncing   bool // this peer took over and waits for state reports
 	syncUntil int
+	// early holds state reports that reached this peer before it noticed
+	// that the host it reports for is gone: it takes them in when it takes
+	// over.
+	early map[string]*syncMsg
 }
 
 // New returns a Game over a session (see SessionTransport, JoinLAN). It
@@ -139,6 +147,8 @@ func (g *Game) Update() {
 	g.tick++
 	if g.tr != nil {
 		g.tr.Poll(g.handle)
+		g.beat()
+		g.checkHost()
 	}
 	if g.scene == ScenePlay {
 		g.play()
@@ -455,9 +465,11 @@ func (g *Game) handle(in Incoming) {
 	case PeerLeft:
 		g.peerLeft(in.From, in.Reason)
 	case Message:
-		if g.peers[in.From.ID] == nil {
+		p := g.peers[in.From.ID]
+		if p == nil {
 			return // not joined (or already gone)
 		}
+		p.lastMsg = g.tick
 		m, err := decode(in.Data)
 		if err != nil {
 			g.problem("from %.8s: %w", in.From.ID, err)
@@ -502,9 +514,9 @@ func (g *Game) peerJoined(m Member) {
 	if p := g.peers[m.ID]; p != nil {
 		// A new connection replaced the old one before its end was
 		// reported: the peer may have lost everything; start over with it.
-		*p = peerState{Member: m}
+		*p = peerState{Member: m, lastMsg: g.tick}
 	} else {
-		g.peers[m.ID] = &peerState{Member: m}
+		g.peers[m.ID] = &peerState{Member: m, lastMsg: g.tick}
 		i, _ := slices.BinarySearch(g.ids, m.ID)
 		g.ids = slices.Insert(g.ids, i, m.ID)
 		g.emit(Event{Kind: EventPeerJoined, Peer: m})
@@ -557,3 +569,49 @@ func (g *Game) peerLeft(m Member, reason error) {
 }
 
 func (g *Game) member(id string) Member { return Member{ID: id, Name: g.Name(id)} }
+
+// ErrHostSilent is the reason of the EventPeerLeft that follows
+// EventHostSilent: the round's host said nothing for Config.HostTimeout
+// ticks.
+var ErrHostSilent = errors.New("game: host not responding")
+
+// beat sends every peer a heartbeat every Config.BeatTicks, so that the
+// players of a round hear from its host even when it has nothing else to
+// say (the countdown, a wait for state reports).
+func (g *Game) beat() {
+	if len(g.ids) == 0 || g.tick-g.lastBeat < g.cfg.BeatTicks {
+		return
+	}
+	g.lastBeat = g.tick
+	g.sendMsg(g.ids, Sequenced, &beatMsg{})
+}
+
+// HostQuiet returns the ticks since the last message from the host of the
+// round being played, or 0 when this peer hosts it or no round is being
+// played. A few heartbeats' worth of quiet is worth telling the player
+// about; at Config.HostTimeout the host is dropped (EventHostSilent).
+func (g *Game) HostQuiet() int {
+	if g.scene != ScenePlay || g.round.host == g.self.ID {
+		return 0
+	}
+	p := g.peers[g.round.host]
+	if p == nil {
+		return 0
+	}
+	return g.tick - p.lastMsg
+}
+
+// checkHost drops the round's host when it has been silent for
+// Config.HostTimeout: the transport's idle timeout (10 s by default) is
+// far too long for players to sit on a frozen board. Every player counts
+// the silence itself, so each notices within a heartbeat or so of the
+// others, and they pick the same successor.
+func (g *Game) checkHost() {
+	if g.cfg.HostTimeout <= 0 || g.HostQuiet() <= g.cfg.HostTimeout {
+		return
+	}
+	m := g.member(g.round.host)
+	g.emit(Event{Kind: EventHostSilent, Peer: m})
+	g.tr.Drop(m.ID)
+	g.peerLeft(m, ErrHostSilent)
+}

@@ -170,6 +170,14 @@ func (t *SessionTransport) SetOpen(open bool) {
 	}
 }
 
+// Drop closes the connection to peer id (see Transport.Drop); the
+// session reports it removed, and its discovery may connect to it again.
+func (t *SessionTransport) Drop(id string) {
+	if p := t.peers[id]; p != nil {
+		_ = p.Close()
+	}
+}
+
 // Stats returns the statistics of the connection to peer id.
 func (t *SessionTransport) Stats(id string) (netcode.Stats, bool) {
 	p := t.peers[id]

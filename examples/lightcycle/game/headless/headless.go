@@ -9,7 +9,8 @@
 //	round 3 abandoned steps 55 digest … scores …
 //
 // Other lines say what happened: "self <id> <name>", "joined <id> <name>",
-// "left <id> <reason>", "host <id>", "announced <round> players <n>
+// "left <id> <reason>", "silent <id>" (the round's host went quiet and is
+// dropped), "host <id>", "announced <round> players <n>
 // countdown <ticks>", "started <round>", "problem <text>", "bye".
 //
 // Run is shared by the lightcycle command's -headless flag and the
@@ -118,6 +119,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	// their length in seconds.
 	cfg.SyncTicks = max(1, game.DefaultSyncTicks*o.tps/sim.TPS)
 	cfg.ResendTicks = max(1, o.tps/sim.TPS)
+	cfg.BeatTicks = max(1, game.DefaultBeatTicks*o.tps/sim.TPS)
+	cfg.HostTimeout = max(3*cfg.BeatTicks, game.DefaultHostTimeout*o.tps/sim.TPS)
 	var g *game.Game
 	if o.local {
 		g, err = game.NewLocal(cfg)
@@ -206,6 +209,8 @@ func report(w io.Writer, g *game.Game, e game.Event) {
 		fmt.Fprintln(w, ResultLine(e.Result))
 	case game.EventProblem:
 		fmt.Fprintf(w, "problem %v\n", e.Err)
+	case game.EventHostSilent:
+		fmt.Fprintf(w, "silent %s\n", e.Peer.ID)
 	}
 }
 
