@@ -77,6 +77,7 @@ func (p *peerState) follow(acked, epoch int) {
 type roundState struct {
 	start     startMsg
 	sim       *sim.Game
+	board     *roundBoard // sim, with the session's round number and scores
 	host      string // the round's authority
 	startTick int    // local tick at which the countdown ends
 	started   bool
@@ -325,12 +326,38 @@ func (g *Game) Round() int {
 
 // Board returns a read-only view of the current (or last) round's
 // simulation, or nil before the first round. Its Players are in ID order;
-// their index is the one Crash.Player and Board.Trail use.
+// their index is the one Crash.Player and Board.Trail use. Its Round is
+// the session's round number and each player's Score the running score
+// (the scores announced with the round, plus this round's win once it is
+// over), although every round runs a fresh sim.Game. The same value is
+// returned throughout a round.
 func (g *Game) Board() Board {
 	if g.round == nil {
 		return nil
 	}
-	return g.round.sim
+	return g.round.board
+}
+
+// roundBoard is a round's simulation as Board shows it: each round is a
+// new sim.Game, which counts its rounds from 1 and its scores from 0, so
+// the session's round number and the scores announced with the round are
+// put back.
+type roundBoard struct {
+	*sim.Game
+	round int
+	base  map[string]int // each player's score when the round was announced
+}
+
+// Round returns the session's round number.
+func (b *roundBoard) Round() int { return b.round }
+
+// Players returns the round's players with their running scores.
+func (b *roundBoard) Players() []sim.Player {
+	ps := b.Game.Players()
+	for i := range ps {
+		ps[i].Score += b.base[ps[i].ID]
+	}
+	return ps
 }
 
 // Board is the read-only part of a *sim.Game: what the UI draws from.
@@ -599,6 +626,13 @@ func (g *Game) HostQuiet() int {
 		return 0
 	}
 	return g.tick - p.lastMsg
+}
+
+// HostLate reports whether the host of the round being played has been
+// quiet for three heartbeats or more: the player may be told the host is
+// not responding before it is dropped at Config.HostTimeout.
+func (g *Game) HostLate() bool {
+	return g.cfg.HostTimeout > 0 && g.HostQuiet() >= 3*g.cfg.BeatTicks
 }
 
 // checkHost drops the round's host when it has been silent for

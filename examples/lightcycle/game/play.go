@@ -64,6 +64,10 @@ func (g *Game) beginRound(m *startMsg, host string) {
 		seat:      sg.Index(g.self.ID),
 	}
 	r.start.players = append([]startPlayer(nil), m.players...)
+	r.board = &roundBoard{Game: sg, round: m.round, base: make(map[string]int, len(m.players))}
+	for _, p := range m.players {
+		r.board.base[p.id] = p.score
+	}
 	for _, p := range m.players {
 		g.scores[p.id] = p.score
 		if p.id != g.self.ID {
