@@ -78,8 +78,8 @@ type roundState struct {
 	start     startMsg
 	sim       *sim.Game
 	board     *roundBoard // sim, with the session's round number and scores
-	host      string // the round's authority
-	startTick int    // local tick at which the countdown ends
+	host      string      // the round's authority
+	startTick int         // local tick at which the countdown ends
 	started   bool
 	history   []stepRecord // every step so far, in order
 	digest0   uint64       // digest before the first step
