@@ -180,24 +180,44 @@ func lanConfig(o options) game.Config {
 	return cfg
 }
 
-// netOverlay is the network overlay fed with the game's peers each tick.
+// netOverlay is the network overlay fed with the game's peers each tick
+// (none offline, where g is nil). It is a ui.Panel: in play, the screen
+// puts it beside the board, never over it.
 type netOverlay struct {
 	ov    *overlay.Overlay
 	g     *game.Game
 	peers []overlay.Peer
 }
 
+// newOverlay returns the overlay for g, or for an offline game if g is nil
+// (F3 then says there is no network rather than doing nothing).
+func newOverlay(g *game.Game) *netOverlay {
+	o := overlay.Options{}
+	if g == nil {
+		o.NoPeers = "offline game (-local): no network"
+	}
+	return &netOverlay{ov: overlay.New(o), g: g}
+}
+
 func (n *netOverlay) Update() {
 	n.peers = n.peers[:0]
-	for _, p := range n.g.Peers() {
-		if p.HasStats {
-			n.peers = append(n.peers, overlay.Peer{Name: p.Name, Stats: p.Stats})
+	if n.g != nil {
+		for _, p := range n.g.Peers() {
+			if p.HasStats {
+				n.peers = append(n.peers, overlay.Peer{Name: p.Name, Stats: p.Stats})
+			}
 		}
 	}
 	n.ov.Update(n.peers)
 }
 
 func (n *netOverlay) Draw(screen *ebiten.Image) { n.ov.Draw(screen) }
+
+func (n *netOverlay) Size(maxW, maxH float64) (float64, float64, bool) { return n.ov.Size(maxW, maxH) }
+
+func (n *netOverlay) DrawIn(screen *ebiten.Image, r view.Rect) { n.ov.DrawIn(screen, r.X, r.Y, r.W, r.H) }
+
+var _ ui.Panel = (*netOverlay)(nil)
 
 // autoReady readies the local player whenever it is not, once at least
 // players are in the session (with -autopilot).
@@ -244,7 +264,7 @@ func playLAN(o options) error {
 	}
 	quit := &quitOnSignal{Match: m, ctx: ctx}
 	return ui.Run(ui.Config{Match: quit, Mute: o.mute, Frames: o.frames, TPS: o.tps,
-		Overlay: &netOverlay{ov: overlay.New(overlay.Options{}), g: g}})
+		Overlay: newOverlay(g)})
 }
 
 // quitOnSignal ends the game (cleanly: the deferred Close tells the peers)
@@ -294,7 +314,7 @@ func main() {
 	}
 	m := offline.New(offlineConfig(o))
 	fmt.Printf("lightcycle: seed %d (replay with -seed %d)\n", o.seed, o.seed)
-	if err := ui.Run(ui.Config{Match: m, Mute: o.mute, Frames: o.frames, TPS: o.tps}); err != nil {
+	if err := ui.Run(ui.Config{Match: m, Mute: o.mute, Frames: o.frames, TPS: o.tps, Overlay: newOverlay(nil)}); err != nil {
 		fmt.Fprintln(os.Stderr, "lightcycle:", err)
 		os.Exit(1)
 	}
