@@ -144,7 +144,9 @@ func (n *netOverlay) Draw(screen *ebiten.Image) { n.ov.Draw(screen) }
 
 func (n *netOverlay) Size(maxW, maxH float64) (float64, float64, bool) { return n.ov.Size(maxW, maxH) }
 
-func (n *netOverlay) DrawIn(screen *ebiten.Image, r view.Rect) { n.ov.DrawIn(screen, r.X, r.Y, r.W, r.H) }
+func (n *netOverlay) DrawIn(screen *ebiten.Image, r view.Rect) {
+	n.ov.DrawIn(screen, r.X, r.Y, r.W, r.H)
+}
 
 var _ ui.Panel = (*netOverlay)(nil)
 
