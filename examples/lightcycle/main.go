@@ -179,6 +179,9 @@ func playLAN(o options) error {
 		lc.Interface = ifi
 	}
 	tr, err := game.JoinLAN(ctx, lc)
+	if errors.Is(err, game.ErrNoLAN) {
+		return fmt.Errorf("%w\n  connect to a network, name an interface with -iface NAME (see ip link), or play offline: -local", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type Match struct {
 	deaths []sim.Death
 	note   string
 	noteTo int // tick after which the note is gone
+	bots   int // the robots the host seats, as last told
 }
 
 // New returns the Match that drives g. Its lobby shows the colour the
@@ -37,7 +38,7 @@ func New(g *game.Game, colour int, log func(string)) *Match {
 	if colour < 0 || colour >= sim.NumColours {
 		colour = 0
 	}
-	m := &Match{g: g, want: colour, log: log}
+	m := &Match{g: g, want: colour, log: log, bots: g.Bots()}
 	m.seats = m.buildSeats(m.seats[:0])
 	return m
 }
@@ -101,8 +102,24 @@ func (m *Match) Update() error {
 			m.tell("network trouble, recovering (details in the terminal)", "network trouble: "+e.Err.Error())
 		}
 	}
+	if b := m.g.Bots(); b != m.bots {
+		// Robots are the host's: a new host seats its own -bots. Say so
+		// when robots go (a newcomer learning the host's count is no news).
+		if b < m.bots {
+			m.tell(fmt.Sprintf("robots: %d → %d (%s)", m.bots, b, m.whoSeats()), "")
+		}
+		m.bots = b
+	}
 	m.seats = m.buildSeats(m.seats[:0])
 	return nil
+}
+
+// whoSeats says whose -bots seats the robots.
+func (m *Match) whoSeats() string {
+	if m.g.IsHost() {
+		return "you host: your -bots seats them"
+	}
+	return "the host, " + m.g.Name(m.g.Host()) + ", seats them"
 }
 
 // tell shows s in the status line for NoteTicks and logs it, or logs

@@ -397,3 +397,19 @@ func TestLeaverInGameWords(t *testing.T) {
 		t.Errorf("log %q lacks the reason", ann.log)
 	}
 }
+
+// TestRobotsFollowTheHost: robots are the host's; when a newcomer with a
+// lower identity takes over the lobby and seats none, the screen says why
+// the robots went.
+func TestRobotsFollowTheHost(t *testing.T) {
+	h := &hub{}
+	bob := newPlayer(t, h, "b", "bob", game.Config{Bots: 2, Seed: 1})
+	update(t, bob)
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	if !bob.logged("robots: 2 → 0 (the host, ann, seats them)") {
+		t.Errorf("bob's log: %q", bob.log)
+	}
+}
