@@ -151,7 +151,8 @@ func (n *netOverlay) DrawIn(screen *ebiten.Image, r view.Rect) {
 var _ ui.Panel = (*netOverlay)(nil)
 
 // autoReady readies the local player whenever it is not, once at least
-// players are in the session (with -autopilot).
+// players are in the session (with -autopilot). Embedding *lan.Match, it
+// is a view.Robots too.
 type autoReady struct {
 	*lan.Match
 	players int
@@ -206,6 +207,21 @@ func playLAN(o options) error {
 type quitOnSignal struct {
 	view.Match
 	ctx context.Context
+}
+
+// Robots and SetRobots pass view.Robots through to the match, if it is
+// one.
+func (q *quitOnSignal) Robots() (int, bool) {
+	if r, ok := q.Match.(view.Robots); ok {
+		return r.Robots()
+	}
+	return 0, false
+}
+
+func (q *quitOnSignal) SetRobots(n int) {
+	if r, ok := q.Match.(view.Robots); ok {
+		r.SetRobots(n)
+	}
 }
 
 func (q *quitOnSignal) Update() error {

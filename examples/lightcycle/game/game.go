@@ -277,6 +277,18 @@ func (g *Game) Bots() int {
 	return g.table.bots
 }
 
+// SetBots sets how many robots fill the empty seats of the next round
+// (Config.Bots), 0..7. Only the host can, and not during a round: it
+// reports whether the count was taken. The others learn it from the
+// host's seat table.
+func (g *Game) SetBots(n int) bool {
+	if !g.IsHost() || g.scene == ScenePlay || n < 0 || n >= sim.MaxPlayers {
+		return false
+	}
+	g.cfg.Bots = n
+	return true
+}
+
 // Colour returns the local player's colour as the host assigned it, or -1.
 func (g *Game) Colour() int {
 	for _, s := range g.table.seats {

@@ -255,3 +255,27 @@ func moreScenarios(t *testing.T) []*scenario {
 	out = append(out, panel)
 	return out
 }
+
+// robotsMatch is a lobby whose host may seat robots.
+type robotsMatch struct {
+	fixed
+	n   int
+	set []int
+}
+
+func (r *robotsMatch) Robots() (int, bool) { return r.n, true }
+func (r *robotsMatch) SetRobots(n int)     { r.set = append(r.set, n); r.n = n }
+
+// TestRobotsKeyInLobby: B in the lobby asks the match for one more robot,
+// and back to none when the seats are full.
+func TestRobotsKeyInLobby(t *testing.T) {
+	m := &robotsMatch{fixed: fixed{state: view.State{Scene: view.SceneLobby,
+		Seats: []view.Seat{{ID: "me", Name: "me", Local: true}}}}}
+	g := newGame(t, m, 0)
+	for range 8 {
+		g.press(view.ButtonRobots)
+	}
+	if want := []int{1, 2, 3, 4, 5, 6, 7, 0}; fmt.Sprint(m.set) != fmt.Sprint(want) {
+		t.Errorf("SetRobots calls %v, want %v", m.set, want)
+	}
+}

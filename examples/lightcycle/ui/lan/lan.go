@@ -297,7 +297,7 @@ func (m *Match) status() string {
 	case m.g.Watching():
 		return "watching this round · " + host
 	case peers == 0 && m.g.Bots() == 0:
-		return "LAN · looking for players · alone? quit and run with -bots 3, or -local"
+		return "LAN · looking for players · alone? B adds robots (or play offline: -local)"
 	case peers == 0:
 		return "LAN · looking for players" + bots
 	}
@@ -317,6 +317,23 @@ func (m *Match) Claim(colour int) {
 	m.g.ClaimColour(colour)
 	m.seats = m.buildSeats(m.seats[:0])
 }
+
+// Robots returns how many robots the host will seat, and whether the
+// local player may change that: when it hosts, outside a round.
+func (m *Match) Robots() (int, bool) {
+	return m.g.Bots(), m.g.IsHost() && m.g.Scene() != game.ScenePlay
+}
+
+// SetRobots sets the number of robots, if the local player hosts and no
+// round is on.
+func (m *Match) SetRobots(n int) {
+	if m.g.SetBots(n) {
+		m.bots = n
+		m.seats = m.buildSeats(m.seats[:0])
+	}
+}
+
+var _ view.Robots = (*Match)(nil)
 
 // Ready says whether the local player is ready for the next round.
 func (m *Match) Ready(ready bool) {

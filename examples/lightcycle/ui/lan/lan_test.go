@@ -413,3 +413,45 @@ func TestRobotsFollowTheHost(t *testing.T) {
 		t.Errorf("bob's log: %q", bob.log)
 	}
 }
+
+// TestAloneHostOffersRobots: alone on the LAN, the lobby says how to get
+// company, and the host can seat robots from the lobby (the B key); a
+// player who does not host cannot.
+func TestAloneHostOffersRobots(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1, Countdown: 5})
+	update(t, ann)
+	if s := ann.m.State().Status; !strings.Contains(s, "alone? B adds robots") || !strings.Contains(s, "-local") {
+		t.Errorf("alone: status %q", s)
+	}
+	if n, can := ann.m.Robots(); n != 0 || !can {
+		t.Fatalf("Robots() = %d, %v; want 0 and settable", n, can)
+	}
+	ann.m.SetRobots(2)
+	update(t, ann)
+	robots := 0
+	for _, st := range ann.m.State().Seats {
+		if st.Robot {
+			robots++
+		}
+	}
+	if robots != 2 || strings.Contains(ann.m.State().Status, "alone") {
+		t.Fatalf("after SetRobots(2): %d robot seats, status %q", robots, ann.m.State().Status)
+	}
+	bob := newPlayer(t, h, "b", "bob", game.Config{Seed: 1})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	if _, can := bob.m.Robots(); can {
+		t.Error("bob, not the host, may set the robots")
+	}
+	if n, _ := bob.m.Robots(); n != 2 {
+		t.Errorf("bob sees %d robots, the host seats 2", n)
+	}
+	ann.m.Ready(true)
+	bob.m.Ready(true)
+	untilScene(t, view.ScenePlay, 10, ann, bob)
+	if n := len(bob.m.State().Game.Players()); n != 4 {
+		t.Errorf("%d players in the round, want 2 humans and 2 robots", n)
+	}
+}
