@@ -17,12 +17,15 @@
 //     then the round; Watching if this peer has no seat) or SceneResults
 //     (Result: winner or draw, scores; ready up for the next round).
 //   - Lobby: Seats (every human: name, colour, ready, score, host, self),
-//     Colour, Ready, Bots, Host, IsHost; input ClaimColour, SetReady.
-//   - Play: Board (a read-only *sim.Game: Players, Trail, Owner, Steps...),
+//     Colour, Ready, Bots, Host, IsHost; input ClaimColour, SetReady,
+//     SetBots (the host).
+//   - Play: Board (a read-only *sim.Game: Players, Trail, Owner, Steps...,
+//     with the session's round number and running scores), HostQuiet and
+//     HostLate (how long the host has been silent),
 //     SelfIndex (the bike to rotate the view for), Countdown, Crashes (for
 //     the derez circles); input Turn (left/right; keys, touch, gamepad are
 //     the UI's business).
-//   - Always: Events (peer joined/left, host changed, round announced,
+//   - Always: Events (peer joined/left, host changed or silent, round announced,
 //     started and over, crash, problem: for sounds and logs), Peers (with
 //     the transport's RTT, jitter, loss and bandwidth for an overlay), Name.
 //

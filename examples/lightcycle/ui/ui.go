@@ -238,14 +238,15 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	}
 }
 
-// drawOverlay draws the overlay: in the play scene a Panel in the room
-// the layout left beside the board, elsewhere (or any other Layer) as it
-// draws itself.
+// drawOverlay draws the overlay: in the play scene (and the results, drawn
+// over the board) a Panel in the room the layout left beside the board,
+// elsewhere (or any other Layer) as it draws itself.
 func (g *Game) drawOverlay(screen *ebiten.Image) {
 	if g.cfg.Overlay == nil {
 		return
 	}
-	if p, ok := g.cfg.Overlay.(Panel); ok && g.state.Scene == view.ScenePlay {
+	inPlay := g.state.Scene == view.ScenePlay || g.state.Scene == view.SceneResults && g.state.Game != nil
+	if p, ok := g.cfg.Overlay.(Panel); ok && inPlay {
 		if l := g.playLayout(); l.Panel.W > 0 && l.Panel.H > 0 {
 			p.DrawIn(screen, l.Panel)
 			return

@@ -66,6 +66,8 @@ func (l *HeaderLayout) Boxes() []Rect {
 
 // Header lays out the header bar: round (e.g. "ROUND 3") at the top left,
 // status at the top right in the room left, and one slot per player below.
+// Like every function of this package, it never blocks and is safe for
+// concurrent use (measure must be too).
 func Header(bar Rect, round, status string, players []HeaderPlayer, measure Measure) HeaderLayout {
 	var l HeaderLayout
 	rowH := bar.H / 2
@@ -132,7 +134,8 @@ func Header(bar Rect, round, status string, players []HeaderPlayer, measure Meas
 }
 
 // Fit returns s, or s shortened with an ellipsis, so that it is at most
-// width pixels wide as measured at size; "" if not even "…" fits.
+// width pixels wide as measured at size; "" if not even "…" fits. It
+// never blocks and is safe for concurrent use if measure is.
 func Fit(s string, bold bool, size, width float64, measure Measure) string {
 	if width <= 0 {
 		return ""
