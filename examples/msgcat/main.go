@@ -10,6 +10,7 @@ package main
 import (
 	"bufio"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,15 +65,52 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return sc.Err()
 }
 
+// shape says what a message must look like; errors about JSON input end
+// with it.
+const shape = `a message is a JSON object with a string "action", e.g. {"action":"chat","text":"hi"}`
+
+// checkShape explains why in is not a message in words a user can act
+// on, before the codec's own (more technical) errors: not JSON at all, or
+// JSON but not an object.
+func checkShape(in []byte) error {
+	var v any
+	if err := json.Unmarshal(in, &v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("not JSON (stops making sense at byte %d): %s", se.Offset, shape)
+		}
+		return fmt.Errorf("not JSON (%v): %s", err, shape)
+	}
+	kind := ""
+	switch v.(type) {
+	case map[string]any:
+		return nil
+	case []any:
+		kind = "an array"
+	case string:
+		kind = "a string"
+	case float64:
+		kind = "a number"
+	case bool:
+		kind = "a boolean"
+	case nil:
+		kind = "null"
+	}
+	return fmt.Errorf("got %s: %s", kind, shape)
+}
+
 // fromJSON decodes a JSON message and prints its msgpack encoding.
 func fromJSON(w io.Writer, in []byte) error {
+	if err := checkShape(in); err != nil {
+		return err
+	}
 	var m codec.Msg
 	if err := codec.JSON(codec.Limits{}).Decode(in, &m); err != nil {
-		return err
+		return fmt.Errorf("%w: %s", err, shape)
 	}
 	b, err := codec.Default().Append(nil, m)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %s", err, shape)
 	}
 	fmt.Fprintf(w, "action: %s\nmsgpack (%d bytes): % x\n", m.Action(), len(b), b)
 	return fromMsgpack(w, b)

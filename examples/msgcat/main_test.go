@@ -45,3 +45,32 @@ func TestStdinLines(t *testing.T) {
 		t.Fatalf("output:\n%s", s)
 	}
 }
+
+// TestJSONErrorsSayWhatAMessageIs: input that is not a message gets an
+// error that says what a message must look like, in the user's terms
+// (not "JSON at offset 0 is not null" or "cannot decode a JSON
+// []interface {} into a Msg").
+func TestJSONErrorsSayWhatAMessageIs(t *testing.T) {
+	for in, want := range map[string]string{
+		"not json":          "not JSON",
+		"[1,2]":             "got an array",
+		`"x"`:               "got a string",
+		"3":                 "got a number",
+		"null":              "got null",
+		`{"text":"hi"}`:     `no "action" key`,
+		`{"action":5}`:      "not a string",
+		`{"action":"a"} {}`: "not JSON",
+	} {
+		var out bytes.Buffer
+		err := run([]string{"-json", in}, nil, &out, &out)
+		if err == nil {
+			t.Errorf("%s: accepted", in)
+			continue
+		}
+		s := err.Error()
+		if !strings.Contains(s, want) || !strings.Contains(s, `a message is a JSON object with a string "action"`) ||
+			strings.Contains(s, "interface {}") || strings.Contains(s, "is not null") {
+			t.Errorf("%s: %q (want %q and what a message is)", in, s, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package overlay
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/color"
 	"sync"
 
@@ -35,6 +36,9 @@ type Options struct {
 	SampleEvery int
 	// Face draws the text. Default: Go Regular, 12 pixels.
 	Face text.Face
+	// NoPeers is the title while there are no peers. Default "network: no
+	// peers"; an offline game says why ("offline game: no network").
+	NoPeers string
 }
 
 // Overlay shows per-peer network statistics on top of a game's screen:
@@ -48,6 +52,7 @@ type Overlay struct {
 	table   *history.Table
 	face    text.Face
 	lineH   float64
+	noPeers string
 
 	justPressed func(ebiten.Key) bool // inpututil.IsKeyJustPressed; tests replace it
 	plot        []history.Vertex      // reused by Draw
@@ -70,7 +75,11 @@ func New(o Options) *Overlay {
 		face = defaultFace()
 	}
 	m := face.Metrics()
+	if o.NoPeers == "" {
+		o.NoPeers = "network: no peers"
+	}
 	return &Overlay{
+		noPeers:     o.NoPeers,
 		keys:        append([]ebiten.Key(nil), keys...),
 		visible:     o.Visible,
 		table:       history.NewTable(o.Samples, o.SampleEvery),
@@ -129,64 +138,100 @@ const (
 )
 
 var (
-	panelColour = color.RGBA{0, 0, 0, 190}
-	graphBack   = color.RGBA{40, 40, 40, 200}
-	textColour  = color.RGBA{255, 255, 255, 255}
-	dimColour   = color.RGBA{170, 170, 170, 255}
-	rttColour   = color.RGBA{80, 220, 100, 255}
+	// The panel is opaque: text behind it must not show through.
+	panelColour  = color.RGBA{12, 14, 20, 255}
+	borderColour = color.RGBA{70, 80, 100, 255}
+	graphBack    = color.RGBA{40, 40, 40, 255}
+	textColour   = color.RGBA{255, 255, 255, 255}
+	dimColour    = color.RGBA{170, 170, 170, 255}
+	rttColour    = color.RGBA{80, 220, 100, 255}
 )
+
+// title is the panel's first line.
+func (o *Overlay) title(tracks []*history.Track) string {
+	title := "network"
+	if len(tracks) == 0 {
+		title = o.noPeers
+	}
+	if len(o.keys) > 0 {
+		title += " (" + o.keys[0].String() + ")"
+	}
+	return title
+}
+
+// size returns the panel's size within maxW×maxH and how many peers fit.
+func (o *Overlay) size(tracks []*history.Track, maxW, maxH float64) (w, h float64, fit int) {
+	w = max(minPanelW, text.Advance(o.title(tracks), o.face)+2*pad)
+	for _, tr := range tracks {
+		w = max(w, text.Advance(history.Format(tr.Stats), o.face)+2*pad, text.Advance(tr.Name, o.face)+2*pad)
+	}
+	w = max(0, min(w, maxW))
+	block := 2*o.lineH + graphH + gap
+	// How many peers fit: the title, the blocks, and a "+N more" line.
+	fit = len(tracks)
+	avail := maxH - 2*pad - o.lineH
+	if float64(fit)*block > avail {
+		fit = max(int((avail-o.lineH)/block), 0)
+	}
+	h = 2*pad + o.lineH + float64(fit)*block
+	if fit < len(tracks) {
+		h += o.lineH
+	}
+	return w, h, fit
+}
+
+// Size returns the size in pixels the panel takes when drawn with DrawIn
+// in at most maxW×maxH (peers that do not fit are counted in a last line),
+// and whether it is shown. A game uses it to make room for the panel
+// beside its play area.
+func (o *Overlay) Size(maxW, maxH float64) (w, h float64, shown bool) {
+	w, h, _ = o.size(o.table.Tracks(), maxW, maxH)
+	return w, h, o.visible
+}
 
 // Draw draws the overlay, if it is shown, in the top right corner of
 // screen: a title, then for each peer its name, a line of statistics
 // (history.Format) and its RTT graph with the graph's scale. Peers that do
 // not fit the screen's height are counted in a last line. Call it last in
-// the game's Draw.
+// the game's Draw. The panel is opaque.
 func (o *Overlay) Draw(screen *ebiten.Image) {
 	if !o.visible {
 		return
 	}
-	tracks := o.table.Tracks()
-	title := "network"
-	if len(tracks) == 0 {
-		title = "network: no peers"
-	}
-	if len(o.keys) > 0 {
-		title += " (" + o.keys[0].String() + ")"
-	}
-	w := max(minPanelW, text.Advance(title, o.face)+2*pad)
-	for _, tr := range tracks {
-		w = max(w, text.Advance(history.Format(tr.Stats), o.face)+2*pad, text.Advance(tr.Name, o.face)+2*pad)
-	}
 	sb := screen.Bounds()
-	w = min(w, float64(sb.Dx()-2*margin))
-	block := 2*o.lineH + graphH + gap
-	// How many peers fit: the title, the blocks, and a "+N more" line.
-	fit := len(tracks)
-	avail := float64(sb.Dy()-2*margin) - 2*pad - o.lineH
-	if float64(fit)*block > avail {
-		fit = max(int((avail-o.lineH)/block), 0)
+	w, h, _ := o.size(o.table.Tracks(), float64(sb.Dx()-2*margin), float64(sb.Dy()-2*margin))
+	o.DrawIn(screen, float64(sb.Max.X-margin)-w, float64(sb.Min.Y+margin), w, h)
+}
+
+// DrawIn draws the overlay, if it is shown, in the rectangle at (x, y),
+// w×h pixels (Size says how large it wants to be), clipped to it.
+func (o *Overlay) DrawIn(screen *ebiten.Image, x, y, w, h float64) {
+	if !o.visible || w < 1 || h < 1 {
+		return
 	}
-	h := 2*pad + o.lineH + float64(fit)*block
-	if fit < len(tracks) {
-		h += o.lineH
+	r := image.Rect(int(x), int(y), int(x+w), int(y+h)).Intersect(screen.Bounds())
+	if r.Empty() {
+		return
 	}
-	x := float64(sb.Max.X-margin) - w
-	y := float64(sb.Min.Y + margin)
-	vector.DrawFilledRect(screen, float32(x), float32(y), float32(w), float32(h), panelColour, false)
+	dst := screen.SubImage(r).(*ebiten.Image)
+	tracks := o.table.Tracks()
+	_, _, fit := o.size(tracks, w, h)
+	vector.DrawFilledRect(dst, float32(x), float32(y), float32(w), float32(h), panelColour, false)
+	vector.StrokeRect(dst, float32(x)+0.5, float32(y)+0.5, float32(w)-1, float32(h)-1, 1, borderColour, false)
 
 	cx, cy := x+pad, y+pad
-	o.text(screen, title, cx, cy, dimColour)
+	o.text(dst, o.title(tracks), cx, cy, dimColour)
 	cy += o.lineH
 	for _, tr := range tracks[:fit] {
-		o.text(screen, tr.Name, cx, cy, textColour)
+		o.text(dst, tr.Name, cx, cy, textColour)
 		cy += o.lineH
-		o.text(screen, history.Format(tr.Stats), cx, cy, textColour)
+		o.text(dst, history.Format(tr.Stats), cx, cy, textColour)
 		cy += o.lineH
-		o.graph(screen, tr, cx, cy+2, w-2*pad, graphH-4)
+		o.graph(dst, tr, cx, cy+2, w-2*pad, graphH-4)
 		cy += graphH + gap
 	}
 	if fit < len(tracks) {
-		o.text(screen, fmt.Sprintf("+%d more", len(tracks)-fit), cx, cy, dimColour)
+		o.text(dst, fmt.Sprintf("+%d more", len(tracks)-fit), cx, cy, dimColour)
 	}
 }
 

@@ -157,3 +157,75 @@ func TestKeysToggle(t *testing.T) {
 		t.Fatal("SetVisible")
 	}
 }
+
+// renderOn draws o with DrawIn (or Draw, if r is empty) on a 640×480
+// image filled with bg and returns its pixels.
+func renderOn(o *Overlay, bg color.Color, r image.Rectangle) *image.RGBA {
+	screen := ebiten.NewImage(640, 480)
+	defer screen.Deallocate()
+	screen.Fill(bg)
+	if r.Empty() {
+		o.Draw(screen)
+	} else {
+		o.DrawIn(screen, float64(r.Min.X), float64(r.Min.Y), float64(r.Dx()), float64(r.Dy()))
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	screen.ReadPixels(img.Pix)
+	return img
+}
+
+// TestPanelIsOpaque: nothing behind the panel shows through it: drawn over
+// white and over black, every pixel of the panel is the same.
+func TestPanelIsOpaque(t *testing.T) {
+	o := New(Options{Visible: true, SampleEvery: 1})
+	for i := range 30 {
+		o.Update([]Peer{peer("server", time.Duration(10+i)*time.Millisecond)})
+	}
+	w, h, shown := o.Size(624, 464)
+	if !shown || w < minPanelW || h < 50 {
+		t.Fatalf("Size = %v, %v, %v", w, h, shown)
+	}
+	panel := image.Rect(640-8-int(w), 8, 640-8, 8+int(h))
+	a, b := renderOn(o, color.White, image.Rectangle{}), renderOn(o, color.Black, image.Rectangle{})
+	diff := 0
+	for y := panel.Min.Y + 1; y < panel.Max.Y-1; y++ {
+		for x := panel.Min.X + 1; x < panel.Max.X-1; x++ {
+			if a.RGBAAt(x, y) != b.RGBAAt(x, y) {
+				diff++
+			}
+		}
+	}
+	if diff > 0 {
+		t.Errorf("%d pixels of the panel %v depend on what is behind it", diff, panel)
+	}
+}
+
+// TestDrawInStaysInItsRectangle: DrawIn draws the panel where it is told,
+// clipped to it, and nowhere else; with no peers it shows NoPeers.
+func TestDrawInStaysInItsRectangle(t *testing.T) {
+	o := New(Options{Visible: true, NoPeers: "offline game: no network"})
+	o.Update(nil)
+	r := image.Rect(100, 300, 300, 330) // lower than the panel wants
+	img := renderOn(o, color.White, r)
+	outside := 0
+	for y := range 480 {
+		for x := range 640 {
+			if !(image.Point{x, y}).In(r) && !white(img.RGBAAt(x, y)) {
+				outside++
+			}
+		}
+	}
+	if outside > 0 {
+		t.Errorf("%d pixels drawn outside %v", outside, r)
+	}
+	if n := count(img, r, dark); n < r.Dx()*r.Dy()/2 {
+		t.Errorf("the panel is not in %v (%d dark pixels)", r, n)
+	}
+	if o.title(nil) != "offline game: no network (F3)" {
+		t.Errorf("title %q", o.title(nil))
+	}
+	o.SetVisible(false)
+	if _, _, shown := o.Size(640, 480); shown {
+		t.Error("hidden, Size says shown")
+	}
+}

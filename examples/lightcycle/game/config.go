@@ -23,6 +23,14 @@ const (
 	DefaultOutcomes = Sequenced
 	// DefaultName is the local player's name in Local mode.
 	DefaultName = "you"
+	// DefaultBeatTicks is how often a peer tells the others it is there
+	// (a heartbeat): 4 times a second at sim.TPS.
+	DefaultBeatTicks = sim.TPS / 4
+	// DefaultHostTimeout is the silence after which the players of a round
+	// treat its host as gone and hand the round over: 1.5 seconds at
+	// sim.TPS, six heartbeats missed (the transport's own idle timeout is
+	// much longer, 10 s by default).
+	DefaultHostTimeout = 3 * sim.TPS / 2
 )
 
 // Config configures a Game. The zero Config works: a player who prefers
@@ -72,6 +80,18 @@ type Config struct {
 	// kB/s per peer (see doc.go, "Outcome delivery"). A caller that runs
 	// more ticks per second may raise it to keep the same rate.
 	ResendTicks int
+	// BeatTicks is the ticks between two heartbeats this peer sends every
+	// other (a message of a few bytes, unreliable). Default
+	// DefaultBeatTicks.
+	BeatTicks int
+	// HostTimeout is the ticks without a word from a round's host (a step,
+	// a heartbeat, anything) after which this peer treats the host as gone:
+	// it says so (EventHostSilent), drops the connection (Transport.Drop)
+	// and hands the round over as if the host had left. Default
+	// DefaultHostTimeout; -1 waits for the transport to report the host
+	// gone. A caller that runs more ticks per second should scale it (and
+	// BeatTicks) to keep the same length in seconds.
+	HostTimeout int
 }
 
 func (c *Config) validate() error {
@@ -93,6 +113,15 @@ func (c *Config) validate() error {
 	if c.ResendTicks == 0 {
 		c.ResendTicks = 1
 	}
+	if c.BeatTicks == 0 {
+		c.BeatTicks = DefaultBeatTicks
+	}
+	switch c.HostTimeout {
+	case 0:
+		c.HostTimeout = DefaultHostTimeout
+	case -1:
+		c.HostTimeout = 0
+	}
 	if c.Outcomes == 0 {
 		c.Outcomes = DefaultOutcomes
 	}
@@ -103,6 +132,10 @@ func (c *Config) validate() error {
 		return fmt.Errorf("%w: Countdown %d", ErrConfig, c.Countdown)
 	case c.SyncTicks < 0 || c.ResendTicks < 0:
 		return fmt.Errorf("%w: SyncTicks %d, ResendTicks %d", ErrConfig, c.SyncTicks, c.ResendTicks)
+	case c.BeatTicks < 0 || c.HostTimeout < 0:
+		return fmt.Errorf("%w: BeatTicks %d, HostTimeout %d", ErrConfig, c.BeatTicks, c.HostTimeout)
+	case c.HostTimeout > 0 && c.HostTimeout <= 2*c.BeatTicks:
+		return fmt.Errorf("%w: HostTimeout %d must exceed two heartbeats (BeatTicks %d)", ErrConfig, c.HostTimeout, c.BeatTicks)
 	case c.Outcomes != Reliable && c.Outcomes != Sequenced:
 		return fmt.Errorf("%w: Outcomes %d", ErrConfig, c.Outcomes)
 	case len(c.Name) > 63:

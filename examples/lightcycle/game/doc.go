@@ -17,12 +17,15 @@
 //     then the round; Watching if this peer has no seat) or SceneResults
 //     (Result: winner or draw, scores; ready up for the next round).
 //   - Lobby: Seats (every human: name, colour, ready, score, host, self),
-//     Colour, Ready, Bots, Host, IsHost; input ClaimColour, SetReady.
-//   - Play: Board (a read-only *sim.Game: Players, Trail, Owner, Steps...),
+//     Colour, Ready, Bots, Host, IsHost; input ClaimColour, SetReady,
+//     SetBots (the host).
+//   - Play: Board (a read-only *sim.Game: Players, Trail, Owner, Steps...,
+//     with the session's round number and running scores), HostQuiet and
+//     HostLate (how long the host has been silent),
 //     SelfIndex (the bike to rotate the view for), Countdown, Crashes (for
 //     the derez circles); input Turn (left/right; keys, touch, gamepad are
 //     the UI's business).
-//   - Always: Events (peer joined/left, host changed, round announced,
+//   - Always: Events (peer joined/left, host changed or silent, round announced,
 //     started and over, crash, problem: for sounds and logs), Peers (with
 //     the transport's RTT, jitter, loss and bandwidth for an overlay), Name.
 //
@@ -65,6 +68,15 @@
 // (a new epoch) and every record from the first: it watches, in step. A
 // player who leaves derezzes: every peer calls sim.Game.Remove, and the
 // host's next step kills the bike with cause "left", trail cleared.
+//
+// Host goes silent: every peer sends the others a heartbeat (a one-byte
+// message, unreliable) every Config.BeatTicks; a player that hears nothing
+// from the round's host for Config.HostTimeout (1.5 s by default, where
+// the transport's idle timeout is 10 s) reports EventHostSilent, drops the
+// connection (Transport.Drop) and goes on as if the host had left. Each
+// player counts the silence itself, so they notice within a heartbeat or
+// two of each other; a state report that reaches the successor before it
+// noticed is kept for its take-over.
 //
 // Host leaves: every peer picks the same successor, the lowest ID among
 // the round's humans still connected; the others send it a state report

@@ -54,6 +54,11 @@ const (
 	// (Err): a malformed message, an outcome that does not fit, a send that
 	// failed.
 	EventProblem
+	// EventHostSilent: Peer, the host of the round being played, has not
+	// been heard from for Config.HostTimeout ticks; this peer drops it and
+	// hands the round over (EventPeerLeft with ErrHostSilent and
+	// EventHostChanged follow at once).
+	EventHostSilent
 )
 
 // String returns the kind's name.
@@ -75,6 +80,8 @@ func (k EventKind) String() string {
 		return "round-over"
 	case EventProblem:
 		return "problem"
+	case EventHostSilent:
+		return "host-silent"
 	}
 	return "event(invalid)"
 }

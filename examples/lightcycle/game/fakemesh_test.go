@@ -47,6 +47,8 @@ type fakeNode struct {
 	newest map[string]uint64 // last Sequenced seq delivered, per sender
 	relDue map[string]int    // last Reliable due tick, per sender
 	opens  []bool            // SetOpen calls, in order
+	frozen bool              // hung: sends nothing, receives nothing, keeps its links
+	drops  []string          // Drop calls, in order
 }
 
 type fakeMsg struct {
@@ -68,7 +70,7 @@ func (n *fakeNet) node(id, name string) *fakeNode {
 func (n *fakeNet) discover() {
 	for i, a := range n.nodes {
 		for _, b := range n.nodes[i+1:] {
-			if !a.open || !b.open || a.closed || b.closed || a.links[b.self.ID] != nil ||
+			if !a.open || !b.open || a.closed || b.closed || a.frozen || b.frozen || a.links[b.self.ID] != nil ||
 				len(a.links) >= n.maxPeers-1 || len(b.links) >= n.maxPeers-1 {
 				continue
 			}
@@ -145,6 +147,9 @@ func (nd *fakeNode) Send(to []string, mode Mode, data []byte) error {
 	if nd.closed {
 		return errors.New("fake: closed")
 	}
+	if nd.frozen {
+		return nil
+	}
 	n := nd.net
 	for _, id := range to {
 		peer := nd.links[id]
@@ -179,6 +184,33 @@ func (nd *fakeNode) SetOpen(open bool) {
 }
 
 func (nd *fakeNode) Stats(string) (netcode.Stats, bool) { return netcode.Stats{}, false }
+
+// Drop closes the link to peer id, as closing a connection does: what the
+// peer sent that has not arrived is lost, both ends get PeerLeft (the
+// other end after the link's latency, if it is not frozen).
+func (nd *fakeNode) Drop(id string) {
+	peer := nd.links[id]
+	if peer == nil {
+		return
+	}
+	nd.drops = append(nd.drops, id)
+	delete(nd.links, id)
+	delete(peer.links, nd.self.ID)
+	kept := nd.inbox[:0]
+	for _, m := range nd.inbox {
+		if m.in.From.ID != id {
+			kept = append(kept, m)
+		}
+	}
+	nd.inbox = kept
+	nd.push(fakeMsg{due: nd.net.clock, in: Incoming{Kind: PeerLeft, From: peer.self, Reason: errors.New("fake: dropped")}})
+	peer.push(fakeMsg{due: nd.net.clock + nd.net.lat(nd.self.ID, id), in: Incoming{Kind: PeerLeft, From: nd.self, Reason: errors.New("fake: dropped by peer")}})
+}
+
+// freeze hangs nd as a killed process does whose connections nobody
+// closed: it sends nothing more, what was sent to it is never read, and
+// its peers are told nothing (the harness no longer updates its game).
+func (nd *fakeNode) freeze() { nd.frozen = true }
 
 func (nd *fakeNode) Close() error {
 	nd.leave(errors.New("fake: left"))
@@ -221,7 +253,7 @@ func (h *harness) add(id string, cfg Config) *Game {
 func (h *harness) alive() []*Game {
 	var out []*Game
 	for _, g := range h.games {
-		if !h.nodes[g].closed {
+		if nd := h.nodes[g]; !nd.closed && !nd.frozen {
 			out = append(out, g)
 		}
 	}

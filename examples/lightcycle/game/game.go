@@ -1,6 +1,7 @@
 package game
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -46,12 +47,15 @@ type Game struct {
 	pilot  autopilot
 	events []Event
 	buf    []byte
+
+	lastBeat int // tick of the last heartbeat sent
 }
 
 // peerState is what this peer knows of another.
 type peerState struct {
 	Member
 	heard   bool // a table from it arrived since it joined
+	lastMsg int  // local tick of the last message from it (or of its joining)
 	tracked bool // host: it follows the round; steps go to it
 	acked   int  // host: steps it applied (as it acknowledged)
 	sent    int  // host: steps sent to it (Reliable)
@@ -73,8 +77,9 @@ func (p *peerState) follow(acked, epoch int) {
 type roundState struct {
 	start     startMsg
 	sim       *sim.Game
-	host      string // the round's authority
-	startTick int    // local tick at which the countdown ends
+	board     *roundBoard // sim, with the session's round number and scores
+	host      string      // the round's authority
+	startTick int         // local tick at which the countdown ends
 	started   bool
 	history   []stepRecord // every step so far, in order
 	digest0   uint64       // digest before the first step
@@ -88,6 +93,10 @@ type roundState struct {
 	resync    bool // a resync was asked for and not answered yet
 	syncing   bool // this peer took over and waits for state reports
 	syncUntil int
+	// early holds state reports that reached this peer before it noticed
+	// that the host it reports for is gone: it takes them in when it takes
+	// over.
+	early map[string]*syncMsg
 }
 
 // New returns a Game over a session (see SessionTransport, JoinLAN). It
@@ -139,6 +148,8 @@ func (g *Game) Update() {
 	g.tick++
 	if g.tr != nil {
 		g.tr.Poll(g.handle)
+		g.beat()
+		g.checkHost()
 	}
 	if g.scene == ScenePlay {
 		g.play()
@@ -266,6 +277,18 @@ func (g *Game) Bots() int {
 	return g.table.bots
 }
 
+// SetBots sets how many robots fill the empty seats of the next round
+// (Config.Bots), 0..7. Only the host can, and not during a round: it
+// reports whether the count was taken. The others learn it from the
+// host's seat table.
+func (g *Game) SetBots(n int) bool {
+	if !g.IsHost() || g.scene == ScenePlay || n < 0 || n >= sim.MaxPlayers {
+		return false
+	}
+	g.cfg.Bots = n
+	return true
+}
+
 // Colour returns the local player's colour as the host assigned it, or -1.
 func (g *Game) Colour() int {
 	for _, s := range g.table.seats {
@@ -315,12 +338,38 @@ func (g *Game) Round() int {
 
 // Board returns a read-only view of the current (or last) round's
 // simulation, or nil before the first round. Its Players are in ID order;
-// their index is the one Crash.Player and Board.Trail use.
+// their index is the one Crash.Player and Board.Trail use. Its Round is
+// the session's round number and each player's Score the running score
+// (the scores announced with the round, plus this round's win once it is
+// over), although every round runs a fresh sim.Game. The same value is
+// returned throughout a round.
 func (g *Game) Board() Board {
 	if g.round == nil {
 		return nil
 	}
-	return g.round.sim
+	return g.round.board
+}
+
+// roundBoard is a round's simulation as Board shows it: each round is a
+// new sim.Game, which counts its rounds from 1 and its scores from 0, so
+// the session's round number and the scores announced with the round are
+// put back.
+type roundBoard struct {
+	*sim.Game
+	round int
+	base  map[string]int // each player's score when the round was announced
+}
+
+// Round returns the session's round number.
+func (b *roundBoard) Round() int { return b.round }
+
+// Players returns the round's players with their running scores.
+func (b *roundBoard) Players() []sim.Player {
+	ps := b.Game.Players()
+	for i := range ps {
+		ps[i].Score += b.base[ps[i].ID]
+	}
+	return ps
 }
 
 // Board is the read-only part of a *sim.Game: what the UI draws from.
@@ -455,9 +504,11 @@ func (g *Game) handle(in Incoming) {
 	case PeerLeft:
 		g.peerLeft(in.From, in.Reason)
 	case Message:
-		if g.peers[in.From.ID] == nil {
+		p := g.peers[in.From.ID]
+		if p == nil {
 			return // not joined (or already gone)
 		}
+		p.lastMsg = g.tick
 		m, err := decode(in.Data)
 		if err != nil {
 			g.problem("from %.8s: %w", in.From.ID, err)
@@ -502,9 +553,9 @@ func (g *Game) peerJoined(m Member) {
 	if p := g.peers[m.ID]; p != nil {
 		// A new connection replaced the old one before its end was
 		// reported: the peer may have lost everything; start over with it.
-		*p = peerState{Member: m}
+		*p = peerState{Member: m, lastMsg: g.tick}
 	} else {
-		g.peers[m.ID] = &peerState{Member: m}
+		g.peers[m.ID] = &peerState{Member: m, lastMsg: g.tick}
 		i, _ := slices.BinarySearch(g.ids, m.ID)
 		g.ids = slices.Insert(g.ids, i, m.ID)
 		g.emit(Event{Kind: EventPeerJoined, Peer: m})
@@ -557,3 +608,56 @@ func (g *Game) peerLeft(m Member, reason error) {
 }
 
 func (g *Game) member(id string) Member { return Member{ID: id, Name: g.Name(id)} }
+
+// ErrHostSilent is the reason of the EventPeerLeft that follows
+// EventHostSilent: the round's host said nothing for Config.HostTimeout
+// ticks.
+var ErrHostSilent = errors.New("game: host not responding")
+
+// beat sends every peer a heartbeat every Config.BeatTicks, so that the
+// players of a round hear from its host even when it has nothing else to
+// say (the countdown, a wait for state reports).
+func (g *Game) beat() {
+	if len(g.ids) == 0 || g.tick-g.lastBeat < g.cfg.BeatTicks {
+		return
+	}
+	g.lastBeat = g.tick
+	g.sendMsg(g.ids, Sequenced, &beatMsg{})
+}
+
+// HostQuiet returns the ticks since the last message from the host of the
+// round being played, or 0 when this peer hosts it or no round is being
+// played. A few heartbeats' worth of quiet is worth telling the player
+// about; at Config.HostTimeout the host is dropped (EventHostSilent).
+func (g *Game) HostQuiet() int {
+	if g.scene != ScenePlay || g.round.host == g.self.ID {
+		return 0
+	}
+	p := g.peers[g.round.host]
+	if p == nil {
+		return 0
+	}
+	return g.tick - p.lastMsg
+}
+
+// HostLate reports whether the host of the round being played has been
+// quiet for three heartbeats or more: the player may be told the host is
+// not responding before it is dropped at Config.HostTimeout.
+func (g *Game) HostLate() bool {
+	return g.cfg.HostTimeout > 0 && g.HostQuiet() >= 3*g.cfg.BeatTicks
+}
+
+// checkHost drops the round's host when it has been silent for
+// Config.HostTimeout: the transport's idle timeout (10 s by default) is
+// far too long for players to sit on a frozen board. Every player counts
+// the silence itself, so each notices within a heartbeat or so of the
+// others, and they pick the same successor.
+func (g *Game) checkHost() {
+	if g.cfg.HostTimeout <= 0 || g.HostQuiet() <= g.cfg.HostTimeout {
+		return
+	}
+	m := g.member(g.round.host)
+	g.emit(Event{Kind: EventHostSilent, Peer: m})
+	g.tr.Drop(m.ID)
+	g.peerLeft(m, ErrHostSilent)
+}

@@ -128,6 +128,12 @@ func (n *loopNode) Stats(id string) (netcode.Stats, bool) {
 	return netcode.Stats{}, false
 }
 
+func (n *loopNode) Drop(id string) {
+	if ch := n.chans[id]; ch != nil {
+		_ = ch.Close()
+	}
+}
+
 func (n *loopNode) Close() error { return n.srv.Close() }
 
 // deliveryRun plays rounds between a host and followers over loopback for

@@ -64,6 +64,10 @@ func (g *Game) beginRound(m *startMsg, host string) {
 		seat:      sg.Index(g.self.ID),
 	}
 	r.start.players = append([]startPlayer(nil), m.players...)
+	r.board = &roundBoard{Game: sg, round: m.round, base: make(map[string]int, len(m.players))}
+	for _, p := range m.players {
+		r.board.base[p.id] = p.score
+	}
 	for _, p := range m.players {
 		g.scores[p.id] = p.score
 		if p.id != g.self.ID {
@@ -372,6 +376,8 @@ func (g *Game) takeOver() {
 	clear(r.pending)
 	r.gapSince = 0
 	g.table.roundHost = r.host
+	early := r.early
+	r.early = nil
 	if r.host != g.self.ID {
 		g.sendSync(r.host)
 		return
@@ -380,6 +386,11 @@ func (g *Game) takeOver() {
 	r.syncUntil = g.tick + g.cfg.SyncTicks
 	for _, p := range g.peers {
 		p.tracked, p.synced = false, false
+	}
+	for _, id := range slices.Clone(g.ids) {
+		if m := early[id]; m != nil && g.peers[id] != nil && g.round == r {
+			g.gotSync(id, m)
+		}
 	}
 }
 
@@ -422,7 +433,19 @@ func (g *Game) finishSync() {
 // gotSync takes a peer's state report after this peer took over.
 func (g *Game) gotSync(from string, m *syncMsg) {
 	r, p := g.round, g.peers[from]
-	if r == nil || r.host != g.self.ID {
+	if r == nil {
+		return
+	}
+	if r.host != g.self.ID {
+		// The sender noticed the host gone before this peer did (a host
+		// that went silent is noticed a heartbeat apart): keep the report
+		// for when this peer takes over.
+		if g.scene == ScenePlay && m.round == r.start.round && len(r.early) < MaxPeers {
+			if r.early == nil {
+				r.early = make(map[string]*syncMsg)
+			}
+			r.early[from] = m
+		}
 		return
 	}
 	p.synced = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/lobby"
@@ -72,9 +73,16 @@ type LANConfig struct {
 	Net netcode.Config
 }
 
+// ErrNoLAN reports that JoinLAN found no network interface to find
+// players on: none is up with multicast (a machine offline, or only a
+// loopback interface). A program says what to do about it: connect to a
+// network, name an interface, or play offline.
+var ErrNoLAN = errors.New("game: no network interface to find players on (none is up with multicast)")
+
 // JoinLAN joins (or starts) the lightcycle session on the LAN: a lobby
 // session of service type "lightcycle" and at most MaxPeers peers. It
-// returns at once; peers arrive as the Game is updated.
+// returns at once; peers arrive as the Game is updated. Without a network
+// interface that can find peers it returns an error wrapping ErrNoLAN.
 func JoinLAN(ctx context.Context, cfg LANConfig) (*SessionTransport, error) {
 	s, err := lobby.Join(ctx, lobby.Config{
 		DisplayName: cfg.Name,
@@ -84,6 +92,9 @@ func JoinLAN(ctx context.Context, cfg LANConfig) (*SessionTransport, error) {
 		Net:         cfg.Net,
 	})
 	if err != nil {
+		if strings.Contains(err.Error(), "no usable multicast interface") {
+			return nil, fmt.Errorf("%w (%w)", ErrNoLAN, err)
+		}
 		return nil, fmt.Errorf("game: %w", err)
 	}
 	t, err := NewSessionTransport(s)
@@ -167,6 +178,14 @@ func (t *SessionTransport) SetOpen(open bool) {
 		_ = t.s.StartLookingForPeers()
 	} else {
 		t.s.StopLookingForPeers()
+	}
+}
+
+// Drop closes the connection to peer id (see Transport.Drop); the
+// session reports it removed, and its discovery may connect to it again.
+func (t *SessionTransport) Drop(id string) {
+	if p := t.peers[id]; p != nil {
+		_ = p.Close()
 	}
 }
 

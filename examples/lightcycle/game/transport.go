@@ -84,6 +84,12 @@ type Transport interface {
 	// Stats returns the transport statistics of the connection to a peer,
 	// if the transport has any.
 	Stats(id string) (netcode.Stats, bool)
+	// Drop closes the connection to a joined peer that the game gave up on
+	// (a host that went silent), so that both ends agree it is gone: the
+	// transport must not report messages from it afterwards. A PeerLeft
+	// for it may follow, and the peer may later join again as a newcomer.
+	// An unknown ID is ignored.
+	Drop(id string)
 	// Close leaves the session: the peers see this peer leave.
 	Close() error
 }

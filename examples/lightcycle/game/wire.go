@@ -31,6 +31,7 @@ import (
 //	                            has start (byte) [start body], tail as in steps
 //	abort    host -> all        round
 //	resync   peer -> host       round, epoch
+//	beat     peer -> all        (nothing: a heartbeat, sent unreliable)
 //
 // The epoch counts the announcements of a round one peer got from its host
 // (the first is 0; a rebuild sends the next): acknowledgements of an older
@@ -45,6 +46,7 @@ const (
 	kindSync
 	kindAbort
 	kindResync
+	kindBeat
 )
 
 // Bounds of decoded messages.
@@ -143,6 +145,10 @@ type syncMsg struct {
 type abortMsg struct{ round int }
 
 type resyncMsg struct{ round, epoch int }
+
+// beatMsg says "still here": the players of a round hand it over when its
+// host goes quiet for Config.HostTimeout (see Game.checkHost).
+type beatMsg struct{}
 
 func appendString(b []byte, s string) []byte {
 	if len(s) > maxString {
@@ -266,6 +272,8 @@ func (m *abortMsg) append(b []byte) []byte {
 	return appendUint(b, m.round)
 }
 
+func (*beatMsg) append(b []byte) []byte { return append(b, kindBeat) }
+
 func (m *resyncMsg) append(b []byte) []byte {
 	b = append(b, kindResync)
 	b = appendUint(b, m.round)
@@ -273,8 +281,8 @@ func (m *resyncMsg) append(b []byte) []byte {
 }
 
 // decode parses one message. It returns one of *intentMsg, *tableMsg,
-// *startMsg, *stepsMsg, *ackMsg, *turnMsg, *syncMsg, *abortMsg or
-// *resyncMsg, or an error wrapping errMalformed; it never panics and
+// *startMsg, *stepsMsg, *ackMsg, *turnMsg, *syncMsg, *abortMsg,
+// *resyncMsg or *beatMsg, or an error wrapping errMalformed; it never panics and
 // allocates in proportion to len(data).
 func decode(data []byte) (any, error) {
 	r := reader{b: data}
@@ -320,6 +328,8 @@ func decode(data []byte) (any, error) {
 		m = &abortMsg{round: r.uint()}
 	case kindResync:
 		m = &resyncMsg{round: r.uint(), epoch: r.uint()}
+	case kindBeat:
+		m = &beatMsg{}
 	default:
 		r.fail(fmt.Sprintf("unknown kind %d", kind))
 	}

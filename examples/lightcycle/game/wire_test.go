@@ -45,6 +45,7 @@ func sampleMessages(t testing.TB) []appender {
 		&syncMsg{},
 		&abortMsg{round: 9},
 		&resyncMsg{round: 9, epoch: 4},
+		&beatMsg{},
 	}
 }
 

@@ -29,9 +29,10 @@ const resultRe = `round (\d+) (?:winner \S+|draw|abandoned) steps \d+ digest [0-
 // instance's player: they must find each other (real mDNS), play three
 // rounds and print the same three result lines (winner, steps, final
 // digest, scores). Then the host is killed (SIGKILL, mid-round 4): the two
-// others must notice, carry on under the next-lowest ID (or end the round
-// as abandoned), print the same round 4 and 5 results, and exit by
-// themselves.
+// others must notice by the game's heartbeat (within about 1.5 s; the
+// transport's idle timeout is 10 s here), carry on under the next-lowest
+// ID (or end the round as abandoned), print the same round 4 and 5
+// results, and exit by themselves.
 func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	const n = 3
 	netnstest.Skip(t) // before building
@@ -42,7 +43,7 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	for i := range n {
 		name := fmt.Sprintf("h%d", i+1)
 		ps = append(ps, l.Run(i, name, nil, bin, "-iface", netnstest.Iface, "-name", name, "-bots", "2", "-players", "3",
-			"-rounds", "5", "-tps", "240", "-countdown", "60", "-timeout", "3s"))
+			"-rounds", "5", "-tps", "240", "-countdown", "60", "-timeout", "10s"))
 	}
 	for _, p := range ps {
 		ids[p] = p.WaitAll(`self ([0-9a-f]{64}) h\d`, 1, 10*time.Second)[0][1]
@@ -97,6 +98,9 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	for _, p := range rest {
 		line, _ := p.WaitLine(`left `+ids[host]+` .*`, 20*time.Second)
 		left[p] = line.At
+		if !strings.Contains(line.Text, "host not responding") || !p.HasLine(`silent `+ids[host]) {
+			t.Errorf("%s: %q: want the host dropped by the game's heartbeat (\"silent\", \"host not responding\")", p.Name(), line.Text)
+		}
 		var got []string
 		for _, m := range p.WaitAll(resultRe, 5, 4*time.Minute)[3:5] {
 			got = append(got, m[0])
@@ -107,8 +111,11 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 		if err := p.Wait(30 * time.Second); err != nil {
 			t.Fatalf("%s: %v", p.Name(), err)
 		}
-		t.Logf("%s saw the host leave %v after the kill (idle timeout 3s)", p.Name(),
-			(left[p] - killed.Sub(p.Started())).Round(100*time.Millisecond))
+		d := left[p] - killed.Sub(p.Started())
+		t.Logf("%s saw the host leave %v after the kill (heartbeat timeout 1.5 s, transport idle timeout 10 s)", p.Name(), d.Round(100*time.Millisecond))
+		if d > 5*time.Second {
+			t.Errorf("%s noticed the killed host only after %v: want about 1.5 s (the game's heartbeat), not the transport's 10 s", p.Name(), d)
+		}
 	}
 	for _, p := range ps {
 		if p.HasLine(`problem .*`) {
@@ -128,7 +135,7 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 	for _, p := range rest {
 		p.WaitAll(`host `+ids[next], 1, time.Second)
 	}
-	if strings.Contains(after[0][1], "winner "+ids[host]) || strings.Contains(after[0][1], ids[host]+"=") {
+	if strings.Contains(after[0][1], "winner "+host.Name()+" ") || strings.Contains(after[0][1], host.Name()+"=") {
 		t.Fatalf("the killed host played round 5: %s", after[0][1])
 	}
 }

@@ -148,6 +148,19 @@ func (g *Game) press(b view.Button) {
 		case view.ButtonConfirm:
 			g.match.Ready(!me.Ready)
 			g.sound.play(sndSelect)
+		case view.ButtonRobots:
+			if r, ok := g.match.(view.Robots); ok {
+				if n, can := r.Robots(); can {
+					humans := 0
+					for _, st := range s.Seats {
+						if !st.Robot {
+							humans++
+						}
+					}
+					r.SetRobots(view.NextRobots(n, humans))
+					g.sound.play(sndSelect)
+				}
+			}
 		}
 	case view.ScenePlay:
 		g.turn(view.TurnFor(b))

@@ -89,7 +89,13 @@ func (g *Game) drawLobby(screen *ebiten.Image) {
 	default:
 		g.button(screen, l.Ready, "READY", view.Colour(me.Colour), true)
 	}
-	helpLine(screen, l.Help, "←/→ or A/D: colour  ·  Enter, Space or click: ready  ·  M: mute  ·  F11: full screen  ·  Esc: quit")
+	help := "←/→ or A/D: colour  ·  Enter, Space or click: ready  ·  M: mute  ·  F11: full screen  ·  Esc: quit"
+	if r, ok := g.match.(view.Robots); ok {
+		if _, can := r.Robots(); can {
+			help = "←/→: colour  ·  B: robots  ·  Enter or click: ready  ·  M: mute  ·  F11: full screen  ·  Esc: quit"
+		}
+	}
+	helpLine(screen, l.Help, help)
 }
 
 // helpLine draws a line of key help, shrunk to fit r.

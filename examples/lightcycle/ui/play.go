@@ -22,17 +22,59 @@ var (
 	dimText   = view.RGB{R: 0.55, G: 0.62, B: 0.72}
 )
 
-// drawPlay draws the play scene: the players' bar and the board.
+// drawPlay draws the play scene: the players' bar and the board, and
+// the panel (the network overlay) beside the board when it is shown.
 func (g *Game) drawPlay(screen *ebiten.Image) {
 	s := &g.state
-	w, h := float64(g.w), float64(g.h)
-	l := view.Play(w, h, view.ForPlayer(s.Game, s.Local))
+	l := g.playLayout()
 	g.drawBar(screen, l.Bar)
 	if s.Game == nil {
 		return
 	}
 	g.drawBoard(screen, g.glowLayer(screen), l.Grid)
-	g.drawCountdown(screen, l.Grid)
+	if s.Scene == view.ScenePlay {
+		g.drawCountdown(screen, l.Grid)
+		g.drawCrashed(screen, l.Grid)
+	}
+}
+
+// playLayout is the play scene's layout on this screen, with room for the
+// overlay's panel if it is one and is shown.
+func (g *Game) playLayout() view.PlayLayout {
+	s := &g.state
+	w, h := float64(g.w), float64(g.h)
+	o := view.ForPlayer(s.Game, s.Local)
+	if p, ok := g.cfg.Overlay.(Panel); ok {
+		if pw, ph, shown := p.Size(0.4*w, h); shown {
+			return view.PlayWithPanel(w, h, o, pw, ph)
+		}
+	}
+	return view.Play(w, h, o)
+}
+
+// drawCrashed tells the local player, once its bike has crashed and while
+// the round goes on, that it now watches.
+func (g *Game) drawCrashed(screen *ebiten.Image, b view.Grid) {
+	s := &g.state
+	i := s.Game.Index(s.Local)
+	if s.Local == "" || i < 0 {
+		return
+	}
+	if _, over := s.Game.Result(); over {
+		return
+	}
+	p := s.Game.Players()[i]
+	if p.Alive {
+		return
+	}
+	c := view.Colour(p.Colour)
+	size := math.Max(12, b.Size()*0.045)
+	cx, y := b.X+b.Size()/2, b.Y+b.Size()*0.12
+	msg := "you crashed — watching"
+	size = fitSize(msg, true, size, b.Size()*0.8)
+	r := view.Rect{X: cx - b.Size()*0.42, Y: y - size, W: b.Size() * 0.84, H: 2 * size}
+	fillRect(screen, r, background.NRGBA(0.75))
+	label{bold: true, size: size, align: text.AlignCenter, colour: c.Mix(view.White, 0.45)}.draw(screen, msg, cx, y)
 }
 
 // drawBoard draws the board: background, grid, wall ring, then the glow of
@@ -125,7 +167,8 @@ func (g *Game) drawShapes(dst *ebiten.Image, b view.Grid, glowPass bool) {
 		}
 	}
 
-	// Trails in each player's colour, then the head segment in white.
+	// Trails in each player's colour, then the head segment and the head
+	// in a lighter shade of it.
 	for i, p := range s.Game.Players() {
 		g.trail = s.Game.Trail(g.trail[:0], i)
 		if len(g.trail) == 0 {
@@ -150,13 +193,22 @@ func (g *Game) drawShapes(dst *ebiten.Image, b view.Grid, glowPass bool) {
 			circle(dst, hx, hy, math.Max(1, 1.8*cell*k), c.Mix(view.White, 0.4).NRGBA(0.9))
 			continue
 		}
+		// The head in the player's colour, lightened so it stands out from
+		// the trail, with a small white core: whose head it is shows at a
+		// glance.
+		head := view.HeadColour(p.Colour)
 		if hs, ok := view.HeadSegment(g.trail); ok {
 			x0, y0 := pos(hs.From)
-			line(dst, x0, y0, hx, hy, tw*1.2, view.White.NRGBA(1))
+			line(dst, x0, y0, hx, hy, tw*1.2, head.NRGBA(1))
 		}
-		circle(dst, hx, hy, math.Max(1.5, 0.4*cell), view.White.NRGBA(1))
+		circle(dst, hx, hy, math.Max(2, 0.75*cell), head.NRGBA(1))
+		circle(dst, hx, hy, math.Max(1, 0.28*cell), view.White.NRGBA(1))
 	}
 }
+
+// goFrames is how long GO! shows once the countdown is over: half a
+// second at sim.TPS.
+const goFrames = sim.TPS / 2
 
 // drawCountdown draws 3, 2, 1 over the board, then GO! as the round starts.
 func (g *Game) drawCountdown(screen *ebiten.Image, b view.Grid) {
@@ -171,74 +223,84 @@ func (g *Game) drawCountdown(screen *ebiten.Image, b view.Grid) {
 			frac = 1
 		}
 		g.glowText(screen, strconv.Itoa(n), cx, cy, size*(0.8+0.2*frac), wallEdge, 0.5+0.5*frac)
-	case s.Game.Ticks() < sim.TPS/2 && s.Game.Round() > 0 && s.Game.Steps() < 6:
-		a := 1 - float64(s.Game.Ticks())/(sim.TPS/2)
+	case g.goAt > 0 && g.frame-g.goAt < goFrames:
+		// GO! fades out over goFrames updates of this screen, counted from
+		// when its countdown ended: never from the simulation's ticks, which
+		// stand still when no step arrives.
+		a := 1 - float64(g.frame-g.goAt)/goFrames
 		g.glowText(screen, "GO!", cx, cy, size*(1+0.3*(1-a)), view.White.Mix(wallEdge, 0.3), a)
 	}
 }
 
-// drawBar draws the strip at the top: the round, each player's colour, name
-// and score (dimmed once crashed), and the status line.
+// drawBar draws the strip at the top: the round and the status line,
+// then each player's colour, name and score (dimmed once crashed), placed
+// by view.Header so that no two texts overlap.
 func (g *Game) drawBar(screen *ebiten.Image, bar view.Rect) {
 	s := &g.state
 	fillRect(screen, bar, barFill.NRGBA(1))
 	line(screen, bar.X, bar.Y+bar.H, bar.X+bar.W, bar.Y+bar.H, 1, gridLine.NRGBA(0.8))
-	fs := bar.H * 0.42
-	m := bar.H * 0.4
-	cy := bar.Y + bar.H/2
-	round := "LOBBY"
-	if s.Game != nil {
-		round = fmt.Sprintf("ROUND %d", s.Game.Round())
-	}
-	label{bold: true, size: fs, align: text.AlignStart, colour: wallEdge}.draw(screen, round, m, cy)
-	statusW := 0.22 * bar.W
-	label{size: fs * 0.9, align: text.AlignEnd, colour: dimText}.draw(screen, s.Status, bar.W-m, cy)
+	l := g.header(bar)
+	drawBox(screen, l.Round, text.AlignStart, wallEdge, 1)
+	drawBox(screen, l.Status, text.AlignStart, dimText, 1)
 	if s.Game == nil {
 		return
 	}
-	players := s.Game.Players()
-	x0 := m + 6*fs
-	slot := (bar.W - x0 - statusW - m) / float64(max(1, len(players)))
-	for i, p := range players {
-		x := x0 + float64(i)*slot
+	for i, p := range s.Game.Players() {
+		if i >= len(l.Players) {
+			break
+		}
+		sl := l.Players[i]
 		c := view.Colour(p.Colour)
 		a := 1.0
 		if !p.Alive {
 			a = 0.35
 		}
-		circle(screen, x+fs*0.4, cy, fs*0.38, c.NRGBA(a))
-		name := s.Name(p.ID)
-		score := strconv.Itoa(p.Score)
+		x, y := sl.Dot.Centre()
+		circle(screen, x, y, sl.Dot.W/2, c.NRGBA(a))
 		nameC := view.White
 		if p.ID == s.Local {
 			nameC = c.Mix(view.White, 0.5)
 		}
-		avail := slot - fs*1.2 - text.Advance(score, &text.GoTextFace{Source: boldFont(), Size: fs}) - fs*0.6
-		label{size: fs, align: text.AlignStart, colour: nameC, alpha: a}.draw(screen, fit(name, fs, avail), x+fs, cy)
-		label{bold: true, size: fs, align: text.AlignEnd, colour: c, alpha: a}.draw(screen, score, x+slot-fs*0.6, cy)
+		drawBox(screen, sl.Name, text.AlignStart, nameC, a)
+		drawBox(screen, sl.Score, text.AlignStart, c, a)
 	}
 }
 
-// boldFont returns the bold face source, loading the fonts if needed.
-func boldFont() *text.GoTextFaceSource {
+// header lays out the bar's texts for the current state.
+func (g *Game) header(bar view.Rect) view.HeaderLayout {
+	s := &g.state
+	round := "LOBBY"
+	var players []view.HeaderPlayer
+	if s.Game != nil {
+		round = fmt.Sprintf("ROUND %d", s.Game.Round())
+		for _, p := range s.Game.Players() {
+			players = append(players, view.HeaderPlayer{Name: s.Name(p.ID), Score: p.Score})
+		}
+	}
+	return view.Header(bar, round, s.Status, players, measure)
+}
+
+// measure is view.Measure for the screen's fonts.
+func measure(s string, bold bool, size float64) float64 {
 	loadFonts()
-	return fontBold
+	src := fontRegular
+	if bold {
+		src = fontBold
+	}
+	return text.Advance(s, &text.GoTextFace{Source: src, Size: size})
+}
+
+// drawBox draws a text box's text in colour c with opacity a.
+func drawBox(screen *ebiten.Image, b view.TextBox, align text.Align, c view.RGB, a float64) {
+	if b.Text == "" {
+		return
+	}
+	_, y := b.Centre()
+	label{bold: b.Bold, size: b.Size, align: align, colour: c, alpha: a}.draw(screen, b.Text, b.X, y)
 }
 
 // fit shortens s with an ellipsis until it is at most width pixels wide in
 // the regular font at size.
 func fit(s string, size, width float64) string {
-	loadFonts()
-	face := &text.GoTextFace{Source: fontRegular, Size: size}
-	if text.Advance(s, face) <= width {
-		return s
-	}
-	r := []rune(s)
-	for len(r) > 0 {
-		r = r[:len(r)-1]
-		if t := string(r) + "…"; text.Advance(t, face) <= width {
-			return t
-		}
-	}
-	return ""
+	return view.Fit(s, false, size, width, measure)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hajimehoshi/ebiten/v2"
 	"github.com/hajimehoshi/ebiten/v2/text/v2"
 
+	"github.com/pumpnet/pumpnet/examples/lightcycle/sim"
 	"github.com/pumpnet/pumpnet/examples/lightcycle/ui/view"
 )
 
@@ -40,7 +41,7 @@ func (g *Game) drawResults(screen *ebiten.Image) {
 		g.glowText(screen, fit(name, size, l.Banner.W*0.6)+" WINS", bx, by, size, view.Colour(players[winner].Colour), 1)
 	}
 	label{size: l.Banner.H * 0.16, align: text.AlignCenter, colour: dimText}.
-		draw(screen, fmt.Sprintf("round %d · %d steps", s.Game.Round(), s.Game.Steps()), bx, l.Banner.Y+l.Banner.H*0.98)
+		draw(screen, fmt.Sprintf("round %d · %.1f s", s.Game.Round(), float64(s.Game.Steps()*sim.StepTicks)/sim.TPS), bx, l.Banner.Y+l.Banner.H*0.98)
 
 	// Scores, best first; ties in seat order.
 	order := make([]int, len(players))

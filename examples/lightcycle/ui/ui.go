@@ -19,6 +19,19 @@ type Layer interface {
 	Draw(screen *ebiten.Image)
 }
 
+// Panel is a Layer that the play scene makes room for beside (or below)
+// the board, so that it never covers the play area; in the other scenes,
+// and when Size reports it hidden, it is drawn with Draw as any Layer.
+type Panel interface {
+	Layer
+	// Size returns the panel's size in pixels, at most maxW×maxH, and
+	// whether it is shown.
+	Size(maxW, maxH float64) (w, h float64, shown bool)
+	// DrawIn draws the panel in r (of at least the size Size returned,
+	// possibly less on a small screen: it must then clip).
+	DrawIn(screen *ebiten.Image, r view.Rect)
+}
+
 // Config configures the screen. Only Match is required.
 type Config struct {
 	// Match is what the screen shows and sends input to.
@@ -31,7 +44,8 @@ type Config struct {
 	// Mute turns sound off. Sound is also off when no sound device is
 	// found (see Run).
 	Mute bool
-	// Overlay, if not nil, is updated and drawn over every scene.
+	// Overlay, if not nil, is updated and drawn over every scene; if it is
+	// a Panel, the play scene gives it room beside the board instead.
 	Overlay Layer
 	// Frames, if positive, ends the game after that many updates (demos,
 	// tests): Run then returns nil.
@@ -69,6 +83,7 @@ type Game struct {
 
 	lastSecond int // countdown second last beeped
 	lastScene  view.Scene
+	goAt       int // frame at which the last countdown ended (GO!), 0: none
 
 	// Scratch buffers reused by Draw.
 	trail    []sim.Cell
@@ -163,6 +178,7 @@ func (g *Game) observe() {
 		}
 		g.steps = -1
 		g.effects.Clear()
+		g.goAt = 0
 	}
 	g.effects.Tick()
 	if s.Game != nil && len(s.Deaths) > 0 {
@@ -193,6 +209,7 @@ func (g *Game) observe() {
 			g.sound.play(sndBeep)
 		case s.Scene == view.ScenePlay:
 			g.sound.play(sndGo)
+			g.goAt = g.frame
 		}
 		g.lastSecond = second
 	}
@@ -215,12 +232,27 @@ func (g *Game) Draw(screen *ebiten.Image) {
 	case view.SceneResults:
 		g.drawResults(screen)
 	}
-	if g.cfg.Overlay != nil {
-		g.cfg.Overlay.Draw(screen)
-	}
+	g.drawOverlay(screen)
 	if g.cfg.Capture != nil {
 		g.cfg.Capture(g.frame, screen)
 	}
+}
+
+// drawOverlay draws the overlay: in the play scene (and the results, drawn
+// over the board) a Panel in the room the layout left beside the board,
+// elsewhere (or any other Layer) as it draws itself.
+func (g *Game) drawOverlay(screen *ebiten.Image) {
+	if g.cfg.Overlay == nil {
+		return
+	}
+	inPlay := g.state.Scene == view.ScenePlay || g.state.Scene == view.SceneResults && g.state.Game != nil
+	if p, ok := g.cfg.Overlay.(Panel); ok && inPlay {
+		if l := g.playLayout(); l.Panel.W > 0 && l.Panel.H > 0 {
+			p.DrawIn(screen, l.Panel)
+			return
+		}
+	}
+	g.cfg.Overlay.Draw(screen)
 }
 
 // Layout makes the screen as many pixels as the window has on the device,

@@ -329,6 +329,9 @@ func TestSmoke(t *testing.T) {
 	}
 	h.list = append(h.list, results)
 
+	more := moreScenarios(t)
+	h.list = append(h.list, more...)
+
 	ebiten.SetWindowSize(720, 760)
 	ebiten.SetWindowTitle("lightcycle smoke test")
 	ebiten.SetVsyncEnabled(false)
@@ -341,7 +344,7 @@ func TestSmoke(t *testing.T) {
 	if h.cur != len(h.list) {
 		t.Fatalf("ran %d of %d scenarios", h.cur, len(h.list))
 	}
-	if want := 5 + 2 + 1; h.checked != want {
+	if want := 5 + 2 + 1 + 1 + 1 + 2 + 1; h.checked != want {
 		t.Errorf("%d frames checked, want %d", h.checked, want)
 	}
 }

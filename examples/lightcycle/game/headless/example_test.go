@@ -18,9 +18,9 @@ func Example() {
 	// self local headless
 	// announced 1 players 4 countdown 180
 	// started 1
-	// round 1 winner bot3 steps 234 digest 04a1167bd4f52adf scores bot1=0,bot2=0,bot3=1,local=0
+	// round 1 winner robot_3 steps 234 digest 04a1167bd4f52adf scores robot_1=0,robot_2=0,robot_3=1,headless=0
 	// announced 2 players 4 countdown 180
 	// started 2
-	// round 2 winner bot3 steps 348 digest fbb12dcc04d21a12 scores bot1=0,bot2=0,bot3=2,local=0
+	// round 2 winner robot_3 steps 348 digest fbb12dcc04d21a12 scores robot_1=0,robot_2=0,robot_3=2,headless=0
 	// bye
 }

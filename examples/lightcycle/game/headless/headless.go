@@ -4,16 +4,19 @@
 // the empty seats, and it prints one line per round result, the same on
 // every instance of the session, so runs can be compared:
 //
-//	round 1 winner 3f2a…(the player's ID) steps 412 digest 0123456789abcdef scores bot1=0,3f2a…=1
+//	round 1 winner ann steps 412 digest 0123456789abcdef scores ann=1,bob=0,robot_1=0
 //	round 2 draw steps 97 digest … scores …
 //	round 3 abandoned steps 55 digest … scores …
 //
-// Other lines say what happened: "self <id> <name>", "joined <id> <name>",
-// "left <id> <reason>", "host <id>", "announced <round> players <n>
-// countdown <ticks>", "started <round>", "problem <text>", "bye".
+// Players are named as they chose with -name (spaces become "_"); a name
+// two players of the round share gets "#" and the first 6 hex digits of
+// the player's ID. Other lines say what happened: "self <id> <name>",
+// "joined <id> <name>", "left <id> <reason>", "silent <id>" (the round's
+// host went quiet and is dropped), "host <id>", "robots <n> seated by
+// <name>" (robots are the host's: its -bots), "announced <round> players
+// <n> countdown <ticks>", "started <round>", "problem <text>", "bye".
 //
-// Run is shared by the lightcycle command's -headless flag and the
-// headless command (examples/lightcycle/headless).
+// Run is the headless command (examples/lightcycle/headless).
 package headless
 
 import (
@@ -23,8 +26,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/lightcycle/game"
@@ -33,12 +38,19 @@ import (
 )
 
 // Usage describes the flags Run takes.
-const Usage = `usage: lightcycle -headless [flags]
+const Usage = `usage: go run ./examples/lightcycle/headless [flags]
 
 Plays lightcycle without a window: this instance's bike is steered by the
 autopilot, robots fill empty seats, and each round's result is printed as one
-line ("round N winner ID|draw|abandoned steps S digest D scores ID=N,...").
-Every instance on the LAN with the same service finds the others.
+line ("round N winner NAME|draw|abandoned steps S digest D scores NAME=N,...").
+It joins the lightcycle session on the LAN (every instance there, windowed or
+not, finds the others); -local plays offline instead. Robots are seated by the
+host (the lowest identity), with its own -bots: when another player hosts,
+its robots play.
+
+  go run ./examples/lightcycle/headless -local -bots 3 -rounds 5   # offline
+  go run ./examples/lightcycle/headless -bots 2 -name ann          # on the LAN
+  go run ./examples/lightcycle/headless -local -bots 7 -rounds 100 -tps 6000   # a fast soak run
 
 flags:
 `
@@ -55,14 +67,13 @@ type options struct {
 
 func parse(args []string, out io.Writer) (*options, error) {
 	var o options
-	fs := flag.NewFlagSet("lightcycle -headless", flag.ContinueOnError)
+	fs := flag.NewFlagSet("headless", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
 		fmt.Fprint(out, Usage)
 		fs.PrintDefaults()
 	}
-	fs.Bool("headless", true, "run without a window (always, here)")
-	fs.IntVar(&o.bots, "bots", 0, "robots that fill empty seats when this instance hosts (0..7)")
+	fs.IntVar(&o.bots, "bots", 0, "robots that fill empty seats when this instance hosts (0..7; the host's count is the one that plays)")
 	fs.StringVar(&o.name, "name", "headless", "display name")
 	fs.IntVar(&o.rounds, "rounds", 0, "rounds to play before exiting (0: until interrupted)")
 	fs.StringVar(&o.iface, "iface", "", "network interface to find peers on (default: every multicast-capable one)")
@@ -70,7 +81,7 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.local, "local", false, "play offline against the robots")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the rounds this instance hosts (0: random)")
 	fs.IntVar(&o.colour, "colour", -1, "colour to claim, 0..7 (-1: any)")
-	fs.IntVar(&o.tps, "tps", sim.TPS, "ticks per second (the host's sets the game's speed)")
+	fs.IntVar(&o.tps, "tps", sim.TPS, "ticks per second: the game counts ticks, so a higher rate plays faster (soak runs; every instance of a session should use the same)")
 	fs.IntVar(&o.countdown, "countdown", game.DefaultCountdown, "ticks from a round's announcement to its start")
 	fs.StringVar(&o.outcomes, "outcomes", game.DefaultOutcomes.String(), "how a host sends outcomes: reliable or sequenced")
 	fs.BoolVar(&o.watchers, "watchers", true, "keep the session open during rounds so newcomers can watch (as the windowed game does; -watchers=false locks the session during rounds, like lightcycle -lock)")
@@ -79,6 +90,11 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.DurationVar(&o.lag, "lag", 0, "link conditioner: one-way delay added to every datagram")
 	fs.DurationVar(&o.jitter, "jitter", 0, "link conditioner: jitter of the delay")
 	fs.Float64Var(&o.loss, "loss", 0, "link conditioner: fraction of datagrams lost each way (0..1)")
+	// "-headless", as lightcycle's own flag was once spelled, is accepted
+	// and means nothing here: this program never opens a window.
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		return a == "-headless" || a == "--headless" || a == "-headless=true"
+	})
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -118,6 +134,8 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	// their length in seconds.
 	cfg.SyncTicks = max(1, game.DefaultSyncTicks*o.tps/sim.TPS)
 	cfg.ResendTicks = max(1, o.tps/sim.TPS)
+	cfg.BeatTicks = max(1, game.DefaultBeatTicks*o.tps/sim.TPS)
+	cfg.HostTimeout = max(3*cfg.BeatTicks, game.DefaultHostTimeout*o.tps/sim.TPS)
 	var g *game.Game
 	if o.local {
 		g, err = game.NewLocal(cfg)
@@ -133,9 +151,13 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	done, lingerUntil := 0, 0
+	done, lingerUntil, bots := 0, 0, g.Bots()
 	err = engine.RunTicks(runCtx, o.tps, func(uint64) {
 		g.Update()
+		if b := g.Bots(); b != bots {
+			bots = b
+			fmt.Fprintf(stdout, "robots %d seated by %s\n", b, label(g.Name(g.Host())))
+		}
 		for _, e := range g.Events() {
 			report(stdout, g, e)
 			if e.Kind == game.EventRoundOver {
@@ -178,6 +200,9 @@ func join(ctx context.Context, o *options, cfg game.Config) (*game.Game, error) 
 		nc.Link = &netcode.LinkConditions{Send: dir, Receive: dir}
 	}
 	tr, err := game.JoinLAN(ctx, game.LANConfig{Name: o.name, Interface: ifc, Net: nc})
+	if errors.Is(err, game.ErrNoLAN) {
+		return nil, fmt.Errorf("%w\n  connect to a network, name an interface with -iface NAME (see ip link), or play offline: -local", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -206,13 +231,28 @@ func report(w io.Writer, g *game.Game, e game.Event) {
 		fmt.Fprintln(w, ResultLine(e.Result))
 	case game.EventProblem:
 		fmt.Fprintf(w, "problem %v\n", e.Err)
+	case game.EventHostSilent:
+		fmt.Fprintf(w, "silent %s\n", e.Peer.ID)
 	}
 }
 
 // ResultLine formats a round's result as Run prints it: "round N", then
-// "winner ID", "draw" or "abandoned", the steps, the final digest, and the
-// scores of the round's players in ID order.
+// "winner NAME", "draw" or "abandoned", the steps, the final digest, and
+// the scores of the round's players in ID order, as NAME=N. Names are the
+// players' own (Result.Scores), with spaces as "_"; a name two players
+// share gets "#" and the first 6 hex digits of the ID.
 func ResultLine(r game.Result) string {
+	count := map[string]int{}
+	for _, s := range r.Scores {
+		count[label(s.Name)]++
+	}
+	name := func(id, n string) string {
+		l := label(n)
+		if count[l] > 1 || l == "" {
+			l += "#" + id[:min(6, len(id))]
+		}
+		return l
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "round %d ", r.Round)
 	switch {
@@ -221,14 +261,25 @@ func ResultLine(r game.Result) string {
 	case r.Draw():
 		b.WriteString("draw")
 	default:
-		fmt.Fprintf(&b, "winner %s", r.Winner)
+		fmt.Fprintf(&b, "winner %s", name(r.Winner, r.WinnerName))
 	}
 	fmt.Fprintf(&b, " steps %d digest %016x scores ", r.Steps, r.Digest)
 	for i, s := range r.Scores {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "%s=%d", s.ID, s.Score)
+		fmt.Fprintf(&b, "%s=%d", name(s.ID, s.Name), s.Score)
 	}
 	return b.String()
+}
+
+// label is a name as one field of a line: spaces (and '=' and ',', which
+// separate the scores) become "_".
+func label(name string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '=' || r == ',' {
+			return '_'
+		}
+		return r
+	}, name)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pumpnet/pumpnet/examples/lightcycle/game"
 )
 
 // resultLine matches a round's result line.
@@ -80,5 +82,38 @@ func TestRunFlags(t *testing.T) {
 		if err := Run(t.Context(), args, &out); err == nil {
 			t.Errorf("%q: no error", args)
 		}
+	}
+}
+
+// TestResultLineNamesPlayers: results name the players as they chose
+// (not by their 64-hex IDs), one field each; a name two players share is
+// told apart by the start of the ID.
+func TestResultLineNamesPlayers(t *testing.T) {
+	ann := strings.Repeat("a1", 32)
+	bob := strings.Repeat("b2", 32)
+	bob2 := strings.Repeat("c3", 32)
+	r := game.Result{Round: 2, Winner: ann, WinnerName: "ann lee", Steps: 7, Digest: 0xab, Scores: []game.Score{
+		{ID: ann, Name: "ann lee", Score: 2}, {ID: bob, Name: "bob", Score: 1}, {ID: bob2, Name: "bob", Score: 0},
+		{ID: "bot1", Name: "robot 1", Robot: true, Score: 0},
+	}}
+	got := ResultLine(r)
+	want := "round 2 winner ann_lee steps 7 digest 00000000000000ab scores ann_lee=2,bob#b2b2b2=1,bob#c3c3c3=0,robot_1=0"
+	if got != want || !resultLine.MatchString(got) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// TestUsageIsThisProgram: the usage names this program, lists no
+// -headless flag, and -headless is still accepted (it means nothing here).
+func TestUsageIsThisProgram(t *testing.T) {
+	var out bytes.Buffer
+	_ = Run(t.Context(), []string{"-h"}, &out)
+	s := out.String()
+	if !strings.Contains(s, "go run ./examples/lightcycle/headless") || strings.Contains(s, "lightcycle -headless") || strings.Contains(s, "  -headless") ||
+		!strings.Contains(s, "-local") || !strings.Contains(s, "-tps") {
+		t.Errorf("usage:\n%s", s)
+	}
+	if _, err := parse([]string{"-headless", "-local"}, &out); err != nil {
+		t.Errorf("-headless: %v", err)
 	}
 }

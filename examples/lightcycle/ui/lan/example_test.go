@@ -26,6 +26,6 @@ func ExampleNew() {
 	fmt.Println(deaths, "derez effects")
 	// Output:
 	// round 1 announced: 3 players
-	// round 1: robot 1 wins after 201 steps · robot 1 1, robot 2 0, ann 0
+	// round 1: robot 1 wins after 20.1 s · robot 1 1, robot 2 0, ann 0
 	// 2 derez effects
 }

@@ -1,6 +1,7 @@
 package lan
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -24,6 +25,7 @@ type Match struct {
 	deaths []sim.Death
 	note   string
 	noteTo int // tick after which the note is gone
+	bots   int // the robots the host seats, as last told
 }
 
 // New returns the Match that drives g. Its lobby shows the colour the
@@ -36,7 +38,7 @@ func New(g *game.Game, colour int, log func(string)) *Match {
 	if colour < 0 || colour >= sim.NumColours {
 		colour = 0
 	}
-	m := &Match{g: g, want: colour, log: log}
+	m := &Match{g: g, want: colour, log: log, bots: g.Bots()}
 	m.seats = m.buildSeats(m.seats[:0])
 	return m
 }
@@ -48,65 +50,110 @@ func (m *Match) Game() *game.Game { return m.g }
 // events into the screen's deaths and status notes. It never fails: a
 // network problem is reported in the status line and the log, and the game
 // carries on (a lost host is replaced, a lost peer derezzes).
+//
+// The status line speaks the game's words ("bob left", "ann (host) not
+// responding"); the log gets the same lines with the details a bug report
+// needs (why a connection ended, what a problem was).
 func (m *Match) Update() error {
 	m.g.Update()
 	m.deaths = m.deaths[:0]
+	silent := "" // the host that went silent during this Update
 	for _, e := range m.g.Events() {
 		switch e.Kind {
 		case game.EventCrash:
 			m.deaths = append(m.deaths, sim.Death{Player: e.Crash.Player, Cell: e.Crash.Cell, Cause: e.Crash.Cause})
 		case game.EventPeerJoined:
-			m.tell(fmt.Sprintf("%s joined", e.Peer.Name))
+			m.tell(fmt.Sprintf("%s joined", e.Peer.Name), "")
 		case game.EventPeerLeft:
-			s := fmt.Sprintf("%s left", e.Peer.Name)
+			if errors.Is(e.Err, game.ErrHostSilent) {
+				continue // said with EventHostSilent
+			}
+			detail := ""
 			if e.Err != nil {
-				s += ": " + e.Err.Error()
+				detail = fmt.Sprintf("%s left (%v)", e.Peer.Name, e.Err)
 			}
-			m.tell(s)
+			m.tell(fmt.Sprintf("%s left", e.Peer.Name), detail)
+		case game.EventHostSilent:
+			silent = e.Peer.Name
+			m.tell(fmt.Sprintf("%s (host) not responding · handing over", silent),
+				fmt.Sprintf("%s (the host) not responding: handing the round over", silent))
 		case game.EventHostChanged:
+			s := fmt.Sprintf("%s is the host now", e.Peer.Name)
 			if e.Peer.ID == m.g.Self().ID {
-				m.tell("you are the host now")
-			} else {
-				m.tell(fmt.Sprintf("%s is the host now", e.Peer.Name))
+				s = "you are the host now"
 			}
+			if silent != "" {
+				s = fmt.Sprintf("%s not responding · %s", silent, s)
+			}
+			m.tell(s, "")
 		case game.EventRoundAnnounced:
 			n := 0
 			if b := m.g.Board(); b != nil {
 				n = len(b.Players())
 			}
-			s := fmt.Sprintf("round %d announced: %d players", e.Round, n)
+			s := fmt.Sprintf("round %d announced: %s", e.Round, plural(n, "player"))
 			if m.g.Watching() {
 				s += "; you watch this one"
 			}
-			m.tell(s)
+			m.tell(s, "")
 		case game.EventRoundOver:
-			m.tell(resultLine(e.Result))
+			m.tell(resultLine(e.Result), "")
 		case game.EventProblem:
-			m.tell(e.Err.Error())
+			m.tell("network trouble, recovering (details in the terminal)", "network trouble: "+e.Err.Error())
 		}
+	}
+	if b := m.g.Bots(); b != m.bots {
+		// Robots are the host's: a new host seats its own -bots. Say so
+		// when robots go (a newcomer learning the host's count is no news).
+		if b < m.bots {
+			m.tell(fmt.Sprintf("robots: %d → %d (%s)", m.bots, b, m.whoSeats()), "")
+		}
+		m.bots = b
 	}
 	m.seats = m.buildSeats(m.seats[:0])
 	return nil
 }
 
-// tell logs s and shows it in the status line for NoteTicks.
-func (m *Match) tell(s string) {
+// whoSeats says whose -bots seats the robots.
+func (m *Match) whoSeats() string {
+	if m.g.IsHost() {
+		return "you host: your -bots seats them"
+	}
+	return "the host, " + m.g.Name(m.g.Host()) + ", seats them"
+}
+
+// tell shows s in the status line for NoteTicks and logs it, or logs
+// detail instead if it is not empty.
+func (m *Match) tell(s, detail string) {
 	if m.log != nil {
-		m.log(s)
+		if detail == "" {
+			detail = s
+		}
+		m.log(detail)
 	}
 	m.note, m.noteTo = s, m.g.Tick()+NoteTicks
 }
 
-// resultLine is a round's result in words.
+// plural returns "1 player", "2 players".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// resultLine is a round's result in words: who won and how long the
+// round lasted, then every score.
 func resultLine(r game.Result) string {
 	var b strings.Builder
+	secs := float64(r.Steps*sim.StepTicks) / sim.TPS
 	switch {
 	case r.Abandoned:
 		fmt.Fprintf(&b, "round %d abandoned: the host left", r.Round)
 	case r.Draw():
-		fmt.Fprintf(&b, "round %d: draw after %d steps", r.Round, r.Steps)
+		fmt.Fprintf(&b, "round %d: draw after %.1f s", r.Round, secs)
 	default:
-		fmt.Fprintf(&b, "round %d: %s wins after %d steps", r.Round, r.WinnerName, r.Steps)
+		fmt.Fprintf(&b, "round %d: %s wins after %.1f s", r.Round, r.WinnerName, secs)
 	}
 	for i, s := range r.Scores {
 		if i == 0 {
@@ -228,9 +275,12 @@ func (m *Match) State() view.State {
 	return s
 }
 
-// status is the status line: the latest note while it lasts, otherwise
-// who is here and who hosts.
+// status is the status line: that the host is not responding, or the
+// latest note while it lasts, otherwise who is here and who hosts.
 func (m *Match) status() string {
+	if m.g.HostLate() {
+		return m.g.Name(m.g.Host()) + " (host) not responding…"
+	}
 	if m.note != "" && m.g.Tick() < m.noteTo {
 		return m.note
 	}
@@ -246,12 +296,12 @@ func (m *Match) status() string {
 	switch {
 	case m.g.Watching():
 		return "watching this round · " + host
+	case peers == 0 && m.g.Bots() == 0:
+		return "LAN · looking for players · alone? B adds robots (or play offline: -local)"
 	case peers == 0:
 		return "LAN · looking for players" + bots
-	case peers == 1:
-		return "LAN · 1 other player · " + host + bots
 	}
-	return fmt.Sprintf("LAN · %d other players · %s%s", peers, host, bots)
+	return fmt.Sprintf("LAN · %s · %s%s", plural(peers, "other player"), host, bots)
 }
 
 // Turn sends a turn of the local bike to the host (or applies it, on the
@@ -267,6 +317,23 @@ func (m *Match) Claim(colour int) {
 	m.g.ClaimColour(colour)
 	m.seats = m.buildSeats(m.seats[:0])
 }
+
+// Robots returns how many robots the host will seat, and whether the
+// local player may change that: when it hosts, outside a round.
+func (m *Match) Robots() (int, bool) {
+	return m.g.Bots(), m.g.IsHost() && m.g.Scene() != game.ScenePlay
+}
+
+// SetRobots sets the number of robots, if the local player hosts and no
+// round is on.
+func (m *Match) SetRobots(n int) {
+	if m.g.SetBots(n) {
+		m.bots = n
+		m.seats = m.buildSeats(m.seats[:0])
+	}
+}
+
+var _ view.Robots = (*Match)(nil)
 
 // Ready says whether the local player is ready for the next round.
 func (m *Match) Ready(ready bool) {

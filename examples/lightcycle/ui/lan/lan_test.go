@@ -21,6 +21,7 @@ type node struct {
 	h      *hub
 	self   game.Member
 	closed bool
+	frozen bool // hung: sends nothing, its peers are told nothing
 	links  map[string]bool
 	inbox  []game.Incoming
 }
@@ -50,6 +51,9 @@ func (n *node) Poll(handle func(game.Incoming)) {
 }
 
 func (n *node) Send(to []string, _ game.Mode, data []byte) error {
+	if n.frozen {
+		return nil
+	}
 	for _, o := range n.h.nodes {
 		if !o.closed && n.links[o.self.ID] && slices.Contains(to, o.self.ID) {
 			o.inbox = append(o.inbox, game.Incoming{Kind: game.Message, From: n.self, Data: slices.Clone(data)})
@@ -61,6 +65,20 @@ func (n *node) Send(to []string, _ game.Mode, data []byte) error {
 func (n *node) SetOpen(bool) {}
 
 func (n *node) Stats(string) (netcode.Stats, bool) { return netcode.Stats{}, false }
+
+func (n *node) Drop(id string) {
+	if !n.links[id] {
+		return
+	}
+	delete(n.links, id)
+	n.inbox = append(n.inbox, game.Incoming{Kind: game.PeerLeft, From: game.Member{ID: id}, Reason: errors.New("dropped")})
+	for _, o := range n.h.nodes {
+		if o.self.ID == id {
+			delete(o.links, n.self.ID)
+			o.inbox = append(o.inbox, game.Incoming{Kind: game.PeerLeft, From: n.self, Reason: errors.New("dropped by peer")})
+		}
+	}
+}
 
 func (n *node) Close() error {
 	n.closed = true
@@ -74,17 +92,19 @@ func (n *node) Close() error {
 }
 
 type player struct {
-	m   *lan.Match
-	log []string
+	m    *lan.Match
+	node *node
+	log  []string
 }
 
 func newPlayer(t *testing.T, h *hub, id, name string, cfg game.Config) *player {
 	t.Helper()
-	g, err := game.New(cfg, h.join(id, name))
+	nd := h.join(id, name)
+	g, err := game.New(cfg, nd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &player{}
+	p := &player{node: nd}
 	p.m = lan.New(g, cfg.Colour, func(s string) { p.log = append(p.log, s) })
 	return p
 }
@@ -298,5 +318,140 @@ func TestWatcherHasNoBikeAndLeaverIsAnnounced(t *testing.T) {
 	}
 	if strings.Contains(ann.m.State().Status, "bob left") {
 		t.Errorf("the note outlived NoteTicks: %q", ann.m.State().Status)
+	}
+}
+
+// TestSilentHostSaidOnScreen: the host hangs mid-round; the others' status
+// line says it is not responding within a second, then that the round
+// was handed over, all within two seconds; nobody's round stays frozen.
+func TestSilentHostSaidOnScreen(t *testing.T) {
+	h := &hub{}
+	cfg := game.Config{Bots: 1, Seed: 11, Autopilot: true, Countdown: 30}
+	ann := newPlayer(t, h, "a", "ann", cfg)
+	bob := newPlayer(t, h, "b", "bob", cfg)
+	cat := newPlayer(t, h, "c", "cat", cfg)
+	for range 5 {
+		update(t, ann, bob, cat)
+	}
+	for _, p := range []*player{ann, bob, cat} {
+		p.m.Ready(true)
+	}
+	untilScene(t, view.ScenePlay, 10, ann, bob, cat)
+	for range 60 {
+		update(t, ann, bob, cat)
+	}
+	steps := bob.m.State().Game.Steps()
+	ann.node.frozen = true
+	var sawLate, sawHandOver int
+	for tick := 1; tick <= 2*sim.TPS; tick++ {
+		update(t, bob, cat)
+		st := bob.m.State().Status
+		if sawLate == 0 && st == "ann (host) not responding…" {
+			sawLate = tick
+		}
+		if sawHandOver == 0 && strings.Contains(st, "ann not responding · you are the host now") {
+			sawHandOver = tick
+		}
+		for _, p := range []*player{bob, cat} {
+			if s := p.m.State().Status; strings.Contains(s, "game:") || strings.Contains(s, "netcode") {
+				t.Fatalf("%s's status shows transport words: %q", p.m.Game().Self().Name, s)
+			}
+		}
+	}
+	if sawLate == 0 || sawLate > sim.TPS {
+		t.Errorf("bob's status said the host was not responding at tick %d, want within a second", sawLate)
+	}
+	if sawHandOver == 0 {
+		t.Fatalf("bob's status never said the round was handed over; log %q", bob.log)
+	}
+	if !cat.logged("ann (the host) not responding") {
+		t.Errorf("cat's log: %q", cat.log)
+	}
+	for range sim.TPS {
+		update(t, bob, cat)
+	}
+	if s := cat.m.State(); s.Scene == view.ScenePlay && s.Game.Steps() <= steps {
+		t.Fatalf("cat's round is frozen at step %d", s.Game.Steps())
+	}
+	t.Logf("not responding at %.2f s, handed over at %.2f s", float64(sawLate)/sim.TPS, float64(sawHandOver)/sim.TPS)
+}
+
+// TestLeaverInGameWords: a peer whose connection ends with a transport
+// reason is announced as "bob left"; the reason goes to the log only.
+func TestLeaverInGameWords(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1})
+	bob := newPlayer(t, h, "b", "bob", game.Config{Seed: 1})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	bob.node.closed = true
+	delete(ann.node.links, "b")
+	ann.node.inbox = append(ann.node.inbox,
+		game.Incoming{Kind: game.PeerLeft, From: game.Member{ID: "b", Name: "bob"}, Reason: errors.New("netcode: connection closed by peer (normal)")})
+	update(t, ann)
+	if s := ann.m.State().Status; s != "bob left" {
+		t.Errorf("status %q, want \"bob left\"", s)
+	}
+	if !ann.logged("bob left (netcode: connection closed by peer (normal))") {
+		t.Errorf("log %q lacks the reason", ann.log)
+	}
+}
+
+// TestRobotsFollowTheHost: robots are the host's; when a newcomer with a
+// lower identity takes over the lobby and seats none, the screen says why
+// the robots went.
+func TestRobotsFollowTheHost(t *testing.T) {
+	h := &hub{}
+	bob := newPlayer(t, h, "b", "bob", game.Config{Bots: 2, Seed: 1})
+	update(t, bob)
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	if !bob.logged("robots: 2 → 0 (the host, ann, seats them)") {
+		t.Errorf("bob's log: %q", bob.log)
+	}
+}
+
+// TestAloneHostOffersRobots: alone on the LAN, the lobby says how to get
+// company, and the host can seat robots from the lobby (the B key); a
+// player who does not host cannot.
+func TestAloneHostOffersRobots(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1, Countdown: 5})
+	update(t, ann)
+	if s := ann.m.State().Status; !strings.Contains(s, "alone? B adds robots") || !strings.Contains(s, "-local") {
+		t.Errorf("alone: status %q", s)
+	}
+	if n, can := ann.m.Robots(); n != 0 || !can {
+		t.Fatalf("Robots() = %d, %v; want 0 and settable", n, can)
+	}
+	ann.m.SetRobots(2)
+	update(t, ann)
+	robots := 0
+	for _, st := range ann.m.State().Seats {
+		if st.Robot {
+			robots++
+		}
+	}
+	if robots != 2 || strings.Contains(ann.m.State().Status, "alone") {
+		t.Fatalf("after SetRobots(2): %d robot seats, status %q", robots, ann.m.State().Status)
+	}
+	bob := newPlayer(t, h, "b", "bob", game.Config{Seed: 1})
+	for range 5 {
+		update(t, ann, bob)
+	}
+	if _, can := bob.m.Robots(); can {
+		t.Error("bob, not the host, may set the robots")
+	}
+	if n, _ := bob.m.Robots(); n != 2 {
+		t.Errorf("bob sees %d robots, the host seats 2", n)
+	}
+	ann.m.Ready(true)
+	bob.m.Ready(true)
+	untilScene(t, view.ScenePlay, 10, ann, bob)
+	if n := len(bob.m.State().Game.Players()); n != 4 {
+		t.Errorf("%d players in the round, want 2 humans and 2 robots", n)
 	}
 }

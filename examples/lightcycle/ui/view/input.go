@@ -24,6 +24,9 @@ const (
 	ButtonFullscreen
 	// ButtonMute turns sound off and on.
 	ButtonMute
+	// ButtonRobots adds a robot in the lobby, when the match lets the
+	// player choose (see Robots); after the last free seat, back to none.
+	ButtonRobots
 )
 
 // keyButtons maps key names, as Ebitengine's Key.String spells them, to
@@ -39,12 +42,13 @@ var keyButtons = map[string]Button{
 	"Escape":      ButtonQuit,
 	"F11":         ButtonFullscreen,
 	"M":           ButtonMute,
+	"B":           ButtonRobots,
 }
 
 // KeyButton returns the button a key stands for, by the key's name as
 // Ebitengine's Key.String spells it ("ArrowLeft", "A", "Enter", ...), or
 // ButtonNone: ←/A is left, →/D is right, Enter/Space confirms, Esc quits,
-// F11 toggles full screen, M mutes. (F3 is left to the network overlay,
+// F11 toggles full screen, M mutes, B adds a robot in the lobby. (F3 is left to the network overlay,
 // which handles its own key.)
 func KeyButton(name string) Button { return keyButtons[name] }
 
@@ -144,4 +148,26 @@ func NextColour(seats []Seat, current, dir int) int {
 		}
 	}
 	return current
+}
+
+// Robots is implemented by a Match that lets the local player choose how
+// many robots fill the empty seats (the LAN host in the lobby). Like
+// Match, it is called from the screen's goroutine and never blocks.
+type Robots interface {
+	// Robots returns how many robots will be seated, and whether the
+	// local player may change that now.
+	Robots() (n int, canSet bool)
+	// SetRobots asks for n robots, 0..sim.MaxPlayers-1; it is ignored
+	// when the player may not change them.
+	SetRobots(n int)
+}
+
+// NextRobots returns the robot count after current when the player asks
+// for one more: one more while seats are free, then back to none. humans
+// is the number of human players.
+func NextRobots(current, humans int) int {
+	if current+1+humans > sim.MaxPlayers {
+		return 0
+	}
+	return current + 1
 }

@@ -93,3 +93,14 @@ func TestNextColourSkipsTakenColours(t *testing.T) {
 		t.Errorf("all taken: got %d, want to keep 6", got)
 	}
 }
+
+func TestRobotsKeyAndCount(t *testing.T) {
+	if KeyButton("B") != ButtonRobots {
+		t.Fatal("B does not add robots")
+	}
+	for _, tt := range []struct{ cur, humans, want int }{{0, 1, 1}, {3, 1, 4}, {7, 1, 0}, {5, 3, 0}, {4, 3, 5}, {0, 8, 0}} {
+		if got := NextRobots(tt.cur, tt.humans); got != tt.want {
+			t.Errorf("NextRobots(%d, %d humans) = %d, want %d", tt.cur, tt.humans, got, tt.want)
+		}
+	}
+}

@@ -97,22 +97,56 @@ func Results(w, h float64) ResultsLayout {
 }
 
 // PlayLayout places the play scene on a screen: a bar of players at the
-// top and the board, as large as fits, below it.
+// top and the board, as large as fits, below it, and beside or below the
+// board a panel (the network overlay) when one is shown.
 type PlayLayout struct {
-	// Bar is the strip at the top with each player's colour, name, score
-	// and state.
+	// Bar is the strip at the top: the round and the status line, then
+	// each player's colour, name and score (see Header).
 	Bar Rect
 	// Grid is where the board goes.
 	Grid Grid
+	// Panel is where the panel goes, clear of the bar and the board; empty
+	// when no panel was asked for.
+	Panel Rect
 }
+
+// BarHeight returns the height of the play scene's bar on a screen h
+// pixels high: two rows of text.
+func BarHeight(h float64) float64 { return math.Max(40, math.Round(0.085*h)) }
 
 // Play returns the play layout for a screen w×h pixels, with the board
 // rotated by o.
 func Play(w, h float64, o Orientation) PlayLayout {
-	bar := math.Max(24, math.Round(0.055*h))
+	return PlayWithPanel(w, h, o, 0, 0)
+}
+
+// PlayWithPanel is Play with room for a panel of pw×ph pixels (0×0: no
+// panel) that must not cover the board: the panel goes to the right of the
+// board or below it, whichever leaves the larger board, and is shrunk to
+// the room there is (at most 40% of the screen's width, or of the height
+// under the bar).
+func PlayWithPanel(w, h float64, o Orientation, pw, ph float64) PlayLayout {
+	bar := BarHeight(h)
 	m := math.Round(0.015 * math.Min(w, h))
-	return PlayLayout{
-		Bar:  Rect{0, 0, w, bar},
-		Grid: FitGrid(m, bar+m, w-2*m, h-bar-2*m, o),
+	l := PlayLayout{Bar: Rect{0, 0, w, bar}}
+	if pw <= 0 || ph <= 0 {
+		l.Grid = FitGrid(m, bar+m, w-2*m, h-bar-2*m, o)
+		return l
 	}
+	// The board keeps most of the screen: the panel gets at most 40% of
+	// the width beside it or of the height below it (and shows less).
+	pw, ph = math.Min(pw, 0.4*w), math.Min(ph, 0.4*(h-bar))
+	right := math.Min(w-pw-3*m, h-bar-2*m) // board size with the panel at its right
+	below := math.Min(w-2*m, h-bar-ph-3*m) // ... with the panel below it
+	if right >= below {
+		l.Grid = FitGrid(m, bar+m, math.Max(1, w-pw-3*m), h-bar-2*m, o)
+		x := l.Grid.X + l.Grid.Size() + m
+		l.Panel = Rect{x, bar + m, math.Max(0, math.Min(pw, w-m-x)), math.Max(0, math.Min(ph, h-bar-2*m))}
+		return l
+	}
+	l.Grid = FitGrid(m, bar+m, w-2*m, math.Max(1, h-bar-ph-3*m), o)
+	y := l.Grid.Y + l.Grid.Size() + m
+	pw = math.Max(0, math.Min(pw, w-2*m))
+	l.Panel = Rect{(w - pw) / 2, y, pw, math.Max(0, math.Min(ph, h-m-y))}
+	return l
 }

@@ -15,8 +15,8 @@ type RGB struct {
 // Palette holds the player colours, indexed by sim colour number.
 var Palette = [sim.NumColours]RGB{
 	{1.00, 0.42, 0.19}, // red-orange
-	{1.00, 0.66, 0.00}, // orange
-	{1.00, 0.93, 0.20}, // yellow
+	{1.00, 0.63, 0.00}, // orange
+	{1.00, 1.00, 0.25}, // yellow
 	{0.50, 1.00, 0.35}, // light green
 	{0.10, 0.95, 1.00}, // cyan
 	{0.00, 0.57, 1.00}, // blue
@@ -40,8 +40,13 @@ func Colour(i int) RGB {
 	return Palette[i]
 }
 
-// White is the colour of bike heads and walls' highlights.
+// White is the colour of walls' highlights and of the core of bike heads.
 var White = RGB{1, 1, 1}
+
+// HeadColour returns the colour a bike's head is drawn in: the player's
+// colour, lightened (a third of the way to white) so the head stands out
+// from its trail and still says whose it is.
+func HeadColour(i int) RGB { return Colour(i).Mix(White, 0.35) }
 
 // Mix returns c moved a fraction t (0..1) of the way towards d.
 func (c RGB) Mix(d RGB, t float64) RGB {

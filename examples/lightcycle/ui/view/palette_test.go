@@ -63,3 +63,54 @@ func TestRGBConversions(t *testing.T) {
 		t.Errorf("Mix = %v", got)
 	}
 }
+
+// hue returns c's hue in degrees, 0..360.
+func hue(c RGB) float64 {
+	hi, lo := max(c.R, c.G, c.B), min(c.R, c.G, c.B)
+	if hi == lo {
+		return 0
+	}
+	var h float64
+	switch hi {
+	case c.R:
+		h = math.Mod((c.G-c.B)/(hi-lo), 6)
+	case c.G:
+		h = (c.B-c.R)/(hi-lo) + 2
+	default:
+		h = (c.R-c.G)/(hi-lo) + 4
+	}
+	h *= 60
+	if h < 0 {
+		h += 360
+	}
+	return h
+}
+
+// TestPaletteHuesApart: bright, saturated trails side by side (and
+// bloomed) are told apart by hue; orange and yellow were 15° apart and
+// hard to tell. Every pair must be at least 20° apart.
+func TestPaletteHuesApart(t *testing.T) {
+	for i := range Palette {
+		for j := i + 1; j < len(Palette); j++ {
+			d := math.Abs(hue(Palette[i]) - hue(Palette[j]))
+			d = math.Min(d, 360-d)
+			if d < 20 {
+				t.Errorf("%s (%.0f°) and %s (%.0f°) are only %.1f° apart", ColourNames[i], hue(Palette[i]), ColourNames[j], hue(Palette[j]), d)
+			}
+		}
+	}
+}
+
+// TestHeadsCarryTheirColour: a head is lighter than its trail but keeps
+// its hue, so heads are not all alike.
+func TestHeadsCarryTheirColour(t *testing.T) {
+	for i := range Palette {
+		h, c := HeadColour(i), Palette[i]
+		if h == White || h.R+h.G+h.B <= c.R+c.G+c.B {
+			t.Errorf("%s: head %v is white or not lighter than the trail %v", ColourNames[i], h, c)
+		}
+		if d := math.Abs(hue(h) - hue(c)); math.Min(d, 360-d) > 1 {
+			t.Errorf("%s: head hue %.0f°, trail %.0f°", ColourNames[i], hue(h), hue(c))
+		}
+	}
+}
