@@ -152,7 +152,7 @@ func TestClientEndFreesSocketAndGoroutines(t *testing.T) {
 			}
 			pc := &mutePC{UDPConn: uc}
 			nc := netcode.Config{IdleTimeout: time.Second, KeepAlive: 200 * time.Millisecond,
-				MaxAttemptsPerAddr: 1 << 20}
+				MaxHandshakesPerIP: 1 << 20, MaxFailedHandshakesPerIP: 1 << 20}
 			ep, err := netcode.ListenPacket(pc, EndpointConfig(nc))
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // player is the server's state for one channel (engine.Channel.Value).
