@@ -24,8 +24,9 @@ var (
 	// ErrTimeout means a peer stopped answering (idle timeout, or no answer
 	// to a handshake within Config.HandshakeTimeout).
 	ErrTimeout = errors.New("netcode: timeout")
-	// ErrRefused means the endpoint refused the connection: a CloseError
-	// with CodeServerBusy (the server's accept queue was full) matches it.
+	// ErrRefused means the server turned the connection away: a CloseError
+	// with CodeServerBusy (a server that is full closes newcomers with it)
+	// matches it.
 	ErrRefused = errors.New("netcode: refused")
 	// ErrUnsentData means the peer closed (or this side closed) with
 	// reliable messages not yet acknowledged, which were discarded: a
@@ -103,7 +104,7 @@ func (e *CloseError) Error() string {
 }
 
 // Is makes a CloseError match net.ErrClosed, ErrTimeout for timeouts,
-// ErrRefused for a full accept queue and ErrUnsentData for a close that
+// ErrRefused for a server that was busy and ErrUnsentData for a close that
 // discarded reliable data.
 func (e *CloseError) Is(target error) bool {
 	switch target {

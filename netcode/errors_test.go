@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -48,44 +47,30 @@ func TestErrTimeoutAndCloseErrorOnIdleTimeout(t *testing.T) {
 	})
 }
 
-// A server whose accept queue is full refuses the connection: the client
-// sees CodeServerBusy, and the error matches ErrRefused (it was never
-// returned before).
-func TestErrRefusedWhenAcceptQueueFull(t *testing.T) {
+// A server that turns a client away (full: the application closes it with
+// CodeServerBusy) is seen by the client as a refusal: the error matches
+// ErrRefused. (A full accept backlog no longer refuses: connections wait.)
+func TestErrRefusedWhenServerBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := newFakePair(t, &Config{AcceptBacklog: 1}, nil)
+		p := newFakePair(t, nil, nil)
+		srv, cli := p.connect(t)
+		if err := srv.CloseWithReason(CodeServerBusy, "server full"); err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		// Nobody accepts: the first connection fills the queue.
-		first, err := p.cli.Dial(ctx, srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()})
-		if err != nil {
-			t.Fatal(err)
+		select {
+		case <-cli.Done():
+		case <-ctx.Done():
+			t.Fatal("the client was not told")
 		}
-		defer first.Close()
-		pc2, err := p.net.Listen(netip.MustParseAddrPort("10.9.0.3:4000"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cli2, err := NewEndpoint(pc2, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cli2.Close()
-		second, err := cli2.Dial(ctx, srvAddr, DialOptions{Fingerprint: p.srv.Fingerprint()})
-		if err == nil {
-			select {
-			case <-second.Done():
-			case <-ctx.Done():
-				t.Fatal("the second connection was neither refused nor closed")
-			}
-			err = second.Err()
-		}
+		err := cli.Err()
 		if !errors.Is(err, ErrRefused) {
-			t.Fatalf("second connection: %v, want ErrRefused", err)
+			t.Fatalf("client: %v, want ErrRefused", err)
 		}
 		var ce *CloseError
-		if !errors.As(err, &ce) || ce.Code != CodeServerBusy || !ce.Remote {
-			t.Fatalf("second connection: %v, want a remote CloseError with CodeServerBusy", err)
+		if !errors.As(err, &ce) || ce.Code != CodeServerBusy || !ce.Remote || ce.Reason != "server full" {
+			t.Fatalf("client: %v, want a remote CloseError with CodeServerBusy and its reason", err)
 		}
 	})
 }
