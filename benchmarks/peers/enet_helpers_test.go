@@ -1,0 +1,145 @@
+package peers
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
+)
+
+// enetQueueLimit is how many commands the ENet sender lets wait in its
+// peer's outgoing queue before it services the host (1 ms timeouts) until
+// the queue is shorter: ENet queues without bound otherwise.
+const enetQueueLimit = 1024
+
+// enetDial connects a client host to addr, servicing it until connected.
+func enetDial(addr string, channels int) (*enet.Host, enet.Peer, error) {
+	to, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return nil, enet.Peer{}, err
+	}
+	h, err := enet.NewHost(netip.AddrPort{}, 1, channels)
+	if err != nil {
+		return nil, enet.Peer{}, err
+	}
+	p, err := h.Connect(to, channels)
+	if err != nil {
+		h.Destroy()
+		return nil, enet.Peer{}, err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		ev, err := h.Service(enetServiceMS, nil)
+		if err != nil {
+			h.Destroy()
+			return nil, enet.Peer{}, err
+		}
+		if ev.Type == enet.EventConnect {
+			return h, p, nil
+		}
+	}
+	h.Destroy()
+	return nil, enet.Peer{}, fmt.Errorf("enet: no connection to %s within a minute", addr)
+}
+
+// commands reads the benchmark's commands in the background, so that an
+// ENet loop can keep servicing its host between them. The channel closes
+// when stdin does.
+func commands(hio *helperIO) <-chan string {
+	c := make(chan string)
+	go func() {
+		defer close(c)
+		for {
+			cmd, err := hio.next()
+			if err != nil {
+				return
+			}
+			c <- cmd
+		}
+	}()
+	return c
+}
+
+// enetSender is tputSender for ENet: it owns its host and services it
+// (1 ms timeouts) whenever it is not sending, between rounds too.
+func enetSender(spec helperSpec, hio *helperIO) error {
+	h, peer, err := enetDial(spec.Addr, 1)
+	if err != nil {
+		return err
+	}
+	defer h.Destroy()
+	msg := make([]byte, spec.Size)
+	marker := []byte{0xff, 0}
+	every := max(1, 4*1100/spec.Size)
+	buf := make([]byte, 4096)
+	service := func(timeout uint32) error {
+		for {
+			ev, err := h.Service(timeout, buf)
+			if err != nil {
+				return err
+			}
+			if ev.Type == enet.EventDisconnect {
+				return fmt.Errorf("enet: the receiver disconnected")
+			}
+			if ev.Type == enet.EventNone {
+				return nil
+			}
+			timeout = 0
+		}
+	}
+	cmds := commands(hio)
+	hio.reply(helperReply{Ready: true})
+	for {
+		var cmd string
+		select {
+		case c, ok := <-cmds:
+			if !ok {
+				return nil
+			}
+			cmd = c
+		default:
+			if err := service(enetServiceMS); err != nil {
+				return err
+			}
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(cmd, "go %d %d", &n, &marker[1]); err != nil {
+			return fmt.Errorf("bad command %q", cmd)
+		}
+		var retries int64
+		a0 := heapAllocs()
+		for i := range n {
+			binary.LittleEndian.PutUint64(msg, uint64(i))
+			if err := peer.Send(0, msg, enet.Reliable); err != nil {
+				return err
+			}
+			if (i+1)%every == 0 {
+				if err := service(0); err != nil {
+					return err
+				}
+				for peer.Queued() > enetQueueLimit {
+					retries++
+					if err := service(enetServiceMS); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		allocs := heapAllocs() - a0
+		for range 3 {
+			if err := peer.Send(0, marker, enet.Reliable); err != nil {
+				return err
+			}
+		}
+		// Everything handed to the socket, as the other senders report.
+		for peer.Queued() > 0 {
+			if err := service(enetServiceMS); err != nil {
+				return err
+			}
+		}
+		hio.reply(helperReply{Sent: int64(n), Allocs: allocs, Retries: retries})
+	}
+}
