@@ -51,14 +51,14 @@ func TestMain(m *testing.M) {
 
 // helperSpec says what a helper process does.
 type helperSpec struct {
-	Role      string // "tput" (send messages), "scale" (game clients)
-	Transport string // "udp", "netcode", "engine", "enet", "kcp"
-	Addr      string // the benchmark's address (host:port)
-	Target    string // engine connect string
-	FP        string // netcode fingerprint to pin
+	Role      string               // "tput" (send messages), "scale" (game clients)
+	Transport string               // "udp", "netcode", "engine", "enet", "kcp"
+	Addr      string               // the benchmark's address (host:port)
+	Target    string               // engine connect string
+	FP        string               // netcode fingerprint to pin
 	Mode      netcode.DeliveryMode // netcode, engine
 	Flags     uint32               // enet packet flags
-	Size      int // message size (tput: payload; scale: input frame)
+	Size      int                  // message size (tput: payload; scale: input frame)
 	Clients   int
 }
 

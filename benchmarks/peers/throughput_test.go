@@ -155,7 +155,7 @@ type tputSession struct {
 	ep   *netcode.Endpoint // netcode
 	conn *netcode.Conn
 	srv  *engine.Server // engine
-	kcpL *kcp.Listener   // kcp
+	kcpL *kcp.Listener  // kcp
 	kcpS *kcp.UDPSession
 	enet *enetReceiver // enet
 
