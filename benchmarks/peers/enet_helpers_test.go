@@ -2,8 +2,11 @@ package peers
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"syscall"
 	"time"
 
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
@@ -143,3 +146,63 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 		hio.reply(helperReply{Sent: int64(n), Allocs: allocs, Retries: retries})
 	}
 }
+
+// enetWaiter parks a goroutine in Go's netpoller until an ENet host's
+// socket is readable, then services the host with 0 timeouts until it has
+// no event left: ENet's "enet_host_service with a 0 timeout" loop, driven
+// by readiness instead of a 1 ms poll, so that 1,024 client hosts are
+// 1,024 parked goroutines rather than 1,024 threads blocked in C.
+type enetWaiter struct {
+	h  *enet.Host
+	f  *os.File // a dup of the host's socket, registered with the netpoller
+	rc syscall.RawConn
+}
+
+func newENetWaiter(h *enet.Host) (*enetWaiter, error) {
+	fd, err := syscall.Dup(h.Fd())
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "enet")
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &enetWaiter{h: h, f: f, rc: rc}, nil
+}
+
+// serviceUntil services the host, handing every event to on, until
+// deadline.
+func (w *enetWaiter) serviceUntil(deadline time.Time, buf []byte, on func(enet.Event)) error {
+	if err := w.f.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	var serr error
+	err := w.rc.Read(func(uintptr) bool {
+		for {
+			ev, err := w.h.Service(0, buf)
+			if err != nil {
+				serr = err
+				return true
+			}
+			if ev.Type == enet.EventNone {
+				return false // wait until readable (or the deadline)
+			}
+			on(ev)
+		}
+	})
+	if serr != nil {
+		return serr
+	}
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+func (w *enetWaiter) close() { w.f.Close() }

@@ -158,6 +158,11 @@ func NewHost(bind netip.AddrPort, peers, channels int) (*Host, error) {
 	return &Host{h: h, ev: ev}, nil
 }
 
+// Fd returns the host's UDP socket (non-blocking), for callers that wait
+// for it to be readable in their own event loop and then call Service
+// with a 0 timeout. The host keeps owning it. It does not block.
+func (h *Host) Fd() int { return int(h.h.socket) }
+
 // Port returns the host's bound UDP port. It does not block.
 func (h *Host) Port() uint16 { return uint16(h.h.address.port) }
 
