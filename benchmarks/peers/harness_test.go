@@ -126,35 +126,6 @@ func newBlob(action string, frameSize int) *blob {
 	panic(fmt.Sprintf("peers: no %q message has a %d-byte frame", action, frameSize))
 }
 
-// baselines holds the raw (UDP or pion) figures that pumpnet's are divided
-// by. A raw sub-benchmark stores what it measured (its last run, the one
-// go test reports); when it was filtered out by -bench, the first pumpnet
-// sub-benchmark that needs it measures it once with a fixed size.
-var baselines = struct {
-	sync.Mutex
-	m map[string]any
-}{m: map[string]any{}}
-
-func setBaseline(key string, v any) {
-	baselines.Lock()
-	defer baselines.Unlock()
-	baselines.m[key] = v
-}
-
-// baseline returns the stored baseline for key, measuring it with measure
-// when there is none yet.
-func baseline[T any](key string, measure func() T) T {
-	baselines.Lock()
-	v, ok := baselines.m[key]
-	baselines.Unlock()
-	if ok {
-		return v.(T)
-	}
-	r := measure()
-	setBaseline(key, r)
-	return r
-}
-
 // connectEngine connects an engine client to target and pumps it until
 // the server's "connected" greeting arrived.
 func connectEngine(tb testing.TB, target string, cfg *engine.ClientConfig) *engine.Client {
@@ -203,13 +174,6 @@ type noTimer struct{}
 
 func (noTimer) ResetTimer() {}
 func (noTimer) StopTimer()  {}
-
-// settle lets the previous benchmark's goroutines and garbage go before a
-// measurement.
-func settle() {
-	runtime.GC()
-	time.Sleep(20 * time.Millisecond)
-}
 
 // The best peer: each peer sub-benchmark records its ratio to the raw-UDP
 // baseline of its own round under a key naming the scenario, the metric
