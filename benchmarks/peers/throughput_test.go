@@ -266,7 +266,7 @@ func (s *tputSession) round(n int) tputResult {
 	s.marker = false
 	s.rounds++
 	if s.enet != nil {
-		s.enet.begin(int64(n))
+		s.enet.begin(int64(n), s.rounds)
 	}
 	s.h.send(fmt.Sprintf("go %d %d", n, s.rounds))
 	m := startMeter()
@@ -335,7 +335,7 @@ func (s *tputSession) round(n int) tputResult {
 		stop()
 		s.kcpS.SetReadDeadline(time.Time{})
 	case "enet":
-		s.enet.tail = &tail
+		s.enet.setTail(&tail)
 		select {
 		case <-s.enet.done:
 		case <-ctx.Done():
@@ -405,11 +405,12 @@ func (s *tputSession) close() {
 // enetReceiver owns the receiving ENet host: one goroutine services it
 // for the session's life (1 ms timeouts), counting into the session.
 type enetReceiver struct {
-	s    *tputSession
-	host *enet.Host
-	mu   sync.Mutex // guards want, done, lastAt, tail between rounds
-	want int64
-	done chan struct{} // closed when want messages or the marker arrived
+	s     *tputSession
+	host  *enet.Host
+	mu    sync.Mutex // guards want, round, done and tail
+	want  int64
+	round byte          // the round's number, in its end marker
+	done  chan struct{} // closed when want messages or the marker arrived
 	// tail is the round's "sender reported" flag; lastAt the last arrival
 	// after it.
 	tail   *atomic.Bool
@@ -445,7 +446,7 @@ func newENetReceiver(tb testing.TB, s *tputSession) *enetReceiver {
 				if r.tail != nil && r.tail.Load() {
 					r.lastAt.Store(time.Now().UnixNano())
 				}
-			} else if s.isMarker(buf[:ev.N]) {
+			} else if ev.N == tputMarkerLen && buf[0] == 0xff && buf[1] == r.round {
 				finished = true
 			}
 			if finished {
@@ -461,11 +462,18 @@ func newENetReceiver(tb testing.TB, s *tputSession) *enetReceiver {
 	return r
 }
 
-// begin readies a round of want messages (s.got and s.rounds are set).
-func (r *enetReceiver) begin(want int64) {
+// begin readies round number round, of want messages (s.got is reset).
+func (r *enetReceiver) begin(want int64, round byte) {
 	r.mu.Lock()
-	r.want, r.done, r.tail = want, make(chan struct{}), nil
+	r.want, r.round, r.done, r.tail = want, round, make(chan struct{}), nil
 	r.lastAt.Store(0)
+	r.mu.Unlock()
+}
+
+// setTail hands the receiver the round's "sender reported" flag.
+func (r *enetReceiver) setTail(tail *atomic.Bool) {
+	r.mu.Lock()
+	r.tail = tail
 	r.mu.Unlock()
 }
 
