@@ -46,13 +46,35 @@ type goal struct {
 	unit   string
 	op     string // "<=", ">=" or "==0"
 	target float64
-	peer   *peerCmp // how the peers compare, when they ran the scenario
 }
 
-// peerCmp says where a goal's scenario lies in the peers run: the peers'
-// sub-benchmarks and their metric comparable with the goal's (a ratio to
-// raw UDP), and pumpnet's sub-benchmark of that run with its ratio to the
-// best of them.
+var goals = []goal{
+	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/engine-reliable", "p50/udp", "<=", 1.25},
+	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/engine-unreliable", "p50/udp", "<=", 1.25},
+	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-reliable", "p50/udp", "<=", 1.25},
+	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-unreliable", "p50/udp", "<=", 1.25},
+	{"RTT p50: engine ≤ the best peer (reliable)", "Peers_PingPong/engine-reliable", "p50/best-peer", "<=", 1},
+	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/netcode-reliable", "msg/s/udp", ">=", 10},
+	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/engine-reliable", "msg/s/udp", ">=", 10},
+	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/netcode-reliable", "msg/s/best-peer", ">=", 1.25},
+	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/engine-reliable", "msg/s/best-peer", ">=", 1.25},
+	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-reliable", "allocs/msg", "==0", 0},
+	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-unreliable", "allocs/msg", "==0", 0},
+	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/engine-reliable", "allocs/msg", "==0", 0},
+	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/engine-unreliable", "allocs/msg", "==0", 0},
+	{"0 allocs per message (bulk receiver)", "Throughput/64B/netcode-reliable", "rx-allocs/msg", "==0", 0},
+	{"0 allocs per message (bulk sender)", "Throughput/64B/netcode-reliable", "tx-allocs/msg", "==0", 0},
+	{"0 allocs per message (256-client server)", "Scale/clients=256/engine", "allocs/msg", "==0", 0},
+	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-cert", "p50/pion", "<=", 1.2},
+	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-psk", "p50/pion", "<=", 1.2},
+	{"256-client server CPU ≤ 1.5× raw UDP", "Scale/clients=256/engine", "cpu/udp", "<=", 1.5},
+	{"256-client p99 state delivery ≤ 2× raw UDP", "Scale/clients=256/engine", "p99/udp", "<=", 2},
+}
+
+// peerCmp says where a goal's scenario lies in the peers run
+// (benchmarks/peers): the peers' sub-benchmarks and their metric that is
+// comparable with the goal's (a ratio to raw UDP), and pumpnet's
+// sub-benchmark of that run with its ratio to the best of them.
 type peerCmp struct {
 	benches []string
 	unit    string
@@ -60,47 +82,42 @@ type peerCmp struct {
 	vsUnit  string
 }
 
-// Peers of the peers run (benchmarks/peers), by scenario.
-var (
-	pingReliable = []string{"Peers_PingPong/enet-reliable", "Peers_PingPong/kcp-reliable"}
-	tput64       = []string{"Peers_Throughput/64B/enet-reliable", "Peers_Throughput/64B/kcp-reliable"}
-	scale256     = []string{"Peers_Scale/clients=256/enet", "Peers_Scale/clients=256/kcp"}
-)
-
-func pingPeer(sub string) *peerCmp {
-	if strings.HasSuffix(sub, "-unreliable") {
-		return &peerCmp{[]string{"Peers_PingPong/enet-unreliable"}, "p50/udp", "Peers_PingPong/" + sub, "p50/best-peer"}
+// peerFor maps a goal to the peers run, from its benchmark's name and
+// metric (so that goals added later find their peers too); nil when the
+// peers do not run the goal's scenario or metric. Reliable pumpnet rows
+// are compared with reliable peers only.
+func peerFor(g goal) *peerCmp {
+	fam, sub, _ := strings.Cut(g.bench, "/")
+	metric, _, _ := strings.Cut(g.unit, "/")
+	switch fam {
+	case "PingPong_latency", "Peers_PingPong":
+		if metric != "p50" {
+			return nil
+		}
+		peers := []string{"Peers_PingPong/enet-reliable", "Peers_PingPong/kcp-reliable"}
+		if strings.HasSuffix(sub, "-unreliable") {
+			peers = []string{"Peers_PingPong/enet-unreliable"}
+		}
+		return &peerCmp{peers, "p50/udp", "Peers_PingPong/" + sub, "p50/best-peer"}
+	case "Throughput", "Peers_Throughput":
+		size, row, _ := strings.Cut(sub, "/")
+		if !strings.HasSuffix(row, "-reliable") || (metric != "msg" && metric != "rx-cpu") {
+			return nil
+		}
+		p := "Peers_Throughput/" + size + "/"
+		if metric == "msg" {
+			return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "msg/s/udp", p + row, "msg/s/best-peer"}
+		}
+		return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "rx-cpu/udp", p + row, "rx-cpu/best-peer"}
+	case "Scale", "Peers_Scale":
+		clients, row, _ := strings.Cut(sub, "/")
+		if row != "engine" || (metric != "cpu" && metric != "p99") {
+			return nil
+		}
+		p := "Peers_Scale/" + clients + "/"
+		return &peerCmp{[]string{p + "enet", p + "kcp"}, metric + "/udp", p + "engine", metric + "/best-peer"}
 	}
-	return &peerCmp{pingReliable, "p50/udp", "Peers_PingPong/" + sub, "p50/best-peer"}
-}
-
-var goals = []goal{
-	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/engine-reliable", "p50/udp", "<=", 1.25, pingPeer("engine-reliable")},
-	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/engine-unreliable", "p50/udp", "<=", 1.25, pingPeer("engine-unreliable")},
-	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-reliable", "p50/udp", "<=", 1.25, pingPeer("netcode-reliable")},
-	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-unreliable", "p50/udp", "<=", 1.25, pingPeer("netcode-unreliable")},
-	{"RTT p50: engine ≤ the best peer (reliable)", "Peers_PingPong/engine-reliable", "p50/best-peer", "<=", 1, pingPeer("engine-reliable")},
-	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/netcode-reliable", "msg/s/udp", ">=", 10,
-		&peerCmp{tput64, "msg/s/udp", "Peers_Throughput/64B/netcode-reliable", "msg/s/best-peer"}},
-	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/engine-reliable", "msg/s/udp", ">=", 10,
-		&peerCmp{tput64, "msg/s/udp", "Peers_Throughput/64B/engine-reliable", "msg/s/best-peer"}},
-	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/netcode-reliable", "msg/s/best-peer", ">=", 1.25,
-		&peerCmp{tput64, "msg/s/udp", "Peers_Throughput/64B/netcode-reliable", "msg/s/best-peer"}},
-	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/engine-reliable", "msg/s/best-peer", ">=", 1.25,
-		&peerCmp{tput64, "msg/s/udp", "Peers_Throughput/64B/engine-reliable", "msg/s/best-peer"}},
-	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-reliable", "allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-unreliable", "allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/engine-reliable", "allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/engine-unreliable", "allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (bulk receiver)", "Throughput/64B/netcode-reliable", "rx-allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (bulk sender)", "Throughput/64B/netcode-reliable", "tx-allocs/msg", "==0", 0, nil},
-	{"0 allocs per message (256-client server)", "Scale/clients=256/engine", "allocs/msg", "==0", 0, nil},
-	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-cert", "p50/pion", "<=", 1.2, nil},
-	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-psk", "p50/pion", "<=", 1.2, nil},
-	{"256-client server CPU ≤ 1.5× raw UDP", "Scale/clients=256/engine", "cpu/udp", "<=", 1.5,
-		&peerCmp{scale256, "cpu/udp", "Peers_Scale/clients=256/engine", "cpu/best-peer"}},
-	{"256-client p99 state delivery ≤ 2× raw UDP", "Scale/clients=256/engine", "p99/udp", "<=", 2,
-		&peerCmp{scale256, "p99/udp", "Peers_Scale/clients=256/engine", "p99/best-peer"}},
+	return nil
 }
 
 // higherIsBetter reports whether a bigger value of unit is better for
@@ -273,7 +290,7 @@ func (r *run) write(w io.Writer, note string) {
 		if !ok {
 			shown, verdict = "—", "not run"
 		}
-		best, vs := r.peerCells(g.peer)
+		best, vs := r.peerCells(peerFor(g))
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", g.text, g.bench, g.unit, shown, target, verdict, best, vs)
 	}
 

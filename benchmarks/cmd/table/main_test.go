@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -121,6 +122,26 @@ func TestTableWithPeers(t *testing.T) {
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestPeerFor(t *testing.T) {
+	for _, c := range []struct {
+		bench, unit string
+		want        *peerCmp // nil: no peer column
+	}{
+		{"PingPong_latency/netcode-unreliable", "p50/udp", &peerCmp{[]string{"Peers_PingPong/enet-unreliable"}, "p50/udp", "Peers_PingPong/netcode-unreliable", "p50/best-peer"}},
+		{"Throughput/1200B/engine-reliable", "msg/s/udp", &peerCmp{[]string{"Peers_Throughput/1200B/enet-reliable", "Peers_Throughput/1200B/kcp-reliable"}, "msg/s/udp", "Peers_Throughput/1200B/engine-reliable", "msg/s/best-peer"}},
+		{"Scale/clients=1024/engine", "p99/udp", &peerCmp{[]string{"Peers_Scale/clients=1024/enet", "Peers_Scale/clients=1024/kcp"}, "p99/udp", "Peers_Scale/clients=1024/engine", "p99/best-peer"}},
+		{"Throughput/64B/netcode-unreliable", "msg/s/udp", nil},
+		{"Throughput/64B/netcode-reliable", "rx-allocs/msg", nil},
+		{"Scale/clients=256/engine", "allocs/msg", nil},
+		{"Handshake/netcode-cert", "p50/pion", nil},
+	} {
+		got := peerFor(goal{bench: c.bench, unit: c.unit})
+		if (got == nil) != (c.want == nil) || (got != nil && fmt.Sprint(*got) != fmt.Sprint(*c.want)) {
+			t.Errorf("peerFor(%s %s) = %+v, want %+v", c.bench, c.unit, got, c.want)
 		}
 	}
 }
