@@ -180,35 +180,51 @@ func (noTimer) StopTimer()  {}
 // and the class of delivery it competes in (a reliable pumpnet row is
 // compared with reliable peers only); a pumpnet sub-benchmark of the same
 // scenario, which runs after the peers, divides its own ratio by the best
-// one recorded and reports it as <metric>/best-peer. A ratio of ratios
-// keeps the method's pairing: each side is divided by raw UDP measured
-// right beside it.
+// peer's and reports it as <metric>/best-peer. Each peer's last run is
+// the one that counts (go test runs a sub-benchmark several times, with
+// growing b.N, and reports the last). A ratio of ratios keeps the
+// method's pairing: each side is divided by raw UDP measured right beside
+// it.
 var peerBest = struct {
 	sync.Mutex
-	m map[string]float64
-}{m: map[string]float64{}}
+	m map[string]map[string]float64 // key → peer sub-benchmark → ratio
+}{m: map[string]map[string]float64{}}
 
-// recordPeer notes a peer's ratio v for key; higher tells whether a
-// bigger value is better.
-func recordPeer(key string, v float64, higher bool) {
-	if v <= 0 {
-		return
-	}
+// recordPeer notes the ratio v of the peer sub-benchmark b for key,
+// replacing what its earlier runs noted; v <= 0 (unknown) forgets it.
+func recordPeer(b testing.TB, key string, v float64) {
 	peerBest.Lock()
 	defer peerBest.Unlock()
-	old, ok := peerBest.m[key]
-	if !ok || (higher && v > old) || (!higher && v < old) {
-		peerBest.m[key] = v
+	m := peerBest.m[key]
+	if m == nil {
+		m = map[string]float64{}
+		peerBest.m[key] = m
 	}
+	if v > 0 {
+		m[b.Name()] = v
+	} else {
+		delete(m, b.Name())
+	}
+}
+
+// bestPeer returns the best ratio recorded for key (the highest when
+// higher is better, else the lowest); 0 when no peer recorded one.
+func bestPeer(key string, higher bool) float64 {
+	peerBest.Lock()
+	defer peerBest.Unlock()
+	best := 0.0
+	for _, v := range peerBest.m[key] {
+		if best == 0 || (higher && v > best) || (!higher && v < best) {
+			best = v
+		}
+	}
+	return best
 }
 
 // reportVsPeer reports v divided by the best peer's ratio for key, under
 // unit, when a peer of the scenario ran before.
-func reportVsPeer(b *testing.B, key string, v float64, unit string) {
-	peerBest.Lock()
-	best := peerBest.m[key]
-	peerBest.Unlock()
-	reportRatio(b, ratio(v, best), unit)
+func reportVsPeer(b *testing.B, key string, v float64, unit string, higher bool) {
+	reportRatio(b, ratio(v, bestPeer(key, higher)), unit)
 }
 
 // peerKey is the key of the best-peer table; reliable is the class.

@@ -119,9 +119,9 @@ func pingLoop(b *testing.B, ping pinger, datagrams func() uint64, role string) {
 	r := ratio(float64(rec.pct(0.5)), float64(base.pct(0.5)))
 	switch role {
 	case "peer-reliable", "peer-unreliable":
-		recordPeer(peerKey("pingpong", role == "peer-reliable"), r, false)
+		recordPeer(b, peerKey("pingpong", role == "peer-reliable"), r)
 	case "pumpnet-reliable", "pumpnet-unreliable":
-		reportVsPeer(b, peerKey("pingpong", role == "pumpnet-reliable"), r, "p50/best-peer")
+		reportVsPeer(b, peerKey("pingpong", role == "pumpnet-reliable"), r, "p50/best-peer", false)
 	}
 }
 

@@ -74,11 +74,11 @@ func BenchmarkPeers_Scale(b *testing.B) {
 				cpu, p99 := ratio(r.cpuPerTick(), base.cpuPerTick()), ratio(float64(r.p99), float64(base.p99))
 				switch tr {
 				case "enet", "kcp":
-					recordPeer(key+"/cpu", cpu, false)
-					recordPeer(key+"/p99", p99, false)
+					recordPeer(b, key+"/cpu", cpu)
+					recordPeer(b, key+"/p99", p99)
 				case "engine":
-					reportVsPeer(b, key+"/cpu", cpu, "cpu/best-peer")
-					reportVsPeer(b, key+"/p99", p99, "p99/best-peer")
+					reportVsPeer(b, key+"/cpu", cpu, "cpu/best-peer", false)
+					reportVsPeer(b, key+"/p99", p99, "p99/best-peer", false)
 				}
 			})
 			if s != nil {

@@ -77,11 +77,11 @@ func BenchmarkPeers_Throughput(b *testing.B) {
 				rate, cpu := ratio(r.rate(), base.rate()), ratio(r.cpuPerMsg(), base.cpuPerMsg())
 				switch c.role {
 				case "peer":
-					recordPeer(key+"/rate", rate, true)
-					recordPeer(key+"/cpu", cpu, false)
+					recordPeer(b, key+"/rate", rate)
+					recordPeer(b, key+"/cpu", cpu)
 				case "pumpnet":
-					reportVsPeer(b, key+"/rate", rate, "msg/s/best-peer")
-					reportVsPeer(b, key+"/cpu", cpu, "rx-cpu/best-peer")
+					reportVsPeer(b, key+"/rate", rate, "msg/s/best-peer", true)
+					reportVsPeer(b, key+"/cpu", cpu, "rx-cpu/best-peer", false)
 				}
 			})
 			if s != nil {
