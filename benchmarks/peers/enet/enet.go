@@ -78,7 +78,6 @@ static ENetPeer *pn_connect(ENetHost *h, const char *ip, enet_uint16 port, size_
 }
 
 static size_t pn_queued(ENetPeer *p) { return enet_list_size(&p->outgoingCommands); }
-static size_t pn_inflight(ENetPeer *p) { return enet_list_size(&p->sentReliableCommands); }
 */
 import "C"
 
@@ -194,11 +193,7 @@ type Event struct {
 // EventNone when none came. A received packet is copied into buf. It
 // blocks up to timeoutMS.
 func (h *Host) Service(timeoutMS uint32, buf []byte) (Event, error) {
-	var bp *C.uchar
-	if len(buf) > 0 {
-		bp = (*C.uchar)(unsafe.Pointer(&buf[0]))
-	}
-	r := C.pn_service(h.h, C.enet_uint32(timeoutMS), h.ev, bp, C.size_t(len(buf)))
+	r := C.pn_service(h.h, C.enet_uint32(timeoutMS), h.ev, bytesPtr(buf), C.size_t(len(buf)))
 	switch {
 	case r < 0:
 		return Event{}, errors.New("enet: enet_host_service failed")
@@ -215,18 +210,18 @@ func (h *Host) Flush() { C.enet_host_flush(h.h) }
 // Broadcast queues one packet of data to every connected peer
 // (enet_host_broadcast: one packet, shared). It does not block.
 func (h *Host) Broadcast(channel int, data []byte, flags uint32) error {
-	if C.pn_broadcast(h.h, C.enet_uint8(channel), (*C.uchar)(unsafe.Pointer(&data[0])), C.size_t(len(data)), C.enet_uint32(flags)) < 0 {
+	if C.pn_broadcast(h.h, C.enet_uint8(channel), bytesPtr(data), C.size_t(len(data)), C.enet_uint32(flags)) < 0 {
 		return errors.New("enet: enet_packet_create failed")
 	}
 	return nil
 }
 
-// DatagramsIn and DatagramsOut are the host's totalReceivedPackets and
-// totalSentPackets: UDP datagrams received and sent so far (32-bit, they
-// wrap).
+// DatagramsIn returns the host's totalReceivedPackets: UDP datagrams
+// received so far (32-bit: it wraps). It does not block.
 func (h *Host) DatagramsIn() uint32 { return uint32(h.h.totalReceivedPackets) }
 
-// DatagramsOut: see DatagramsIn.
+// DatagramsOut returns the host's totalSentPackets: UDP datagrams sent so
+// far (32-bit: it wraps). It does not block.
 func (h *Host) DatagramsOut() uint32 { return uint32(h.h.totalSentPackets) }
 
 // Destroy is enet_host_destroy: it frees the host and its peers, without
@@ -240,24 +235,21 @@ func (h *Host) Destroy() {
 // Send queues data on channel (enet_peer_send); it goes out on the next
 // Service or Flush. It does not block.
 func (p Peer) Send(channel int, data []byte, flags uint32) error {
-	if C.pn_send(p.p, C.enet_uint8(channel), (*C.uchar)(unsafe.Pointer(&data[0])), C.size_t(len(data)), C.enet_uint32(flags)) < 0 {
+	if C.pn_send(p.p, C.enet_uint8(channel), bytesPtr(data), C.size_t(len(data)), C.enet_uint32(flags)) < 0 {
 		return errors.New("enet: enet_peer_send failed")
 	}
 	return nil
 }
 
 // Queued returns how many commands wait in the peer's outgoing queue
-// (sent reliable ones awaiting an ack are not counted). Applications use
-// it as ENet's only form of backpressure. It does not block.
+// (sent reliable ones awaiting an ack are not counted): the only
+// backpressure ENet offers an application. It does not block.
 func (p Peer) Queued() int { return int(C.pn_queued(p.p)) }
 
-// InFlight returns how many reliable commands were sent to the peer and
-// await its acknowledgement. It does not block.
-func (p Peer) InFlight() int { return int(C.pn_inflight(p.p)) }
-
-// RTT is the peer's round-trip time estimate in milliseconds.
-func (p Peer) RTT() int { return int(p.p.roundTripTime) }
-
-// Disconnect is enet_peer_disconnect_now: the peer is told (unreliably)
-// and reset at once. It does not block.
-func (p Peer) Disconnect() { C.enet_peer_disconnect_now(p.p, 0) }
+// bytesPtr is data's first byte for C, or nil when data is empty.
+func bytesPtr(data []byte) *C.uchar {
+	if len(data) == 0 {
+		return nil
+	}
+	return (*C.uchar)(unsafe.Pointer(&data[0]))
+}
