@@ -39,7 +39,7 @@ static int pn_service(ENetHost *h, enet_uint32 timeout, pn_event *out, unsigned 
 		size_t n = ev.packet->dataLength;
 		out->len = n;
 		if (n > cap) n = cap;
-		memcpy(buf, ev.packet->data, n);
+		if (n > 0) memcpy(buf, ev.packet->data, n);
 		enet_packet_destroy(ev.packet);
 	}
 	return 1;
