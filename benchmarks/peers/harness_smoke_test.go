@@ -29,8 +29,15 @@ func TestHarness(t *testing.T) {
 		for _, tr := range []string{"enet", "kcp"} {
 			s := newScaleSession(t, tr, 4)
 			for round := range 2 {
-				r := s.round(noTimer{}, 6)
-				if r.statesGot == 0 || r.inputsGot == 0 || r.p99 <= 0 || r.dgramsOut < 4*6 || r.dgramsIn == 0 {
+				r := s.round(noTimer{}, 30) // half a second: room for a loaded machine
+				// ENet's broadcast is flushed at once: at least a datagram
+				// per client and tick. kcp-go sends from its own goroutine
+				// and may coalesce: its counter only has to move.
+				minOut := uint64(1)
+				if tr == "enet" {
+					minOut = 4 * 30
+				}
+				if r.statesGot == 0 || r.inputsGot == 0 || r.p99 <= 0 || r.dgramsOut < minOut || r.dgramsIn == 0 {
 					t.Errorf("%s round %d: %+v", tr, round, r)
 				}
 			}
