@@ -156,6 +156,13 @@ type enetWaiter struct {
 	h  *enet.Host
 	f  *os.File // a dup of the host's socket, registered with the netpoller
 	rc syscall.RawConn
+
+	drain func(uintptr) bool // w.read, bound once
+	// One serviceUntil call's state, for read.
+	buf  []byte
+	on   func(enet.Event) bool
+	done bool
+	serr error
 }
 
 func newENetWaiter(h *enet.Host) (*enetWaiter, error) {
@@ -173,36 +180,47 @@ func newENetWaiter(h *enet.Host) (*enetWaiter, error) {
 		f.Close()
 		return nil, err
 	}
-	return &enetWaiter{h: h, f: f, rc: rc}, nil
+	w := &enetWaiter{h: h, f: f, rc: rc}
+	w.drain = w.read
+	return w, nil
 }
 
 // serviceUntil services the host, handing every event to on, until
-// deadline.
-func (w *enetWaiter) serviceUntil(deadline time.Time, buf []byte, on func(enet.Event)) error {
+// deadline, or until on returns true (then done is true). It does not
+// allocate: the callback handed to the netpoller is made once.
+func (w *enetWaiter) serviceUntil(deadline time.Time, buf []byte, on func(enet.Event) bool) (done bool, err error) {
 	if err := w.f.SetReadDeadline(deadline); err != nil {
-		return err
+		return false, err
 	}
-	var serr error
-	err := w.rc.Read(func(uintptr) bool {
-		for {
-			ev, err := w.h.Service(0, buf)
-			if err != nil {
-				serr = err
-				return true
-			}
-			if ev.Type == enet.EventNone {
-				return false // wait until readable (or the deadline)
-			}
-			on(ev)
-		}
-	})
-	if serr != nil {
-		return serr
+	w.buf, w.on, w.done, w.serr = buf, on, false, nil
+	err = w.rc.Read(w.drain)
+	w.buf, w.on = nil, nil
+	if w.serr != nil {
+		return false, w.serr
 	}
 	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return err
+		return false, err
 	}
-	return nil
+	return w.done, nil
+}
+
+// read is the netpoller's callback: it services the host with 0 timeouts
+// until no event is left (false: wait until readable) or on is done.
+func (w *enetWaiter) read(uintptr) bool {
+	for {
+		ev, err := w.h.Service(0, w.buf)
+		if err != nil {
+			w.serr = err
+			return true
+		}
+		if ev.Type == enet.EventNone {
+			return false
+		}
+		if w.on(ev) {
+			w.done = true
+			return true
+		}
+	}
 }
 
 func (w *enetWaiter) close() { w.f.Close() }

@@ -56,7 +56,7 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 	buf := make([]byte, 2048)
 	state := make([]byte, scaleStateSize)
 	period := time.Second / scaleTPS
-	on := func(ev enet.Event) {
+	on := func(ev enet.Event) bool {
 		switch ev.Type {
 		case enet.EventConnect:
 			e.connected.Add(1)
@@ -67,6 +67,7 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 				e.inputs.Add(1)
 			}
 		}
+		return false
 	}
 	var (
 		ticks, tick int
@@ -81,14 +82,14 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 				in0, out0 = e.host.DatagramsIn(), e.host.DatagramsOut()
 			default:
 				// Idle: service, and look for a start every 10 ms.
-				if err := w.serviceUntil(time.Now().Add(10*time.Millisecond), buf, on); err != nil {
+				if _, err := w.serviceUntil(time.Now().Add(10*time.Millisecond), buf, on); err != nil {
 					return err
 				}
 				continue
 			}
 		}
 		if due := begin.Add(time.Duration(tick) * period); time.Now().Before(due) {
-			if err := w.serviceUntil(due, buf, on); err != nil {
+			if _, err := w.serviceUntil(due, buf, on); err != nil {
 				return err
 			}
 			continue
@@ -140,10 +141,11 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 		defer close(stopped)
 		buf := make([]byte, 2048)
 		period := time.Second / scaleTPS
-		on := func(ev enet.Event) {
+		on := func(ev enet.Event) bool {
 			if ev.Type == enet.EventReceive && ev.N == scaleStateSize {
 				c.gotState(buf[:ev.N])
 			}
+			return false
 		}
 		var next time.Time
 		sending := false
@@ -177,7 +179,7 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 			if sending {
 				until = next
 			}
-			if err := w.serviceUntil(until, buf, on); err != nil {
+			if _, err := w.serviceUntil(until, buf, on); err != nil {
 				panic(fmt.Sprintf("enet client: %v", err))
 			}
 		}
