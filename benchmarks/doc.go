@@ -4,7 +4,9 @@
 // run (raw UDP with netip.AddrPort calls, raw pion/dtls v3) as a ratio,
 // because machines are shared and noisy. README.md describes each
 // benchmark, the method and the goals; cmd/table turns the output into
-// its results table.
+// its results table. The peers — ENet and kcp-go, in the same scenarios and
+// the same run as raw UDP and pumpnet — are measured by the module in
+// ./peers (a module of its own: ENet needs cgo).
 //
 // The package has no non-test code. Run the suites with
 //

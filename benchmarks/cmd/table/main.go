@@ -5,6 +5,16 @@
 //	go test -run XXX -bench . -benchtime 2s ./benchmarks | tee bench.txt
 //	go run ./benchmarks/cmd/table -note "quiet run" < bench.txt
 //
+// With -peers FILE it also reads the output of the peers module
+// (benchmarks/peers: ENet and kcp-go beside raw UDP and pumpnet, in one
+// run of their own): its benchmarks get tables of their own, and the goals
+// table gains two columns: the best peer's figure for the goal's metric
+// (its ratio to the raw UDP of the peers run) and pumpnet's ratio to that
+// best peer, measured in the peers run.
+//
+//	(cd benchmarks/peers && go test -run XXX -bench . -benchtime 2s) | tee peers.txt
+//	go run ./benchmarks/cmd/table -peers peers.txt < bench.txt
+//
 // With -readme FILE it replaces what lies between the lines
 // "<!-- results:begin -->" and "<!-- results:end -->" in FILE instead of
 // printing.
@@ -28,7 +38,8 @@ import (
 	"strings"
 )
 
-// goal is one of issue 6's targets, checked on one benchmark's metric.
+// goal is one of issue 6's (or 13's) targets, checked on one benchmark's
+// metric.
 type goal struct {
 	text   string
 	bench  string // name without "Benchmark" and the -GOMAXPROCS suffix
@@ -42,8 +53,11 @@ var goals = []goal{
 	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/engine-unreliable", "p50/udp", "<=", 1.25},
 	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-reliable", "p50/udp", "<=", 1.25},
 	{"RTT p50 ≤ 1.25× raw UDP", "PingPong_latency/netcode-unreliable", "p50/udp", "<=", 1.25},
+	{"RTT p50: engine ≤ the best peer (reliable)", "Peers_PingPong/engine-reliable", "p50/best-peer", "<=", 1},
 	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/netcode-reliable", "msg/s/udp", ">=", 10},
 	{"64 B reliable msg/s ≥ 10× raw UDP (one per datagram)", "Throughput/64B/engine-reliable", "msg/s/udp", ">=", 10},
+	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/netcode-reliable", "msg/s/best-peer", ">=", 1.25},
+	{"64 B reliable msg/s ≥ 1.25× the best peer", "Peers_Throughput/64B/engine-reliable", "msg/s/best-peer", ">=", 1.25},
 	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-reliable", "allocs/msg", "==0", 0},
 	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/netcode-unreliable", "allocs/msg", "==0", 0},
 	{"0 allocs per message (ping-pong, both ends)", "PingPong_latency/engine-reliable", "allocs/msg", "==0", 0},
@@ -55,6 +69,55 @@ var goals = []goal{
 	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-psk", "p50/pion", "<=", 1.2},
 	{"256-client server CPU ≤ 1.5× raw UDP", "Scale/clients=256/engine", "cpu/udp", "<=", 1.5},
 	{"256-client p99 state delivery ≤ 2× raw UDP", "Scale/clients=256/engine", "p99/udp", "<=", 2},
+}
+
+// peerCmp says where a goal's scenario lies in the peers run
+// (benchmarks/peers): the peers' sub-benchmarks and their metric that is
+// comparable with the goal's (a ratio to raw UDP), and pumpnet's
+// sub-benchmark of that run with its ratio to the best of them.
+type peerCmp struct {
+	benches []string
+	unit    string
+	vs      string
+	vsUnit  string
+}
+
+// peerFor maps a goal to the peers run, from its benchmark's name and
+// metric (so that goals added later find their peers too); nil when the
+// peers do not run the goal's scenario or metric. Reliable pumpnet rows
+// are compared with reliable peers only.
+func peerFor(g goal) *peerCmp {
+	fam, sub, _ := strings.Cut(g.bench, "/")
+	metric, _, _ := strings.Cut(g.unit, "/")
+	switch fam {
+	case "PingPong_latency", "Peers_PingPong":
+		if metric != "p50" {
+			return nil
+		}
+		peers := []string{"Peers_PingPong/enet-reliable", "Peers_PingPong/kcp-reliable"}
+		if strings.HasSuffix(sub, "-unreliable") {
+			peers = []string{"Peers_PingPong/enet-unreliable"}
+		}
+		return &peerCmp{peers, "p50/udp", "Peers_PingPong/" + sub, "p50/best-peer"}
+	case "Throughput", "Peers_Throughput":
+		size, row, _ := strings.Cut(sub, "/")
+		if !strings.HasSuffix(row, "-reliable") || (metric != "msg" && metric != "rx-cpu") {
+			return nil
+		}
+		p := "Peers_Throughput/" + size + "/"
+		if metric == "msg" {
+			return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "msg/s/udp", p + row, "msg/s/best-peer"}
+		}
+		return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "rx-cpu/udp", p + row, "rx-cpu/best-peer"}
+	case "Scale", "Peers_Scale":
+		clients, row, _ := strings.Cut(sub, "/")
+		if row != "engine" || (metric != "cpu" && metric != "p99") {
+			return nil
+		}
+		p := "Peers_Scale/" + clients + "/"
+		return &peerCmp{[]string{p + "enet", p + "kcp"}, metric + "/udp", p + "engine", metric + "/best-peer"}
+	}
+	return nil
 }
 
 // higherIsBetter reports whether a bigger value of unit is better for
@@ -204,7 +267,7 @@ func (r *run) write(w io.Writer, note string) {
 		fmt.Fprintf(w, "\n%s\n", note)
 	}
 
-	fmt.Fprint(w, "\n### Goals\n\n| Goal | Benchmark | Metric | Measured | Target | Verdict |\n|---|---|---|---:|---|---|\n")
+	fmt.Fprint(w, "\n### Goals\n\n| Goal | Benchmark | Metric | Measured | Target | Verdict | Best peer | ÷ best peer |\n|---|---|---|---:|---|---|---|---:|\n")
 	for _, g := range goals {
 		res := r.results[g.bench]
 		var v float64
@@ -227,7 +290,8 @@ func (r *run) write(w io.Writer, note string) {
 		if !ok {
 			shown, verdict = "—", "not run"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", g.text, g.bench, g.unit, shown, target, verdict)
+		best, vs := r.peerCells(peerFor(g))
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", g.text, g.bench, g.unit, shown, target, verdict, best, vs)
 	}
 
 	// One table per top-level benchmark, columns in order of appearance.
@@ -277,6 +341,49 @@ func (r *run) write(w io.Writer, note string) {
 	}
 }
 
+// peerCells returns the goals table's best-peer cells for c: the best
+// peer's figure (rounded in its favour, against pumpnet) and name, and
+// pumpnet's ratio to it in the peers run; "—" where the peers did not run.
+func (r *run) peerCells(c *peerCmp) (best, vs string) {
+	best, vs = "—", "—"
+	if c == nil {
+		return
+	}
+	name, bv, found := "", 0.0, false
+	for _, b := range c.benches {
+		res := r.results[b]
+		if res == nil {
+			continue
+		}
+		v, ok := res.metric(c.unit)
+		if !ok || v <= 0 {
+			continue
+		}
+		if !found || (higherIsBetter(c.unit) && v > bv) || (!higherIsBetter(c.unit) && v < bv) {
+			name, bv, found = b[strings.LastIndexByte(b, '/')+1:], v, true
+		}
+	}
+	if found {
+		best = format(bv, -against(c.unit)) + "× " + name
+	}
+	if res := r.results[c.vs]; res != nil {
+		if v, ok := res.metric(c.vsUnit); ok {
+			vs = format(v, against(c.vsUnit)) + "×"
+		}
+	}
+	return
+}
+
+// merge adds the results of o (another package's run) to r.
+func (r *run) merge(o *run) {
+	for _, name := range o.order {
+		if _, seen := r.results[name]; !seen {
+			r.order = append(r.order, name)
+			r.results[name] = o.results[name]
+		}
+	}
+}
+
 func pick(met bool) string {
 	if met {
 		return "met"
@@ -303,8 +410,19 @@ func splice(doc, body string) (string, error) {
 func main() {
 	note := flag.String("note", "", "a line printed under the machine line (e.g. how the run was made)")
 	readme := flag.String("readme", "", "replace the results section of this file instead of printing")
+	peers := flag.String("peers", "", "also read this output of the peers module (benchmarks/peers)")
 	flag.Parse()
 	r, err := parse(os.Stdin)
+	if err == nil && *peers != "" {
+		var f *os.File
+		if f, err = os.Open(*peers); err == nil {
+			var p *run
+			if p, err = parse(f); err == nil {
+				r.merge(p)
+			}
+			f.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "table:", err)
 		os.Exit(1)

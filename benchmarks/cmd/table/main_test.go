@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -76,5 +77,71 @@ func TestSplice(t *testing.T) {
 	}
 	if _, err := splice("no markers", "x"); err == nil {
 		t.Error("no error without markers")
+	}
+}
+
+const peersSample = `go: go1.26.8
+pkg: github.com/pumpnet/pumpnet/benchmarks/peers
+BenchmarkPeers_PingPong/raw-udp-2          	  500	 13510 ns/op	 11.63 p50-µs	 0.9966 p50/udp
+BenchmarkPeers_PingPong/enet-reliable-2    	  500	 13510 ns/op	 17.00 p50-µs	 1.5049 p50/udp
+BenchmarkPeers_PingPong/kcp-reliable-2     	  500	 13510 ns/op	 23.00 p50-µs	 2.0000 p50/udp
+BenchmarkPeers_PingPong/engine-reliable-2  	  500	 13510 ns/op	 22.00 p50-µs	 1.9600 p50/udp	 1.3021 p50/best-peer
+BenchmarkPeers_Throughput/64B/enet-reliable-2 	20000	  1794 ns/op	 2000000 msg/s	 16.001 msg/s/udp
+BenchmarkPeers_Throughput/64B/kcp-reliable-2  	20000	  1794 ns/op	 400000 msg/s	 3.2 msg/s/udp
+BenchmarkPeers_Throughput/64B/netcode-reliable-2 	20000	  1794 ns/op	 600000 msg/s	 4.8 msg/s/udp	 0.2999 msg/s/best-peer
+PASS
+`
+
+func TestTableWithPeers(t *testing.T) {
+	r, err := parse(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parse(strings.NewReader(peersSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.merge(p)
+	var out strings.Builder
+	r.write(&out, "")
+	s := out.String()
+	for _, want := range []string{
+		"| Goal | Benchmark | Metric | Measured | Target | Verdict | Best peer | ÷ best peer |",
+		// The best reliable peer is enet (1.5049, rounded in its favour,
+		// down); pumpnet's ratio to it is rounded up.
+		"| RTT p50 ≤ 1.25× raw UDP | PingPong_latency/engine-reliable | p50/udp | 1.26× | ≤ 1.25× | **missed** | 1.50× enet-reliable | 1.31× |",
+		"| RTT p50: engine ≤ the best peer (reliable) | Peers_PingPong/engine-reliable | p50/best-peer | 1.31× | ≤ 1× | **missed** | 1.50× enet-reliable | 1.31× |",
+		// Rates: the peer's rounded up, pumpnet's down.
+		"| 64 B reliable msg/s ≥ 1.25× the best peer | Peers_Throughput/64B/netcode-reliable | msg/s/best-peer | 0.299× | ≥ 1.25× | **missed** | 16.1× enet-reliable | 0.299× |",
+		// No unreliable peer and no engine row in the peers sample.
+		"| PingPong_latency/engine-unreliable | p50/udp | — | ≤ 1.25× | not run | — | — |",
+		"| 64 B reliable msg/s ≥ 1.25× the best peer | Peers_Throughput/64B/engine-reliable | msg/s/best-peer | — | ≥ 1.25× | not run | 16.1× enet-reliable | — |",
+		// The peers' own tables follow the suite's.
+		"### Peers_PingPong",
+		"| kcp-reliable | 1×500 | 23.0 | 2.00 |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+func TestPeerFor(t *testing.T) {
+	for _, c := range []struct {
+		bench, unit string
+		want        *peerCmp // nil: no peer column
+	}{
+		{"PingPong_latency/netcode-unreliable", "p50/udp", &peerCmp{[]string{"Peers_PingPong/enet-unreliable"}, "p50/udp", "Peers_PingPong/netcode-unreliable", "p50/best-peer"}},
+		{"Throughput/1200B/engine-reliable", "msg/s/udp", &peerCmp{[]string{"Peers_Throughput/1200B/enet-reliable", "Peers_Throughput/1200B/kcp-reliable"}, "msg/s/udp", "Peers_Throughput/1200B/engine-reliable", "msg/s/best-peer"}},
+		{"Scale/clients=1024/engine", "p99/udp", &peerCmp{[]string{"Peers_Scale/clients=1024/enet", "Peers_Scale/clients=1024/kcp"}, "p99/udp", "Peers_Scale/clients=1024/engine", "p99/best-peer"}},
+		{"Throughput/64B/netcode-unreliable", "msg/s/udp", nil},
+		{"Throughput/64B/netcode-reliable", "rx-allocs/msg", nil},
+		{"Scale/clients=256/engine", "allocs/msg", nil},
+		{"Handshake/netcode-cert", "p50/pion", nil},
+	} {
+		got := peerFor(goal{bench: c.bench, unit: c.unit})
+		if (got == nil) != (c.want == nil) || (got != nil && fmt.Sprint(*got) != fmt.Sprint(*c.want)) {
+			t.Errorf("peerFor(%s %s) = %+v, want %+v", c.bench, c.unit, got, c.want)
+		}
 	}
 }

@@ -1,0 +1,18 @@
+//go:build unix
+
+package peers
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU returns the CPU time (user + system, every thread) the
+// process has used so far, from getrusage(RUSAGE_SELF).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,30 @@
+module github.com/pumpnet/pumpnet/benchmarks/peers
+
+go 1.26.2
+
+require (
+	github.com/pumpnet/pumpnet v0.0.0
+	github.com/xtaci/kcp-go/v5 v5.7.6
+)
+
+require (
+	github.com/juju/ratelimit v1.0.2 // indirect
+	github.com/klauspost/cpuid/v2 v2.4.1 // indirect
+	github.com/klauspost/reedsolomon v1.14.2 // indirect
+	github.com/kr/pretty v0.3.1 // indirect
+	github.com/pion/dtls/v3 v3.1.15 // indirect
+	github.com/pion/logging v0.2.4 // indirect
+	github.com/pion/transport/v5 v5.1.4 // indirect
+	github.com/pkg/errors v0.9.1 // indirect
+	github.com/tjfoc/gmsm v1.4.1 // indirect
+	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
+	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
+
+// The core module is this repository's root: the peers are measured against
+// the pumpnet of the same checkout. The go.work beside this file keeps the
+// module out of the repository's workspace (see there).
+replace github.com/pumpnet/pumpnet => ../..
