@@ -32,6 +32,7 @@ import (
 	"unicode"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/examples/internal/flagval"
 	"github.com/pumpnet/pumpnet/examples/lightcycle/game"
 	"github.com/pumpnet/pumpnet/examples/lightcycle/sim"
 	"github.com/pumpnet/pumpnet/netcode"
@@ -61,8 +62,9 @@ type options struct {
 	name, iface, outcomes                         string
 	local, watchers                               bool
 	seed                                          uint64
-	timeout, linger, lag, jitter                  time.Duration
-	loss                                          float64
+	timeout, linger                               time.Duration
+	lag, jitter                                   flagval.Duration
+	loss                                          flagval.Percent
 }
 
 func parse(args []string, out io.Writer) (*options, error) {
@@ -87,9 +89,9 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.watchers, "watchers", true, "keep the session open during rounds so newcomers can watch (as the windowed game does; -watchers=false locks the session during rounds, like lightcycle -lock)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "silence after which a peer counts as gone")
 	fs.DurationVar(&o.linger, "linger", 2*time.Second, "after the last round, how long a host waits for the others to catch up")
-	fs.DurationVar(&o.lag, "lag", 0, "link conditioner: one-way delay added to every datagram")
-	fs.DurationVar(&o.jitter, "jitter", 0, "link conditioner: jitter of the delay")
-	fs.Float64Var(&o.loss, "loss", 0, "link conditioner: fraction of datagrams lost each way (0..1)")
+	fs.Var(&o.lag, "lag", "link conditioner: one-way `delay` added to every datagram (e.g. 50ms)")
+	fs.Var(&o.jitter, "jitter", "link conditioner: jitter of the delay (e.g. 10ms)")
+	fs.Var(&o.loss, "loss", "link conditioner: `percentage` of datagrams lost each way, e.g. 5% (as lagtime)")
 	// "-headless", as lightcycle's own flag was once spelled, is accepted
 	// and means nothing here: this program never opens a window.
 	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
@@ -196,7 +198,7 @@ func join(ctx context.Context, o *options, cfg game.Config) (*game.Game, error) 
 		nc.KeepAlive = o.timeout / 3
 	}
 	if o.lag > 0 || o.jitter > 0 || o.loss > 0 {
-		dir := netcode.LinkDirection{Latency: o.lag, Jitter: o.jitter, Loss: o.loss}
+		dir := netcode.LinkDirection{Latency: time.Duration(o.lag), Jitter: time.Duration(o.jitter), Loss: o.loss.Fraction()}
 		nc.Link = &netcode.LinkConditions{Send: dir, Receive: dir}
 	}
 	tr, err := game.JoinLAN(ctx, game.LANConfig{Name: o.name, Interface: ifc, Net: nc})
