@@ -57,6 +57,8 @@ type Client struct {
 	handlers *dispatch.Table[*Client]
 	target   Target
 	maxBad   int
+	// unhandled: actions reported as having no handler (once each)
+	unhandled unhandledLog
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -437,6 +439,12 @@ func (c *Client) handle(b []byte) {
 				c.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
 			}
 			c.curRID, c.curPayload = 0, nil
+			if err == nil && n == 0 && kind == kindMessage {
+				if e := c.unhandled.report(c.codec, payload); e != nil {
+					c.event("error", e)
+				}
+				return
+			}
 		}
 	}
 	if err == nil {

@@ -72,6 +72,13 @@
 // everything it held is freed (its socket, reader and timers), whether it
 // was closed or the server closed it or it timed out.
 //
+// A message whose action no handler takes is dropped, and told once per
+// action as an "error" event matching ErrUnhandled (a typo such as "mvoe"
+// shows up at once instead of vanishing); the connection stays. A
+// catch-all (a Network method, or Handle("", ...)) takes every message, so
+// nothing is reported then. At most 64 actions are reported per Server or
+// Client, then one event says the rest are not.
+//
 // # Closing
 //
 // Close (Client, Channel, Server) ends at once and discards what was not

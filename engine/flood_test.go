@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -83,7 +84,11 @@ func connectAndWait(target string, limit time.Duration) (time.Duration, error) {
 	greeted := false
 	var failure error
 	cl.Handle("connected", func(Msg) { greeted = true })
-	cl.Handle("error", func(err error) { failure = err })
+	cl.Handle("error", func(err error) {
+		if !errors.Is(err, ErrUnhandled) { // the server's broadcasts have no handler here
+			failure = err
+		}
+	})
 	cl.Handle("disconnected", func(d Disconnected) {
 		if failure == nil {
 			failure = fmt.Errorf("disconnected: %s", d.Reason)

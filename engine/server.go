@@ -40,17 +40,19 @@ type ServerConfig struct {
 // called from one goroutine, the one that calls Pump (the game loop), except
 // Close, CloseWithReason and Wake, which are safe from any goroutine.
 type Server struct {
-	ep       *netcode.Endpoint
-	codec    codec.Codec
-	maxBad   int
-	handlers *dispatch.Table[*Channel]
-	onConn   func(*Channel)
-	onDisc   func(*Channel, error)
-	greet    bool
-	gate     func(*Channel, []byte) bool
-	wake     chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
-	stop     chan struct{}
-	relay    sync.WaitGroup
+	ep     *netcode.Endpoint
+	codec  codec.Codec
+	maxBad int
+	// unhandled: actions reported as having no handler (once each)
+	unhandled unhandledLog
+	handlers  *dispatch.Table[*Channel]
+	onConn    func(*Channel)
+	onDisc    func(*Channel, error)
+	greet     bool
+	gate      func(*Channel, []byte) bool
+	wake      chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
+	stop      chan struct{}
+	relay     sync.WaitGroup
 
 	// mu lets Close run beside Pump: Pump (the only writer) changes
 	// channels and reads closed under it; Close reads channels and sets
@@ -598,6 +600,12 @@ func (ch *Channel) handle(b []byte) {
 				ch.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
 			}
 			ch.curRID, ch.curPayload = 0, nil
+			if err == nil && n == 0 && kind == kindMessage {
+				if e := s.unhandled.report(s.codec, payload); e != nil {
+					s.handlers.Event(ch, "error", e)
+				}
+				return
+			}
 		}
 	}
 	if err == nil {
