@@ -306,7 +306,7 @@ func (c *config) dtlsOptions(h *handshake, opts *DialOptions) (common []dtls.Opt
 				return record(err)
 			}
 			if !want.IsZero() && got != want {
-				return record(fmt.Errorf("%w: got %s, want %s", ErrFingerprintMismatch, got, want))
+				return record(fmt.Errorf("%w: got %s, want %s (a server that restarts without a persistent key — Config.KeyFile — has a new fingerprint each run: ask for its new connect string; otherwise this is not the server you meant)", ErrFingerprintMismatch, got, want))
 			}
 			return nil
 		})), server

@@ -125,6 +125,10 @@ func TestWrongFingerprintFails(t *testing.T) {
 		if !strings.Contains(err.Error(), wrong.String()) {
 			t.Fatalf("error does not name the expected fingerprint: %v", err)
 		}
+		// The likely cause (a server restarted with a new key) is said.
+		if !strings.Contains(err.Error(), "Config.KeyFile") || !strings.Contains(err.Error(), "new connect string") {
+			t.Fatalf("error does not suggest the cause: %v", err)
+		}
 	})
 }
 
