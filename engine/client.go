@@ -23,9 +23,10 @@ type ClientConfig struct {
 	// Codec encodes messages. Default: codec.Default() (msgpack). It must
 	// match the server's.
 	Codec codec.Codec
-	// InsecureAcceptAnyServer allows a target without a fingerprint: the
-	// traffic is encrypted, but anyone on the path can pose as the server.
-	// For development only.
+	// InsecureAcceptAnyServer allows a target without a fingerprint
+	// ("host:port" instead of the connect string): the traffic is
+	// encrypted, but anyone on the path can pose as the server. For
+	// development only; the examples' -insecure flag sets it.
 	InsecureAcceptAnyServer bool
 	// QueueLimit bounds the client's own queue: messages sent before the
 	// connection is up, and those sent after it while older ones still

@@ -20,6 +20,11 @@ func (c *Client) table() *dispatch.Table[*Client]  { return c.handlers }
 // and without reflection on the way to fn.
 //
 //	engine.HandleFunc(srv, "move", func(ch *engine.Channel, m Move) { ... })
+//
+// Handlers add up, as PodSixNet's listeners do: registering a second
+// handler for the same action (with HandleFunc, Handle or Register) does
+// not replace the first; both run, in the order they were registered. A
+// struct field named Action with no tag is the action (see package codec).
 func HandleFunc[P, T any](h Handlers[P], action string, fn func(P, T)) error {
 	return dispatch.HandleFunc(h.table(), action, fn)
 }

@@ -118,3 +118,30 @@ func pumpFor(w *world, d time.Duration) {
 		}
 	}
 }
+
+// TestHandlersAddUp: as documented on HandleFunc, a second handler for an
+// action runs after the first instead of replacing it.
+func TestHandlersAddUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		var order []string
+		type move struct {
+			Action string
+			X      int
+		}
+		if err := HandleFunc(w.srv, "move", func(_ *Channel, m move) { order = append(order, fmt.Sprint("first ", m.X)) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := HandleFunc(w.srv, "move", func(_ *Channel, m move) { order = append(order, fmt.Sprint("second ", m.X)) }); err != nil {
+			t.Fatal(err)
+		}
+		c := w.client()
+		if err := c.Send(move{Action: "move", X: 7}); err != nil {
+			t.Fatal(err)
+		}
+		w.pumpUntil(5*time.Second, func() bool { return len(order) >= 2 })
+		if strings.Join(order, ", ") != "first 7, second 7" {
+			t.Fatalf("handlers ran %v, want first then second", order)
+		}
+	})
+}
