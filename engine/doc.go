@@ -16,12 +16,15 @@
 //
 //	import (
 //		"fmt"
-//		"os"
+//		"log"
 //		"time"
 //
 //		"github.com/pumpnet/pumpnet/engine"
 //	)
 //
+//	// Chat is a message: its Action names the handler. (Without tags,
+//	// a field named Action is the action too; other fields keep their
+//	// Go names on the wire.)
 //	type Chat struct {
 //		Action string `msgpack:"action"`
 //		Text   string `msgpack:"text"`
@@ -30,26 +33,34 @@
 //	func main() {
 //		srv, err := engine.Listen("127.0.0.1:0", nil)
 //		if err != nil {
-//			fmt.Println(err)
-//			os.Exit(1)
+//			log.Fatal(err)
 //		}
 //		defer srv.Close()
-//		engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
-//			srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text})
+//		err = engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
+//			if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
+//				log.Print(err) // a full queue is an error, never a stall
+//			}
 //		})
+//		if err != nil {
+//			log.Fatal(err)
+//		}
 //
 //		cl, err := engine.Connect(srv.ConnectString(), nil)
 //		if err != nil {
-//			fmt.Println(err)
-//			os.Exit(1)
+//			log.Fatal(err)
 //		}
 //		defer cl.Close()
 //		done := false
-//		engine.HandleFunc(cl, "chat", func(_ *engine.Client, m Chat) {
+//		err = engine.HandleFunc(cl, "chat", func(_ *engine.Client, m Chat) {
 //			fmt.Println(m.Text)
 //			done = true
 //		})
-//		cl.Send(Chat{Action: "chat", Text: "hello"}) // queued until connected
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		if err := cl.Send(Chat{Action: "chat", Text: "hello"}); err != nil { // queued until connected
+//			log.Fatal(err)
+//		}
 //		for !done {
 //			srv.Pump()
 //			cl.Pump()

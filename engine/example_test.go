@@ -22,9 +22,15 @@ func Example() {
 		return
 	}
 	defer srv.Close()
-	engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
-		srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text})
+	err = engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
+		if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
+			fmt.Println(err)
+		}
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	cl, err := engine.Connect(srv.ConnectString(), nil)
 	if err != nil {
@@ -33,11 +39,18 @@ func Example() {
 	}
 	defer cl.Close()
 	done := false
-	engine.HandleFunc(cl, "chat", func(_ *engine.Client, m Chat) {
+	err = engine.HandleFunc(cl, "chat", func(_ *engine.Client, m Chat) {
 		fmt.Println(m.Text)
 		done = true
 	})
-	cl.Send(Chat{Action: "chat", Text: "hello"}) // queued until connected
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := cl.Send(Chat{Action: "chat", Text: "hello"}); err != nil { // queued until connected
+		fmt.Println(err)
+		return
+	}
 	for deadline := time.Now().Add(5 * time.Second); !done && time.Now().Before(deadline); {
 		srv.Pump()
 		cl.Pump()
@@ -55,17 +68,38 @@ func (Listener) Network_chat(m Chat)               { fmt.Println("chat:", m.Text
 func (Listener) Network_disconnected(m engine.Msg) { fmt.Println("disconnected:", m["reason"]) }
 
 func ExampleClient_Register() {
-	srv, _ := engine.Listen("127.0.0.1:0", nil)
-	srv.Handle("chat", func(ch *engine.Channel, m engine.Msg) { ch.Send(m) })
+	srv, err := engine.Listen("127.0.0.1:0", nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := srv.Handle("chat", func(ch *engine.Channel, m engine.Msg) {
+		if err := ch.Send(m); err != nil {
+			fmt.Println(err)
+		}
+	}); err != nil {
+		fmt.Println(err)
+		return
+	}
 
-	cl, _ := engine.Connect(srv.ConnectString(), nil)
+	cl, err := engine.Connect(srv.ConnectString(), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	if err := cl.Register(Listener{}); err != nil {
 		fmt.Println(err)
 		return
 	}
-	cl.Send(engine.Msg{"action": "chat", "text": "hi"})
+	if err := cl.Send(engine.Msg{"action": "chat", "text": "hi"}); err != nil {
+		fmt.Println(err)
+		return
+	}
 	got := false
-	cl.Handle("chat", func(engine.Msg) { got = true })
+	if err := cl.Handle("chat", func(engine.Msg) { got = true }); err != nil {
+		fmt.Println(err)
+		return
+	}
 	for deadline := time.Now().Add(5 * time.Second); !got && time.Now().Before(deadline); {
 		srv.Pump()
 		cl.Pump()
@@ -76,7 +110,9 @@ func ExampleClient_Register() {
 	// data was discarded).
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	srv.Shutdown(ctx, "server closed")
+	if err := srv.Shutdown(ctx, "server closed"); err != nil {
+		fmt.Println(err)
+	}
 	for deadline := time.Now().Add(5 * time.Second); cl.Connected() && time.Now().Before(deadline); {
 		cl.Pump()
 		time.Sleep(time.Millisecond)
