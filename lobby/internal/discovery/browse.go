@@ -3,12 +3,8 @@ package discovery
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/netip"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/mdns"
 )
 
 // Advertisement is a record being advertised, returned by
@@ -20,8 +16,9 @@ type Advertisement interface {
 	// network.
 	Update(Record) error
 	// Stop stops advertising. Browsers notice at their next poll (Memory) or
-	// after their missed polls (MDNS: hashicorp/mdns sends no goodbye). Stop
-	// is idempotent; it returns the first error met shutting responders
+	// after their missed polls (MDNS: it multicasts a goodbye, and browsers
+	// that miss it forget the record once its answers stop). Stop is
+	// idempotent; it returns the first error met shutting responders
 	// down.
 	Stop() error
 }
@@ -110,19 +107,21 @@ func (c *counters) stats() Stats {
 	}
 }
 
-// pollFunc runs one round of queries and returns every entry received, of
-// any service, and the number of queries that failed. It returns once its
-// queries have returned (hashicorp/mdns queries last their timeout even if
-// ctx ends) and no goroutine it started touches the entries any more.
-type pollFunc func(ctx context.Context) (entries []*mdns.ServiceEntry, queryErrors uint64)
+// pollFunc runs one round of queries and returns the entries it found and
+// the number of queries that failed. It returns once its wait is over (or
+// ctx is done); the entries are the caller's.
+type pollFunc func(ctx context.Context) (entries []*svcEntry, queryErrors uint64)
 
 // browse starts the poll loop shared by both backends: poll, fold into t,
-// publish on change, wait for the next tick. The returned channel is closed
-// when the loop has ended.
-func browse(ctx context.Context, interval time.Duration, t *tracker, poll pollFunc, st *counters) <-chan []Record {
+// publish on change, wait for the next tick. When the loop ends it calls
+// done (if not nil), then closes the returned channel.
+func browse(ctx context.Context, interval time.Duration, t *tracker, poll pollFunc, st *counters, done func()) <-chan []Record {
 	out := make(chan []Record, 1)
 	go func() {
 		defer close(out)
+		if done != nil {
+			defer done()
+		}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for n := uint64(1); ctx.Err() == nil; n++ {
@@ -164,9 +163,4 @@ func browseInterval(interval, min time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%w: %v (minimum %v)", ErrInvalidInterval, interval, max(min, time.Nanosecond))
 	}
 	return interval, nil
-}
-
-// ipOf converts an address for hashicorp/mdns (which has no zones).
-func ipOf(a netip.Addr) net.IP {
-	return net.IP(a.Unmap().AsSlice())
 }
