@@ -69,16 +69,19 @@ type Stats struct {
 	// QueryErrors counts mDNS queries that returned an error (one per
 	// interface per poll at most); always 0 for Memory.
 	QueryErrors uint64
-	// Entries counts answers received, of any service.
+	// Entries counts entries polled (one per instance and address; MDNS
+	// reports only complete instances of its service).
 	Entries uint64
-	// OtherService counts answers for other services, which are ignored.
+	// OtherService counts entries for other services, which are ignored
+	// (Memory; MDNS does not even cache other services' records).
 	OtherService uint64
 	// Invalid counts answers for the service that were dropped: bad
 	// instance label, port or TXT (see ParseTXT), or no usable address.
 	Invalid uint64
 	// Overflow counts sightings or addresses not tracked because a bound
 	// was reached (512 sightings in all, 4 per ID, 16 addresses per
-	// sighting), once per poll in which they were seen.
+	// sighting), once per poll in which they were seen, and (MDNS) records
+	// the browser's cache refused (2048 in all, 256 per source address).
 	Overflow uint64
 }
 

@@ -66,6 +66,9 @@ const freshWindow = 2 * time.Second
 // than 5353 are ignored (RFC 6762 §6). The tracker forgets a sighting
 // missed in MissedPolls consecutive polls; a goodbye takes effect at the
 // next poll, so a stopped advertisement is gone after MissedPolls polls.
+// Since responders multicast a record at most once a second, a Browse that
+// starts just after another querier's question may see the answers up to a
+// second later.
 // If an IPv6 socket cannot be opened or a send on it fails, that Browse
 // uses IPv4 only on that interface from then on. Cancelling the context
 // ends the wait at once; the channel is closed after the sockets are

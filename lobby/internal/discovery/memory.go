@@ -14,7 +14,7 @@ import (
 //
 // It runs through the same TXT encoding, validation, filtering and
 // aggregation as MDNS: every poll turns each advertisement of every service
-// into the entries hashicorp/mdns would deliver (one per address). A
+// into the entries the MDNS browser delivers (one per address). A
 // stopped advertisement is gone at the next poll (Memory browses with one
 // missed poll). Browse loops use the time package, so they run on fake time
 // inside a testing/synctest bubble. Memory is safe for concurrent use; its
@@ -101,8 +101,8 @@ func (m *Memory) Browse(ctx context.Context, service string, interval time.Durat
 	return browse(ctx, interval, newTracker(service, 1), m.poll, &m.stats, nil), nil
 }
 
-// poll returns the entries of every advertisement of every service, as
-// hashicorp/mdns passes on answers for other services too.
+// poll returns the entries of every advertisement of every service, so
+// that the tracker's service filter is exercised too.
 func (m *Memory) poll(context.Context) ([]*svcEntry, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
