@@ -3,7 +3,6 @@ module github.com/pumpnet/pumpnet
 go 1.25.0
 
 require (
-	github.com/hashicorp/mdns v1.0.7
 	github.com/miekg/dns v1.1.72
 	github.com/pion/dtls/v3 v3.1.15
 	github.com/pion/logging v0.2.4
