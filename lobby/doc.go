@@ -79,10 +79,13 @@
 //
 // # Discovery
 //
-// Discovery uses hashicorp/mdns, wrapped: answers are buffered and
-// filtered by service, its logger is silenced, the LAN is polled every
-// Config.PollInterval (500 ms), and a peer missing from 3 polls is gone (mDNS
-// has no goodbye here; the connection's own end is noticed first anyway).
+// Discovery speaks mDNS/DNS-SD (RFC 6762/6763) with its own responder and
+// querier, beside Avahi and Bonjour on port 5353: the LAN is polled every
+// Config.PollInterval (500 ms) with multicast queries, and a peer missing
+// from 3 polls is gone (an advertisement that stops multicasts a goodbye;
+// the connection's own end is noticed first anyway). Responders multicast
+// a record at most once a second, so a peer that starts browsing just
+// after another asked may find the others up to a second later.
 // The advertisement's TXT record carries only what is needed to dial and
 // verify (identity, protocol version, open seats, display name if it fits),
 // under 400 bytes, validated both ways; initial data travels in the hello,

@@ -3,12 +3,8 @@ package discovery
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/netip"
 	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/mdns"
 )
 
 // Advertisement is a record being advertised, returned by
@@ -20,8 +16,9 @@ type Advertisement interface {
 	// network.
 	Update(Record) error
 	// Stop stops advertising. Browsers notice at their next poll (Memory) or
-	// after their missed polls (MDNS: hashicorp/mdns sends no goodbye). Stop
-	// is idempotent; it returns the first error met shutting responders
+	// after their missed polls (MDNS: it multicasts a goodbye, and browsers
+	// that miss it forget the record once its answers stop). Stop is
+	// idempotent; it returns the first error met shutting responders
 	// down.
 	Stop() error
 }
@@ -72,16 +69,19 @@ type Stats struct {
 	// QueryErrors counts mDNS queries that returned an error (one per
 	// interface per poll at most); always 0 for Memory.
 	QueryErrors uint64
-	// Entries counts answers received, of any service.
+	// Entries counts entries polled (one per instance and address; MDNS
+	// reports only complete instances of its service).
 	Entries uint64
-	// OtherService counts answers for other services, which are ignored.
+	// OtherService counts entries for other services, which are ignored
+	// (Memory; MDNS does not even cache other services' records).
 	OtherService uint64
 	// Invalid counts answers for the service that were dropped: bad
 	// instance label, port or TXT (see ParseTXT), or no usable address.
 	Invalid uint64
 	// Overflow counts sightings or addresses not tracked because a bound
 	// was reached (512 sightings in all, 4 per ID, 16 addresses per
-	// sighting), once per poll in which they were seen.
+	// sighting), once per poll in which they were seen, and (MDNS) records
+	// the browser's cache refused (2048 in all, 256 per source address).
 	Overflow uint64
 }
 
@@ -110,19 +110,21 @@ func (c *counters) stats() Stats {
 	}
 }
 
-// pollFunc runs one round of queries and returns every entry received, of
-// any service, and the number of queries that failed. It returns once its
-// queries have returned (hashicorp/mdns queries last their timeout even if
-// ctx ends) and no goroutine it started touches the entries any more.
-type pollFunc func(ctx context.Context) (entries []*mdns.ServiceEntry, queryErrors uint64)
+// pollFunc runs one round of queries and returns the entries it found and
+// the number of queries that failed. It returns once its wait is over (or
+// ctx is done); the entries are the caller's.
+type pollFunc func(ctx context.Context) (entries []*svcEntry, queryErrors uint64)
 
 // browse starts the poll loop shared by both backends: poll, fold into t,
-// publish on change, wait for the next tick. The returned channel is closed
-// when the loop has ended.
-func browse(ctx context.Context, interval time.Duration, t *tracker, poll pollFunc, st *counters) <-chan []Record {
+// publish on change, wait for the next tick. When the loop ends it calls
+// done (if not nil), then closes the returned channel.
+func browse(ctx context.Context, interval time.Duration, t *tracker, poll pollFunc, st *counters, done func()) <-chan []Record {
 	out := make(chan []Record, 1)
 	go func() {
 		defer close(out)
+		if done != nil {
+			defer done()
+		}
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for n := uint64(1); ctx.Err() == nil; n++ {
@@ -164,9 +166,4 @@ func browseInterval(interval, min time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("%w: %v (minimum %v)", ErrInvalidInterval, interval, max(min, time.Nanosecond))
 	}
 	return interval, nil
-}
-
-// ipOf converts an address for hashicorp/mdns (which has no zones).
-func ipOf(a netip.Addr) net.IP {
-	return net.IP(a.Unmap().AsSlice())
 }

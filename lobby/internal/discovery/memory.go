@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/mdns"
 )
 
 // Memory is an in-memory Backend: a registry shared by everything that
@@ -16,7 +14,7 @@ import (
 //
 // It runs through the same TXT encoding, validation, filtering and
 // aggregation as MDNS: every poll turns each advertisement of every service
-// into the entries hashicorp/mdns would deliver (one per address). A
+// into the entries the MDNS browser delivers (one per address). A
 // stopped advertisement is gone at the next poll (Memory browses with one
 // missed poll). Browse loops use the time package, so they run on fake time
 // inside a testing/synctest bubble. Memory is safe for concurrent use; its
@@ -100,15 +98,15 @@ func (m *Memory) Browse(ctx context.Context, service string, interval time.Durat
 	if err != nil {
 		return nil, err
 	}
-	return browse(ctx, interval, newTracker(service, 1), m.poll, &m.stats), nil
+	return browse(ctx, interval, newTracker(service, 1), m.poll, &m.stats, nil), nil
 }
 
-// poll returns the entries of every advertisement of every service, as
-// hashicorp/mdns passes on answers for other services too.
-func (m *Memory) poll(context.Context) ([]*mdns.ServiceEntry, uint64) {
+// poll returns the entries of every advertisement of every service, so
+// that the tracker's service filter is exercised too.
+func (m *Memory) poll(context.Context) ([]*svcEntry, uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var entries []*mdns.ServiceEntry
+	var entries []*svcEntry
 	for ad := range m.ads {
 		for _, a := range ad.rec.Addrs {
 			entries = append(entries, fakeEntry(ad.rec.Instance, ad.service, ad.rec.Port, ad.txt, a))
@@ -116,7 +114,7 @@ func (m *Memory) poll(context.Context) ([]*mdns.ServiceEntry, uint64) {
 	}
 	// Map order is random; the tracker does not depend on it, but a fixed
 	// order keeps runs reproducible.
-	slices.SortStableFunc(entries, func(a, b *mdns.ServiceEntry) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(entries, func(a, b *svcEntry) int { return strings.Compare(a.Name, b.Name) })
 	return entries, 0
 }
 

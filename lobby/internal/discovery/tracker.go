@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-
-	"github.com/hashicorp/mdns"
 )
 
 // Bounds on what a tracker keeps, so a hostile LAN cannot grow it without
@@ -19,17 +17,17 @@ const (
 	maxPeerAddrs = 16  // addresses per sighting
 )
 
-// errOtherService marks an entry for another service: hashicorp/mdns passes
-// on every complete answer that reaches its sockets.
+// errOtherService marks an entry for another service (the Memory backend
+// hands over every advertisement it holds).
 var errOtherService = errors.New("discovery: entry for another service")
 
-// entryRecord turns one hashicorp/mdns entry into a Record if it belongs to
+// entryRecord turns one browser entry into a Record if it belongs to
 // the service whose name suffix is "."+service+".local." (compared
 // case-insensitively, as DNS names are). It returns errOtherService for
 // entries of other services and an error wrapping ErrInvalidRecord for a bad
 // instance label, port or TXT, or when no address can be dialed. It never
 // panics, whatever the entry holds.
-func entryRecord(e *mdns.ServiceEntry, suffix string) (Record, error) {
+func entryRecord(e *svcEntry, suffix string) (Record, error) {
 	if e == nil {
 		return Record{}, invalid("nil entry")
 	}
@@ -57,10 +55,10 @@ func entryRecord(e *mdns.ServiceEntry, suffix string) (Record, error) {
 	return r, nil
 }
 
-// entryAddrs appends the usable addresses of e (its last A and last AAAA
-// answer: hashicorp/mdns keeps no more) to dst. Link-local IPv6 addresses
-// keep the zone hashicorp/mdns borrowed from the receiving socket.
-func entryAddrs(e *mdns.ServiceEntry, dst []netip.Addr) []netip.Addr {
+// entryAddrs appends the usable addresses of e (its A and AAAA fields; the
+// MDNS browser hands over one entry per address) to dst. Link-local IPv6
+// addresses keep the zone of the interface that received them.
+func entryAddrs(e *svcEntry, dst []netip.Addr) []netip.Addr {
 	if a, ok := netip.AddrFromSlice(e.AddrV4); ok {
 		dst = appendAddr(dst, a.Unmap())
 	}
@@ -161,7 +159,7 @@ func compareSightings(a, b Record) int {
 // returns the snapshot sorted by ID, instance and port, and whether it
 // differs from the previous one returned (always true the first time). The
 // snapshot is the caller's to keep.
-func (t *tracker) observe(poll uint64, entries []*mdns.ServiceEntry) ([]Record, bool, pollCounts) {
+func (t *tracker) observe(poll uint64, entries []*svcEntry) ([]Record, bool, pollCounts) {
 	var c pollCounts
 	best := make(map[sightingKey]Record)
 	for _, e := range entries {
@@ -279,11 +277,11 @@ func cloneRecords(rs []Record) []Record {
 	return out
 }
 
-// fakeEntry builds the entry hashicorp/mdns would deliver for one address of
+// fakeEntry builds the entry the MDNS browser delivers for one address of
 // an instance of service; the Memory backend uses it so that it runs
 // through the same filtering and aggregation as MDNS.
-func fakeEntry(instance, service string, port uint16, txt []string, a netip.Addr) *mdns.ServiceEntry {
-	e := &mdns.ServiceEntry{
+func fakeEntry(instance, service string, port uint16, txt []string, a netip.Addr) *svcEntry {
+	e := &svcEntry{
 		Name:       instance + "." + service + ".local.",
 		Host:       instance + ".local.",
 		Port:       int(port),

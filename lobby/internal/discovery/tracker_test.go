@@ -8,16 +8,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/mdns"
 )
 
 const testService = "_lightcycle._udp"
 
-// entry builds a fake hashicorp/mdns entry as its client delivers them:
-// Name is the instance's full name, AddrV4/AddrV6IPAddr the last A/AAAA.
-func entry(name string, port int, txt []string, v4, v6 string) *mdns.ServiceEntry {
-	e := &mdns.ServiceEntry{Name: name, Port: port, InfoFields: txt, Info: strings.Join(txt, "|")}
+// entry builds a browser entry as the MDNS browser delivers them: Name is
+// the instance's full name, AddrV4/AddrV6IPAddr an A/AAAA address.
+func entry(name string, port int, txt []string, v4, v6 string) *svcEntry {
+	e := &svcEntry{Name: name, Port: port, InfoFields: txt, Info: strings.Join(txt, "|")}
 	if v4 != "" {
 		e.AddrV4 = net.ParseIP(v4).To4()
 	}
@@ -60,7 +58,7 @@ func addrs(ss ...string) []netip.Addr {
 func TestTrackerFiltersOtherServices(t *testing.T) {
 	tr := newTracker(testService, 3)
 	txt := txtOf(t, idA, 2)
-	entries := []*mdns.ServiceEntry{
+	entries := []*svcEntry{
 		entry("printer._ipp._tcp.local.", 631, []string{"rp=queue"}, "10.0.0.9", ""),
 		entry("a._chat._udp.local.", 9, txt, "10.0.0.8", ""),
 		entry("a._lightcycle._tcp.local.", 9, txt, "10.0.0.7", ""),
@@ -84,7 +82,7 @@ func TestTrackerFiltersOtherServices(t *testing.T) {
 
 func TestTrackerMatchesServiceCaseInsensitively(t *testing.T) {
 	tr := newTracker(testService, 3)
-	snap, _, _ := tr.observe(1, []*mdns.ServiceEntry{
+	snap, _, _ := tr.observe(1, []*svcEntry{
 		entry("Ann._LightCycle._UDP.LOCAL.", 5, txtOf(t, idA, 1), "10.0.0.2", ""),
 	})
 	if len(snap) != 1 || snap[0].Instance != "Ann" {
@@ -96,7 +94,7 @@ func TestTrackerDropsInvalidEntries(t *testing.T) {
 	txt := txtOf(t, idA, 1)
 	for _, tc := range []struct {
 		what string
-		e    *mdns.ServiceEntry
+		e    *svcEntry
 	}{
 		{"bad TXT", entry(name("a"), 5, []string{"id=" + idA}, "10.0.0.2", "")},
 		{"hostile TXT", entry(name("a"), 5, append(slices.Clone(txt), `n=\000`), "10.0.0.2", "")},
@@ -110,10 +108,10 @@ func TestTrackerDropsInvalidEntries(t *testing.T) {
 		{"escaped dot in instance", entry(`a\.b.`+testService+".local.", 5, txt, "10.0.0.2", "")},
 		{"dot in instance", entry("a.b."+testService+".local.", 5, txt, "10.0.0.2", "")},
 		{"long instance", entry(name(strings.Repeat("i", 64)), 5, txt, "10.0.0.2", "")},
-		{"malformed IP", &mdns.ServiceEntry{Name: name("a"), Port: 5, InfoFields: txt, AddrV4: net.IP{1, 2, 3}}},
+		{"malformed IP", &svcEntry{Name: name("a"), Port: 5, InfoFields: txt, AddrV4: net.IP{1, 2, 3}}},
 	} {
 		tr := newTracker(testService, 3)
-		snap, _, c := tr.observe(1, []*mdns.ServiceEntry{tc.e})
+		snap, _, c := tr.observe(1, []*svcEntry{tc.e})
 		if len(snap) != 0 || c.invalid != 1 {
 			t.Errorf("%s: snapshot %+v, counts %+v; want it dropped as invalid", tc.what, snap, c)
 		}
@@ -122,7 +120,7 @@ func TestTrackerDropsInvalidEntries(t *testing.T) {
 
 func TestTrackerMergesAddresses(t *testing.T) {
 	txt := txtOf(t, idA, 1)
-	entries := []*mdns.ServiceEntry{
+	entries := []*svcEntry{
 		entry(name("a"), 5, txt, "192.168.1.20", "fe80::1%eth0"),
 		entry(name("a"), 5, txt, "10.0.0.2", "2001:db8::1"),
 		entry(name("a"), 5, txt, "192.168.1.20", ""), // duplicate
@@ -162,16 +160,16 @@ func TestTrackerDisappearsAfterMissedPolls(t *testing.T) {
 	b := entry(name("b"), 5, txtOf(t, idB, 1), "10.0.0.3", "")
 	for _, missed := range []int{1, 2, 3, 5} {
 		tr := newTracker(testService, missed)
-		tr.observe(1, []*mdns.ServiceEntry{a, b})
+		tr.observe(1, []*svcEntry{a, b})
 		for poll := uint64(2); poll <= uint64(missed)+1; poll++ {
-			snap, changed, _ := tr.observe(poll, []*mdns.ServiceEntry{b})
+			snap, changed, _ := tr.observe(poll, []*svcEntry{b})
 			gone := poll-1 >= uint64(missed)
 			if gone != !slices.Contains(ids(snap), idA) || changed != gone {
 				t.Fatalf("missed=%d poll %d: snapshot %v changed %v; want a gone=%v", missed, poll, ids(snap), changed, gone)
 			}
 		}
 		// Seen again: back at once.
-		if snap, changed, _ := tr.observe(uint64(missed)+2, []*mdns.ServiceEntry{a, b}); len(snap) != 2 || !changed {
+		if snap, changed, _ := tr.observe(uint64(missed)+2, []*svcEntry{a, b}); len(snap) != 2 || !changed {
 			t.Fatalf("missed=%d: a not back: %v", missed, ids(snap))
 		}
 	}
@@ -182,7 +180,7 @@ func TestTrackerMissCountIsConsecutive(t *testing.T) {
 	tr := newTracker(testService, 3)
 	// Seen every other poll: never missed 3 times in a row.
 	for poll := uint64(1); poll <= 20; poll++ {
-		var es []*mdns.ServiceEntry
+		var es []*svcEntry
 		if poll%3 == 1 {
 			es = append(es, a)
 		}
@@ -195,9 +193,9 @@ func TestTrackerMissCountIsConsecutive(t *testing.T) {
 func TestTrackerForgetsStaleAddresses(t *testing.T) {
 	txt := txtOf(t, idA, 1)
 	tr := newTracker(testService, 3)
-	tr.observe(1, []*mdns.ServiceEntry{entry(name("a"), 5, txt, "10.0.0.1", "")})
+	tr.observe(1, []*svcEntry{entry(name("a"), 5, txt, "10.0.0.1", "")})
 	for poll := uint64(2); poll <= 4; poll++ {
-		snap, changed, _ := tr.observe(poll, []*mdns.ServiceEntry{entry(name("a"), 5, txt, "10.0.0.2", "")})
+		snap, changed, _ := tr.observe(poll, []*svcEntry{entry(name("a"), 5, txt, "10.0.0.2", "")})
 		want := addrs("10.0.0.1", "10.0.0.2")
 		if poll == 4 {
 			want = addrs("10.0.0.2")
@@ -209,7 +207,7 @@ func TestTrackerForgetsStaleAddresses(t *testing.T) {
 	// A restart on another port is another sighting: the old one (and
 	// its addresses) goes once it has been missed as long as any other.
 	for poll := uint64(5); poll <= 7; poll++ {
-		snap, _, _ := tr.observe(poll, []*mdns.ServiceEntry{entry(name("a"), 6, txt, "10.0.0.3", "")})
+		snap, _, _ := tr.observe(poll, []*svcEntry{entry(name("a"), 6, txt, "10.0.0.3", "")})
 		n := len(snap)
 		if n == 0 || snap[n-1].Port != 6 || !slices.Equal(snap[n-1].Addrs, addrs("10.0.0.3")) ||
 			(n == 2) != (poll < 7) || (n == 2 && (snap[0].Port != 5 || !slices.Equal(snap[0].Addrs, addrs("10.0.0.2")))) {
@@ -233,7 +231,7 @@ func TestTrackerKeepsEverySightingOfAnID(t *testing.T) {
 		{Instance: "0123456789abcdef", Port: 7001, ID: idA, Version: 1, Seats: 3, Name: "n-0123", Addrs: addrs("10.0.0.250")},
 		{Instance: "b", Port: 5, ID: idB, Version: 1, Seats: 1, Name: "n-fedc", Addrs: addrs("10.0.0.3")},
 	}
-	for i, order := range [][]*mdns.ServiceEntry{{real, fake, fake2, b}, {b, fake2, fake, real}, {fake, b, real, fake2}} {
+	for i, order := range [][]*svcEntry{{real, fake, fake2, b}, {b, fake2, fake, real}, {fake, b, real, fake2}} {
 		snap, _, c := newTracker(testService, 2).observe(1, order)
 		if !equalRecords(snap, want) || c.overflow != 0 {
 			t.Fatalf("order %d: snapshot\n %+v\nwant\n %+v\n(overflow %d)", i, snap, want, c.overflow)
@@ -245,9 +243,9 @@ func TestTrackerKeepsEverySightingOfAnID(t *testing.T) {
 	// The neighbour stops: its sightings go after the missed polls, the
 	// real one stays.
 	tr := newTracker(testService, 2)
-	tr.observe(1, []*mdns.ServiceEntry{real, fake, fake2, b})
-	tr.observe(2, []*mdns.ServiceEntry{real, b})
-	snap, changed, _ := tr.observe(3, []*mdns.ServiceEntry{real, b})
+	tr.observe(1, []*svcEntry{real, fake, fake2, b})
+	tr.observe(2, []*svcEntry{real, b})
+	snap, changed, _ := tr.observe(3, []*svcEntry{real, b})
 	if !changed || !equalRecords(snap, []Record{want[1], want[3]}) {
 		t.Fatalf("after the neighbour stopped: %+v (changed %v)", snap, changed)
 	}
@@ -257,7 +255,7 @@ func TestTrackerKeepsEverySightingOfAnID(t *testing.T) {
 // tracked keep their place (a newcomer that sorts first does not evict
 // them); a slot freed by a sighting that went is taken at once.
 func TestTrackerBoundsSightingsPerID(t *testing.T) {
-	sighting := func(i int) *mdns.ServiceEntry {
+	sighting := func(i int) *svcEntry {
 		return entry(name(fmt.Sprint("i", i)), 5, txtOf(t, idA, 1), fmt.Sprintf("10.0.0.%d", i+1), "")
 	}
 	instances := func(snap []Record) []string {
@@ -268,7 +266,7 @@ func TestTrackerBoundsSightingsPerID(t *testing.T) {
 		return out
 	}
 	tr := newTracker(testService, 2)
-	var es []*mdns.ServiceEntry
+	var es []*svcEntry
 	for i := 3; i <= maxSightings+4; i++ { // i3..i8: 6 sightings, sorted
 		es = append(es, sighting(i))
 	}
@@ -286,7 +284,7 @@ func TestTrackerBoundsSightingsPerID(t *testing.T) {
 	}
 	// i3 and i4 stop answering: once missed twice their slots go to the
 	// waiting sightings that sort first (i1, i7).
-	es = slices.DeleteFunc(es, func(e *mdns.ServiceEntry) bool {
+	es = slices.DeleteFunc(es, func(e *svcEntry) bool {
 		return strings.HasPrefix(e.Name, "i3.") || strings.HasPrefix(e.Name, "i4.")
 	})
 	tr.observe(3, es)
@@ -309,19 +307,19 @@ func TestTrackerPublishesChangesOnly(t *testing.T) {
 	a2 := entry(name("a"), 5, txtOf(t, idA, 2), "10.0.0.2", "")
 	b := entry(name("b"), 5, txtOf(t, idB, 1), "10.0.0.3", "")
 	steps := []struct {
-		entries []*mdns.ServiceEntry
+		entries []*svcEntry
 		changed bool
 		ids     []string
 	}{
 		{nil, true, nil}, // the first snapshot is always published, even empty
 		{nil, false, nil},
-		{[]*mdns.ServiceEntry{a1}, true, []string{idA}},
-		{[]*mdns.ServiceEntry{a1}, false, []string{idA}},
-		{[]*mdns.ServiceEntry{a1, a1}, false, []string{idA}},
-		{[]*mdns.ServiceEntry{a2}, true, []string{idA}}, // seats changed
-		{[]*mdns.ServiceEntry{b, a2}, true, []string{idA, idB}},
-		{[]*mdns.ServiceEntry{a2, b}, false, []string{idA, idB}},
-		{[]*mdns.ServiceEntry{b}, false, []string{idA, idB}}, // a missed once: kept
+		{[]*svcEntry{a1}, true, []string{idA}},
+		{[]*svcEntry{a1}, false, []string{idA}},
+		{[]*svcEntry{a1, a1}, false, []string{idA}},
+		{[]*svcEntry{a2}, true, []string{idA}}, // seats changed
+		{[]*svcEntry{b, a2}, true, []string{idA, idB}},
+		{[]*svcEntry{a2, b}, false, []string{idA, idB}},
+		{[]*svcEntry{b}, false, []string{idA, idB}}, // a missed once: kept
 	}
 	for i, s := range steps {
 		snap, changed, _ := tr.observe(uint64(i+1), s.entries)
@@ -329,7 +327,7 @@ func TestTrackerPublishesChangesOnly(t *testing.T) {
 			t.Fatalf("poll %d: ids %v changed %v; want %v %v", i+1, ids(snap), changed, s.ids, s.changed)
 		}
 	}
-	snap, _, _ := tr.observe(uint64(len(steps)+1), []*mdns.ServiceEntry{a2, b})
+	snap, _, _ := tr.observe(uint64(len(steps)+1), []*svcEntry{a2, b})
 	if snap[0].Seats != 2 {
 		t.Fatalf("seats = %d, want 2", snap[0].Seats)
 	}
@@ -338,17 +336,17 @@ func TestTrackerPublishesChangesOnly(t *testing.T) {
 func TestTrackerSnapshotBelongsToCaller(t *testing.T) {
 	tr := newTracker(testService, 3)
 	e := entry(name("a"), 5, txtOf(t, idA, 1), "10.0.0.2", "")
-	snap, _, _ := tr.observe(1, []*mdns.ServiceEntry{e})
+	snap, _, _ := tr.observe(1, []*svcEntry{e})
 	snap[0].Seats = 99
 	snap[0].Addrs[0] = netip.MustParseAddr("10.6.6.6")
-	if snap, changed, _ := tr.observe(2, []*mdns.ServiceEntry{e}); changed || snap[0].Seats != 1 || snap[0].Addrs[0] != netip.MustParseAddr("10.0.0.2") {
+	if snap, changed, _ := tr.observe(2, []*svcEntry{e}); changed || snap[0].Seats != 1 || snap[0].Addrs[0] != netip.MustParseAddr("10.0.0.2") {
 		t.Fatalf("caller's edits reached the tracker: %+v changed %v", snap, changed)
 	}
 }
 
 func TestTrackerBounds(t *testing.T) {
 	tr := newTracker(testService, 3)
-	var es []*mdns.ServiceEntry
+	var es []*svcEntry
 	for i := 0; i < maxTracked+88; i++ {
 		id := fmt.Sprintf("%064x", i)
 		es = append(es, entry(name(fmt.Sprint("i", i)), 5, txtOf(t, id, 1), "10.0.0.2", ""))
@@ -404,7 +402,7 @@ func FuzzEntryRecord(f *testing.F) {
 	f.Add(testService+".local.", -5, "", []byte(nil), []byte(nil), "")
 	suffix := "." + testService + ".local."
 	f.Fuzz(func(t *testing.T, nm string, port int, txt string, v4, v6 []byte, zone string) {
-		e := &mdns.ServiceEntry{Name: nm, Port: port, InfoFields: strings.Split(txt, "\x00"),
+		e := &svcEntry{Name: nm, Port: port, InfoFields: strings.Split(txt, "\x00"),
 			AddrV4: v4, AddrV6: v6, AddrV6IPAddr: &net.IPAddr{IP: v6, Zone: zone}}
 		r, err := entryRecord(e, suffix)
 		if err != nil {
@@ -426,7 +424,7 @@ func FuzzEntryRecord(f *testing.F) {
 		tx.Instance, tx.Addrs, tx.Port = "", nil, 0
 		checkParsed(t, tx)
 		// The tracker takes whatever the parser takes.
-		if snap, _, _ := newTracker(testService, 1).observe(1, []*mdns.ServiceEntry{e}); len(snap) != 1 {
+		if snap, _, _ := newTracker(testService, 1).observe(1, []*svcEntry{e}); len(snap) != 1 {
 			t.Fatalf("tracker dropped an entry entryRecord accepts")
 		}
 	})
@@ -455,7 +453,7 @@ func FuzzTracker(f *testing.F) {
 		lastSeen := map[key]uint64{}
 		var prev []Record
 		poll := uint64(0)
-		var es []*mdns.ServiceEntry
+		var es []*svcEntry
 		run := func() {
 			poll++
 			snap, changed, c := tr.observe(poll, es)
