@@ -126,8 +126,15 @@ func TestHandshakeFloodLegitClientConnects(t *testing.T) {
 			if err != nil {
 				t.Fatalf("legitimate client failed during the flood after %v: %v", el, err)
 			}
-			if el > 2*time.Second {
-				t.Errorf("legitimate client took %v during the flood, want under 2 s", el)
+			// The bound is 2 s; the race detector slows handshakes
+			// several times over, so -race runs (CI's main pass) allow 5 s and CI
+			// runs these tests once more without -race, at 2 s.
+			limit := 2 * time.Second
+			if raceEnabled {
+				limit = 5 * time.Second
+			}
+			if el > limit {
+				t.Errorf("legitimate client took %v during the flood, want under %v", el, limit)
 			}
 			if err := <-acc; err != nil {
 				t.Errorf("accept: %v", err)
