@@ -100,7 +100,11 @@ func NewServer(udp net.PacketConn, cfg *ServerConfig) (*Server, error) {
 		for i, a := range sc.PublicAddrs {
 			ips[i] = a.String()
 		}
-		se.SetNAT1To1IPs(ips, webrtc.ICECandidateTypeHost)
+		if err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: ips, AsCandidateType: webrtc.ICECandidateTypeHost, Mode: webrtc.ICEAddressRewriteReplace,
+		}); err != nil {
+			return nil, fmt.Errorf("webrtc: PublicAddrs: %w", err)
+		}
 	}
 	s := &Server{
 		cfg:     c,

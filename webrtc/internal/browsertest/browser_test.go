@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -69,21 +68,28 @@ func findChromium() string {
 // buildClient builds wasmclient into dir and copies wasm_exec.js beside it.
 func buildClient(t *testing.T, dir string) {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command builds the wasm client: %v", err)
+	}
+	out, err := exec.Command(goBin, "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	goroot := strings.TrimSpace(string(out))
 	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "client.wasm"), "./wasmclient")
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm client: %v\n%s", err, out)
 	}
 	var js []byte
-	var err error
 	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
-		if js, err = os.ReadFile(filepath.Join(runtime.GOROOT(), p)); err == nil {
+		if js, err = os.ReadFile(filepath.Join(goroot, p)); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		t.Fatalf("wasm_exec.js not in GOROOT %s: %v", runtime.GOROOT(), err)
+		t.Fatalf("wasm_exec.js not in GOROOT %s: %v", goroot, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wasm_exec.js"), js, 0o644); err != nil {
 		t.Fatal(err)
@@ -112,17 +118,29 @@ func serve(ctx context.Context, s *webrtc.Server) (out serverSide) {
 	}
 	defer c.Close()
 	out.peer, out.raddr = c.PeerFingerprint(), c.RemoteAddr()
+	// "done" (channel 0) can overtake messages on the other channels, so
+	// the server closes once the reliable-unordered ones are all in too.
+	var doneAt time.Time
+	finish := func() {
+		// Let the echoes reach the browser, then close.
+		deadline := time.Now().Add(5 * time.Second)
+		for c.Stats().QueuedBytes > 0 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond)
+		c.CloseWithReason(webrtc.CodeApplication+1, "bye from the server")
+	}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
 	for {
+		if !doneAt.IsZero() && (out.unordered == n || time.Since(doneAt) > 3*time.Second) {
+			finish()
+			return
+		}
 		for m, ok := c.Receive(); ok; m, ok = c.Receive() {
 			if m.Channel == 0 && string(m.Data) == "done" {
-				// Let the echoes reach the browser, then close.
-				deadline := time.Now().Add(5 * time.Second)
-				for c.Stats().QueuedBytes > 0 && time.Now().Before(deadline) {
-					time.Sleep(5 * time.Millisecond)
-				}
-				time.Sleep(100 * time.Millisecond)
-				c.CloseWithReason(webrtc.CodeApplication+1, "bye from the server")
-				return
+				doneAt = time.Now()
+				continue
 			}
 			if len(m.Data) != 4 {
 				out.err = fmt.Errorf("message of %d bytes on channel %d", len(m.Data), m.Channel)
@@ -146,6 +164,7 @@ func serve(ctx context.Context, s *webrtc.Server) (out serverSide) {
 		}
 		select {
 		case <-c.Wake():
+		case <-tick.C:
 		case <-c.Done():
 			out.err = fmt.Errorf("browser left before done: %w", c.Err())
 			return
