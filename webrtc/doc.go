@@ -1,0 +1,104 @@
+// Package webrtc is pumpnet's second transport: WebRTC data channels
+// (pion/webrtc v4), the one unreliable datagram path every browser has.
+// Its Conn has the method set the engine uses of netcode.Conn, so the
+// engine can run over either (DESIGN.md §7, decision 9). It is a leaf
+// package: it imports neither netcode nor engine; its DeliveryMode,
+// CloseCode and Fingerprint have netcode's values and meaning.
+//
+// # Model
+//
+// A Server owns one UDP socket and answers signaling: a client POSTs a JSON
+// offer ({"v":1,"sdp":...,"channels":[...]}) to its http.Handler and gets
+// {"v":1,"sdp":...,"fingerprint":...} back, with every candidate already in
+// the SDP (no trickle). The server is ICE-lite: its only candidates are the
+// addresses of its socket (or ServerConfig.PublicAddrs), all connections
+// share that one port, and it never sends connectivity checks of its own.
+// Listen also serves the handler over HTTP on the same port number; mount
+// the Server in your own http.Server for HTTPS or to serve pages beside it.
+// Dial is the client, native or, under GOOS=js GOARCH=wasm, on the
+// browser's RTCPeerConnection (pion's wasm build), with the same code.
+//
+// Each configured channel i is a negotiated data channel (negotiated: true,
+// SCTP stream i, so no DCEP round trip), plus a control channel (stream
+// MaxChannels) for close reasons and pings:
+//
+//   - ReliableOrdered: ordered, reliable.
+//   - ReliableUnordered: unordered, reliable.
+//   - Unreliable: unordered, maxRetransmits 0.
+//   - UnreliableSequenced: as Unreliable, with a 4-byte sequence number in
+//     front; a message older than the newest delivered is dropped.
+//
+// Both sides must list the same channels (the server answers 409
+// otherwise), as with netcode.
+//
+// # Mapping to netcode.Conn
+//
+//   - Send(channel, msg) copies msg into the channel's SCTP send buffer and
+//     returns at once; a buffer holding Config.SendQueueBytes returns
+//     ErrQueueFull. It never blocks.
+//   - Flush does nothing: SCTP sends at once and bundles small messages.
+//   - Receive, Wake (capacity 1), Done, Err, Close, CloseWithReason,
+//     Shutdown, RemoteAddr and PeerFingerprint mean what they mean in
+//     netcode. The close reason travels on the control channel before the
+//     peer connection closes; Shutdown waits until every channel's
+//     bufferedAmount is 0 (natively: acknowledged by the peer's SCTP).
+//   - Stats: RTT from control-channel pings; bytes and packets of the
+//     selected ICE pair (pion's GetStats; in a browser, payload counts);
+//     Loss from gaps in UnreliableSequenced numbers only (SCTP does not
+//     expose its loss). netcode's resend, pacing and authentication
+//     counters have no counterpart.
+//   - Receive queue: natively, a full queue stops reading a reliable
+//     channel (SCTP flow control holds the sender back, as netcode's
+//     window does); a browser has no receive flow control, so it ends the
+//     connection with CodeReceiveOverflow. Unreliable messages are dropped
+//     when the queue is full.
+//   - Messages are at most Config.MaxMessageSize: 256 KiB by default, what
+//     Chromium and Firefox accept (a=max-message-size), 1 MiB at most
+//     between native peers. The bound is advertised in the SDP and
+//     enforced on receipt.
+//
+// # Trust
+//
+// DTLS keys the data channels, and WebRTC checks the peer's certificate
+// against the hash in the SDP it received. So whoever can change the
+// answer in transit can impersonate the server: in production, signaling
+// runs over HTTPS, and then the signaling server's TLS certificate vouches
+// for the answer. A native client (or a page given the value) can also pin
+// the server's key: DialOptions.Fingerprint is checked against the
+// certificate DTLS saw (getRemoteCertificates in a browser). The
+// Fingerprint is the SHA-256 of the certificate's public key, as netcode's:
+// a server given its netcode identity (Config.Certificate from
+// netcode.LoadKeyFile) has the same fingerprint on both transports, so one
+// connect string pins both. Dial refuses http signaling with neither a
+// pin nor InsecureAcceptAnyServer.
+//
+// A browser peer's PeerFingerprint is the key of the certificate its
+// RTCPeerConnection made: a new one per connection unless the page keeps
+// one (RTCPeerConnection.generateCertificate, stored in IndexedDB). It
+// names the connection, not the player; game code that needs a lasting
+// identity for browser players must authenticate them in-game (a token
+// from the page's login).
+//
+// # Limits
+//
+// ServerConfig bounds the offer (64 KiB), the pending handshakes (32: more
+// get 503 at once), the accept queue (64), and the handshake time
+// (Config.HandshakeTimeout, 10 s: a peer connection whose channels are not
+// all open by then is closed and freed). No mDNS, no TCP candidates, no
+// STUN or TURN servers are used.
+//
+// # Example
+//
+//	srv, _ := webrtc.Listen("127.0.0.1:31426", nil)
+//	go func() {
+//		c, _ := srv.Accept(ctx)
+//		for range c.Wake() {
+//			for m, ok := c.Receive(); ok; m, ok = c.Receive() {
+//				c.Send(m.Channel, m.Data) // echo
+//			}
+//		}
+//	}()
+//	c, _ := webrtc.Dial(ctx, srv.SignalURL(), nil,
+//		webrtc.DialOptions{Fingerprint: srv.Fingerprint()})
+//	c.Send(0, []byte("hello"))
+package webrtc
