@@ -72,6 +72,9 @@ func groups(ss []*Session) string {
 func TestSeatCapConcurrentJoins(t *testing.T) {
 	for _, tc := range []struct{ n, max int }{{3, 2}, {5, 3}, {5, 8}, {9, 8}, {16, 8}} {
 		t.Run(fmt.Sprintf("%d peers max %d", tc.n, tc.max), func(t *testing.T) {
+			if raceEnabled && tc.n > 5 {
+				t.Skip("golang/go#78156: the race detector's runtime crashes in synctest bubbles this big; CI runs this case without -race")
+			}
 			synctest.Test(t, func(t *testing.T) {
 				l := newLAN(t)
 				var ss []*Session

@@ -1,0 +1,5 @@
+//go:build !race
+
+package lobby
+
+const raceEnabled = false
