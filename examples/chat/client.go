@@ -36,6 +36,11 @@ type view struct {
 	unsure  []string // lines sent that the server has not relayed back yet
 }
 
+// slowConnect is how long a connect may go unanswered before the client
+// asks whether the server is running (it keeps trying until the handshake
+// timeout).
+const slowConnect = 2 * time.Second
+
 // maxUnsure bounds the lines remembered until the server relays them.
 const maxUnsure = 100
 
@@ -158,6 +163,7 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var leaveAt time.Time // set once we decided to leave
+	started, warned := time.Now(), false
 	for !v.done {
 		select {
 		case line, ok := <-lines:
@@ -186,6 +192,10 @@ func connect(ctx context.Context, o clientOptions, stdin io.Reader, out io.Write
 			leaveAt = time.Now()
 		}
 		cl.Pump()
+		if !v.up && !v.done && !warned && time.Since(started) >= slowConnect {
+			warned = true // said while still trying, not only at the handshake timeout
+			fmt.Fprintf(out, "*** no answer yet from %s: is the server running there? (still trying)\n", t.Addr)
+		}
 		if !leaveAt.IsZero() && !v.leaving && !v.done && !time.Now().Before(leaveAt) {
 			if cl.Connected() {
 				v.leaving = true

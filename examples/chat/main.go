@@ -39,7 +39,9 @@
 // redrawn, and a line sent leaves the input line, to come back as
 // "you: text" once the server has relayed it. Lines the server never
 // relayed are listed ("*** not delivered: ...") when the connection ends.
-// Piped input is read as plain lines.
+// Piped input is read as plain lines. A connect that goes unanswered
+// asks, after 2 s, whether the server is running (still trying); a connect
+// that fails says why once, with what to check.
 //
 // The server announces a newcomer when its nickname arrives (the client
 // sends it first, even before the connection is up), so the players list

@@ -380,3 +380,15 @@ func TestConnectFailureToldOnce(t *testing.T) {
 		t.Errorf("the mismatch was told %d times, want once:\n%s", n, ann.out.String())
 	}
 }
+
+// TestSlowConnectAsksEarly: with nothing at the address, the client asks
+// whether the server is running after 2 s, while still trying, instead of
+// saying nothing until the handshake times out.
+func TestSlowConnectAsksEarly(t *testing.T) {
+	addr := freePort(t)
+	ann := start(t, "ann", "-connect", addr, "-insecure", "-nick", "ann")
+	line := ann.out.waitLine(t, `\*\*\* no answer yet from 127\.0\.0\.1:\d+: is the server running there\? \(still trying\)`)
+	if strings.Contains(ann.out.String(), "*** no answer from") {
+		t.Fatalf("the final timeout came before the early question %q:\n%s", line, ann.out.String())
+	}
+}

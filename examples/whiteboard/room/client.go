@@ -100,11 +100,15 @@ func (c *Client) Stats() netcode.Stats { return c.cl.Stats() }
 func (c *Client) Pump() { c.cl.Pump() }
 
 // Status returns the status line for the frame numbered tick (60 per
-// second): "connecting" with 0-3 dots that advance four times a second,
-// "connected", "disconnected" (with the reason when there is one), or the
+// second): "connecting" with 0-3 dots that advance four times a second
+// (after 2 s without an answer, with "no answer yet: is the server
+// running?"), "connected", "disconnected" (with the reason when there is one), or the
 // error that stopped the connection from coming up.
 func (c *Client) Status(tick int) string {
 	switch {
+	case c.state == Connecting && tick >= slowConnectTicks:
+		// Said while still trying, not only after the handshake timeout.
+		return "connecting" + strings.Repeat(".", (tick/15)%4) + " no answer yet: is the server running?"
 	case c.state == Connecting:
 		return "connecting" + strings.Repeat(".", (tick/15)%4)
 	case c.state == Connected:
@@ -117,6 +121,10 @@ func (c *Client) Status(tick int) string {
 		return "disconnected"
 	}
 }
+
+// slowConnectTicks is how long (in ticks at 60 per second: 2 s) a connect
+// may go unanswered before the status asks whether the server is running.
+const slowConnectTicks = 120
 
 // PlayersLabel returns "1 player", "N players".
 func (c *Client) PlayersLabel() string {

@@ -497,3 +497,20 @@ func TestSimultaneousLeavesLogNoErrors(t *testing.T) {
 		t.Fatalf("server log has errors:\n%s", r.log.String())
 	}
 }
+
+// TestStatusAsksWhetherServerRuns: a connect that goes unanswered says so
+// after 2 s (120 ticks), while still trying, instead of only "connecting..."
+// until the handshake times out 10 s later.
+func TestStatusAsksWhetherServerRuns(t *testing.T) {
+	c, err := Connect("127.0.0.1:9", &ClientConfig{Engine: engine.ClientConfig{InsecureAcceptAnyServer: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if s := c.Status(60); s != "connecting" {
+		t.Errorf("status after 1 s: %q, want plain connecting", s)
+	}
+	if s := c.Status(120); !strings.Contains(s, "connecting") || !strings.Contains(s, "is the server running?") {
+		t.Errorf("status after 2 s: %q, want it to ask whether the server is running", s)
+	}
+}
