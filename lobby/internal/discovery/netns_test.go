@@ -478,20 +478,24 @@ func checkMulticastAnswer(t *testing.T, from netip.Addr, cm *ipv4.ControlMessage
 		t.Errorf("%v: no PTR for %s in the Answer section: %v", from, service, msg.Answer)
 		return
 	}
+	// SRV, TXT and A travel with the PTR: in the Additional section, or in
+	// the Answer section when the same response answers them too (another
+	// querier asked for them, or it is an announcement); RFC 6762 §12 does
+	// not repeat an answer in Additional.
 	kinds := map[uint16]bool{}
-	for _, rr := range msg.Extra {
+	for _, rr := range append(slices.Clone(msg.Answer), msg.Extra...) {
 		h := rr.Header()
 		switch h.Rrtype {
 		case dns.TypeSRV, dns.TypeTXT, dns.TypeA:
 			kinds[h.Rrtype] = true
 			if h.Class != dns.ClassINET|1<<15 {
-				t.Errorf("%v: additional %s with class %#x, want IN with the cache-flush bit", from, dns.TypeToString[h.Rrtype], h.Class)
+				t.Errorf("%v: %s with class %#x, want IN with the cache-flush bit", from, dns.TypeToString[h.Rrtype], h.Class)
 			}
 		}
 	}
 	for _, k := range []uint16{dns.TypeSRV, dns.TypeTXT, dns.TypeA} {
 		if !kinds[k] {
-			t.Errorf("%v: no %s in the Additional section of a PTR answer: %v", from, dns.TypeToString[k], msg.Extra)
+			t.Errorf("%v: no %s with a PTR answer (Answer %v, Additional %v)", from, dns.TypeToString[k], msg.Answer, msg.Extra)
 		}
 	}
 }
