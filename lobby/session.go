@@ -296,7 +296,15 @@ func (s *Session) Server() *engine.Server { return s.srv }
 // HostChanged(host netcode.Fingerprint) methods, if any, receive the
 // session's events, inside Pump. A panic in one of those is recovered and
 // reported as an "error" event (see the package doc's Callbacks).
+//
+// Mistakes are errors here, not silence: Register(nil), a listener with
+// none of these methods (ErrNoHandlers), and an event method with another
+// signature, e.g. PeerRemoved(p *Peer) (engine.ErrBadHandler, naming the
+// method, its signature and the one wanted), register nothing.
 func (s *Session) Register(obj any) error {
+	if err := checkListener(obj); err != nil {
+		return err
+	}
 	if hasNetworkMethods(obj) {
 		if err := s.srv.Register(obj); err != nil {
 			return err
@@ -313,6 +321,64 @@ func (s *Session) Handle(action string, fn any) error { return s.srv.Handle(acti
 // HandleFunc registers a typed handler on a session.
 func HandleFunc[T any](s *Session, action string, fn func(*Peer, T)) error {
 	return engine.HandleFunc(s.srv, action, fn)
+}
+
+// listenerEvents are the session's event methods and the signatures
+// Register accepts for them.
+var listenerEvents = []struct {
+	name string
+	typ  reflect.Type
+}{
+	{"PeerAdded", reflect.TypeFor[func(*Peer)]()},
+	{"PeerRemoved", reflect.TypeFor[func(*Peer, error)]()},
+	{"PeerRefused", reflect.TypeFor[func(*Peer, error)]()},
+	{"HostChanged", reflect.TypeFor[func(netcode.Fingerprint)]()},
+}
+
+// checkListener refuses what Register could not call: nil, a value with
+// neither event nor Network methods, and an event method with another
+// signature (it would never be called, silently).
+func checkListener(obj any) error {
+	if obj == nil {
+		return fmt.Errorf("%w: Register(nil)", engine.ErrBadHandler)
+	}
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.IsNil() {
+		return fmt.Errorf("%w: Register(nil %T)", engine.ErrBadHandler, obj)
+	}
+	t := reflect.TypeOf(obj)
+	var bad []string
+	found := false
+	for _, ev := range listenerEvents {
+		m, ok := t.MethodByName(ev.name)
+		if !ok {
+			continue
+		}
+		found = true
+		if got := m.Func.Type(); got.NumIn() < 1 || !funcTypeWithoutReceiver(got).AssignableTo(ev.typ) {
+			bad = append(bad, fmt.Sprintf("(%v).%s has signature %v, want %v", t, ev.name, funcTypeWithoutReceiver(got), ev.typ))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: %s", engine.ErrBadHandler, strings.Join(bad, "; "))
+	}
+	if !found && !hasNetworkMethods(obj) {
+		return fmt.Errorf("%w: %T has no PeerAdded, PeerRemoved, PeerRefused, HostChanged or Network methods (check that they are exported and on the receiver type you registered)", engine.ErrNoHandlers, obj)
+	}
+	return nil
+}
+
+// funcTypeWithoutReceiver returns the type of method m's function without
+// its receiver parameter.
+func funcTypeWithoutReceiver(m reflect.Type) reflect.Type {
+	in := make([]reflect.Type, 0, m.NumIn()-1)
+	for i := 1; i < m.NumIn(); i++ {
+		in = append(in, m.In(i))
+	}
+	out := make([]reflect.Type, 0, m.NumOut())
+	for i := range m.NumOut() {
+		out = append(out, m.Out(i))
+	}
+	return reflect.FuncOf(in, out, m.IsVariadic())
 }
 
 func hasNetworkMethods(obj any) bool {
