@@ -11,7 +11,7 @@
 //   - [github.com/pumpnet/pumpnet/netcode]: DTLS-keyed secure UDP with
 //     reliable and unreliable channels.
 //   - [github.com/pumpnet/pumpnet/engine]: the PodSixNet model: Server,
-//     Client, Channel, Network_<action> handlers and Pump.
+//     Client, Peer, Network_<action> handlers and Pump.
 //   - [github.com/pumpnet/pumpnet/lobby]: LAN discovery and sessions of 2-8
 //     peers with seat locking.
 package pumpnet

@@ -299,9 +299,9 @@ func benchEngine(b *testing.B, mode engine.Mode) {
 	// Messages are sent by pointer: a struct passed by value to Send would
 	// be copied to the heap when it is converted to an interface.
 	pong := newBlob("pong", msgSize)
-	engine.HandleFunc(srv, "ping", func(ch *engine.Channel, m blob) {
+	engine.HandleFunc(srv, "ping", func(p *engine.Peer, m blob) {
 		copy(pong.Data[:8], m.Data) // echo the sequence number
-		if err := ch.Send(pong, mode); err != nil {
+		if err := p.Send(pong, mode); err != nil {
 			b.Error(err)
 		}
 	})

@@ -176,7 +176,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 		}
 		s.srv = srv
 		s.state = newBlob("state", scaleStateSize)
-		engine.HandleFunc(srv, "input", func(_ *engine.Channel, m blob) { s.srvInputs++ })
+		engine.HandleFunc(srv, "input", func(_ *engine.Peer, m blob) { s.srvInputs++ })
 		spec.Target = srv.ConnectString()
 		s.h = startHelper(tb, spec)
 		// Pump (accept, greet) until every client says it was greeted.
@@ -192,7 +192,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 			default:
 			}
 		}
-		if got := len(srv.Channels()); got != n {
+		if got := len(srv.Peers()); got != n {
 			tb.Fatalf("%d channels, want %d", got, n)
 		}
 	default:
@@ -305,8 +305,8 @@ func (s *scaleSession) datagrams() (in, out uint64) {
 	if s.srv == nil {
 		return uint64(s.inputs.Load()), s.written
 	}
-	for _, ch := range s.srv.Channels() {
-		out += ch.Stats().PacketsOut
+	for _, p := range s.srv.Peers() {
+		out += p.Stats().PacketsOut
 	}
 	return s.srv.Endpoint().Stats().DatagramsIn, out
 }

@@ -203,8 +203,8 @@ func newTputSession(tb testing.TB, transport string, mode netcode.DeliveryMode, 
 			tb.Fatal(err)
 		}
 		s.srv = srv
-		engine.HandleFunc(srv, "m", func(_ *engine.Channel, m blob) { s.got.Add(1) })
-		engine.HandleFunc(srv, "end", func(_ *engine.Channel, m blob) {
+		engine.HandleFunc(srv, "m", func(_ *engine.Peer, m blob) { s.got.Add(1) })
+		engine.HandleFunc(srv, "end", func(_ *engine.Peer, m blob) {
 			if s.isMarker(m.Data[:tputMarkerLen]) {
 				s.marker = true
 			}

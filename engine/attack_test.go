@@ -114,8 +114,8 @@ type pingMsg struct {
 }
 
 func (p *pinger) install(t *testing.T, srv *Server, cl *Client) {
-	if err := HandleFunc(srv, "ping", func(ch *Channel, m pingMsg) {
-		if err := ch.Send(pingMsg{Action: "pong", T: m.T}); err != nil {
+	if err := HandleFunc(srv, "ping", func(p *Peer, m pingMsg) {
+		if err := p.Send(pingMsg{Action: "pong", T: m.T}); err != nil {
 			t.Errorf("pong: %v", err)
 		}
 	}); err != nil {
@@ -240,9 +240,9 @@ func TestAttackMsgpackBombsInFrames(t *testing.T) {
 		var p pinger
 		p.install(t, w.srv, legit)
 		chats := 0
-		w.srv.Handle("chat", func(ch *Channel, m Msg) { chats++ })
+		w.srv.Handle("chat", func(p *Peer, m Msg) { chats++ })
 		var srvErrs []error
-		w.srv.Handle("error", func(ch *Channel, err error) { srvErrs = append(srvErrs, err) })
+		w.srv.Handle("error", func(p *Peer, err error) { srvErrs = append(srvErrs, err) })
 		var badDisc []Disconnected
 		bad.Handle("disconnected", func(_ *Client, d Disconnected) { badDisc = append(badDisc, d) })
 		w.pumpUntil(10*time.Second, func() bool { return legit.Connected() && bad.Connected() })
@@ -321,12 +321,12 @@ func TestAttackMsgpackBombsInFrames(t *testing.T) {
 func TestAttackMsgpackBombsFromServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		var target *Channel
-		w.srv.Handle("ask", func(ch *Channel, m Msg) {
-			target = ch
-			b := binary.AppendUvarint([]byte{kindReply}, uint64(ch.RequestID()))
+		var target *Peer
+		w.srv.Handle("ask", func(p *Peer, m Msg) {
+			target = p
+			b := binary.AppendUvarint([]byte{kindReply}, uint64(p.RequestID()))
 			b = append(b, 0xdf, 0xff, 0xff, 0xff, 0xff)
-			ch.conn.Send(uint8(ReliableOrdered), b)
+			p.conn.Send(uint8(ReliableOrdered), b)
 		})
 		cl := w.client()
 		var reqErr error
@@ -383,7 +383,7 @@ func TestAttackEngineFlood(t *testing.T) {
 		var p pinger
 		p.install(t, w.srv, legit)
 		spam := 0
-		w.srv.Handle("spam", func(ch *Channel, m Msg) { spam++ })
+		w.srv.Handle("spam", func(p *Peer, m Msg) { spam++ })
 		w.pumpUntil(10*time.Second, func() bool { return legit.Connected() && flood.Connected() })
 		w.pumpFor(time.Second, &p, legit, nil)
 		base := p.phase()
@@ -402,9 +402,9 @@ func TestAttackEngineFlood(t *testing.T) {
 		})
 		attack := p.phase()
 		var held int
-		for _, ch := range w.srv.Channels() {
-			if ch.Fingerprint() == flood.conn.Endpoint().Fingerprint() {
-				held = ch.Stats().QueuedReliableBytes
+		for _, p := range w.srv.Peers() {
+			if p.Fingerprint() == flood.conn.Endpoint().Fingerprint() {
+				held = p.Stats().QueuedReliableBytes
 			}
 		}
 		t.Logf("flood: %d sent, %d dispatched, ErrQueueFull %d times, flooder queue %d bytes, server conn queue %d",
@@ -437,7 +437,7 @@ func TestAttackEngineFloodRealTime(t *testing.T) {
 	var p pinger
 	var mu sync.Mutex // the server's loop runs on its own goroutine
 	spam := 0
-	srv.Handle("spam", func(ch *Channel, m Msg) { spam++ })
+	srv.Handle("spam", func(p *Peer, m Msg) { spam++ })
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var maxPump time.Duration
@@ -554,8 +554,8 @@ func TestAttackClientFloodedByServer(t *testing.T) {
 			perPump++
 		})
 		c.Handle("disconnected", func(*Client, Msg) { disconnectedAfter = len(got) })
-		w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Channels()) == 1 })
-		ch := w.srv.Channels()[0]
+		w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Peers()) == 1 })
+		ch := w.srv.Peers()[0]
 		const total = 3 * MaxDispatchPerPump
 		for i := range total {
 			if err := ch.Send(Msg{"action": "n", "i": i}); err != nil {

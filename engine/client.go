@@ -54,7 +54,7 @@ type dialResult struct {
 // goroutine that calls Pump, except Close and Wake, which are safe from any
 // goroutine.
 type Client struct {
-	peer
+	link
 	handlers *dispatch.Table[*Client]
 	target   Target
 	maxBad   int
@@ -114,7 +114,7 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	// A peer may not send what only the connection itself may say.
 	table.Reserve("disconnected", "error", "socketConnect")
 	cl := &Client{
-		peer:       newPeer(c.Codec, c.QueueLimit),
+		link:       newLink(c.Codec, c.QueueLimit),
 		handlers:   table,
 		target:     t,
 		maxBad:     c.MaxBadMessages,
@@ -170,7 +170,7 @@ func (c *Client) Send(msg any, mode ...Mode) error {
 }
 
 // Request sends msg as a request; cb runs inside Pump with the reply or an
-// error (see Channel.Request). It does not block; errors as for Send.
+// error (see Peer.Request). It does not block; errors as for Send.
 func (c *Client) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
 	if c.disconnected || c.userClosed.Load() {
 		return errClosed("request")

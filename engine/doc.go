@@ -1,6 +1,6 @@
 // Package engine is the PodSixNet model in Go: what game code touches.
 //
-// A Server accepts clients and gives each a Channel (Channel.Value holds the
+// A Server accepts clients and gives each a Peer (Peer.Value holds the
 // game's state for that player). A Client connects to a server. Both
 // dispatch messages to handlers by the message's "action": methods named
 // Network_<action> on registered listeners (found by reflection once, at
@@ -9,6 +9,16 @@
 // straight into a struct. Every handler runs inside Pump, on the goroutine
 // that calls it — once per frame from Ebitengine's Update, or from a
 // headless server's tick loop — so game code needs no locks.
+//
+// # Words
+//
+// A peer is the other end of one connection: on a server, each connected
+// client is a *Peer (PodSixNet calls it a Channel; a lobby's *lobby.Peer
+// is the same type). A channel is a lane of one connection inside netcode,
+// with its own delivery mode and sequence numbers (ENet's word): the
+// engine opens one per Mode, and game code never names them. A Go channel
+// (chan) is only ever called that, as in Wake. A session is a lobby's
+// group of peers; a client has one connection, to its server.
 //
 // # A complete program
 //
@@ -36,7 +46,7 @@
 //			log.Fatal(err)
 //		}
 //		defer srv.Close()
-//		err = engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
+//		err = engine.HandleFunc(srv, "chat", func(p *engine.Peer, m Chat) {
 //			if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
 //				log.Print(err) // a full queue is an error, never a stall
 //			}
@@ -78,7 +88,7 @@
 // game code the engine calls — a handler, a Request callback, OnConnect,
 // OnDisconnect, ServerConfig.Gate — is recovered and reported as an "error"
 // event holding a *PanicError (the action, the value, the stack); on a
-// server it closes only that client's channel, on a client its
+// server it closes only that client's connection, on a client its
 // connection. By the time a client's "disconnected" is delivered,
 // everything it held is freed (its socket, reader and timers), whether it
 // was closed or the server closed it or it timed out.
@@ -92,7 +102,7 @@
 //
 // # Closing
 //
-// Close (Client, Channel, Server) ends at once and discards what was not
+// Close (Client, Peer, Server) ends at once and discards what was not
 // yet delivered: messages still waiting in the client's queue, and
 // reliable messages the peer has not acknowledged. The peer is told: its
 // "disconnected" error matches netcode.ErrUnsentData (code
@@ -115,7 +125,7 @@
 // ClientConfig.QueueLimit messages: beyond it Send returns ErrQueueFull at
 // once. Each send may pick a delivery mode: ReliableOrdered (the
 // default), ReliableUnordered, Unreliable, UnreliableSequenced. Servers send
-// to one channel (Channel.Send), a list (SendTo) or all (SendAll).
+// to one peer (Peer.Send), a list (SendTo) or all (SendAll).
 //
 // # Requests
 //
@@ -125,7 +135,7 @@
 // not answer: it matches ErrRemote and, by its code, ErrNoHandler (nobody
 // handles the action), ErrRequestTimeout or ErrClosed (a request the peer
 // forwarded timed out or lost its connection). A server handler can
-// Forward a request to another channel; the final answer, or the failure
+// Forward a request to another peer; the final answer, or the failure
 // with its code, reaches the original requester. When the connection
 // ends, pending requests fail with an error matching ErrClosed.
 //

@@ -143,11 +143,11 @@ func TestConnectToClosedPortReportsError(t *testing.T) {
 func TestSendBeforeConnectKeepsOrderAndGreeting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		var hooked []*Channel
-		w.srv.OnConnect(func(ch *Channel) { ch.Value = "player"; hooked = append(hooked, ch) })
+		var hooked []*Peer
+		w.srv.OnConnect(func(p *Peer) { p.Value = "player"; hooked = append(hooked, p) })
 		var got []string
-		if err := w.srv.Handle("chat", func(ch *Channel, m Msg) {
-			if ch.Value != "player" {
+		if err := w.srv.Handle("chat", func(p *Peer, m Msg) {
+			if p.Value != "player" {
 				t.Errorf("handler ran before OnConnect set Value")
 			}
 			got = append(got, m["text"].(string))
@@ -177,7 +177,7 @@ func TestSendBeforeConnectKeepsOrderAndGreeting(t *testing.T) {
 
 type boom struct{ calls int }
 
-func (b *boom) Network_boom(ch *Channel, m Msg) {
+func (b *boom) Network_boom(p *Peer, m Msg) {
 	b.calls++
 	panic("handler bug")
 }
@@ -188,9 +188,9 @@ func TestHandlerPanicClosesOnlyThatChannel(t *testing.T) {
 		var b boom
 		w.srv.Register(&b)
 		var srvErrs []error
-		var srvDisc []*Channel
-		w.srv.Handle("error", func(ch *Channel, err error) { srvErrs = append(srvErrs, err) })
-		w.srv.OnDisconnect(func(ch *Channel, err error) { srvDisc = append(srvDisc, ch) })
+		var srvDisc []*Peer
+		w.srv.Handle("error", func(p *Peer, err error) { srvErrs = append(srvErrs, err) })
+		w.srv.OnDisconnect(func(p *Peer, err error) { srvDisc = append(srvDisc, p) })
 		bad, good := w.client(), w.client()
 		var rb, rg recorder
 		bad.Register(&rb)
@@ -201,12 +201,12 @@ func TestHandlerPanicClosesOnlyThatChannel(t *testing.T) {
 		if b.calls != 1 || len(srvErrs) != 1 || !strings.Contains(srvErrs[0].Error(), "handler bug") {
 			t.Fatalf("calls %d, server errors %v", b.calls, srvErrs)
 		}
-		if len(w.srv.Channels()) != 1 {
-			t.Fatalf("%d channels left, want the good one", len(w.srv.Channels()))
+		if len(w.srv.Peers()) != 1 {
+			t.Fatalf("%d channels left, want the good one", len(w.srv.Peers()))
 		}
 		// The good client is unaffected.
 		var got []string
-		w.srv.Handle("chat", func(ch *Channel, m Msg) { got = append(got, m["text"].(string)) })
+		w.srv.Handle("chat", func(p *Peer, m Msg) { got = append(got, m["text"].(string)) })
 		good.Send(Msg{"action": "chat", "text": "still here"})
 		w.pumpUntil(5*time.Second, func() bool { return len(got) == 1 })
 		if rg.has("disconnected") {
@@ -219,24 +219,24 @@ func TestFiftyClientsLeaveNoChannelBehind(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		connects, disconnects := 0, 0
-		w.srv.OnConnect(func(*Channel) { connects++ })
-		w.srv.OnDisconnect(func(*Channel, error) { disconnects++ })
+		w.srv.OnConnect(func(*Peer) { connects++ })
+		w.srv.OnDisconnect(func(*Peer, error) { disconnects++ })
 		var cs []*Client
 		for range 50 {
 			cs = append(cs, w.client())
 		}
 		w.pumpUntil(30*time.Second, func() bool { return connects == 50 })
-		if n := len(w.srv.Channels()); n != 50 {
+		if n := len(w.srv.Peers()); n != 50 {
 			t.Fatalf("%d channels, want 50", n)
 		}
 		for _, c := range cs {
 			c.Close()
 		}
 		w.pumpUntil(30*time.Second, func() bool { return disconnects == 50 })
-		if n := len(w.srv.Channels()); n != 0 {
+		if n := len(w.srv.Peers()); n != 0 {
 			t.Fatalf("%d channels left behind", n)
 		}
-		if n := len(w.srv.channels); n != 0 {
+		if n := len(w.srv.peers); n != 0 {
 			t.Fatalf("%d closed channels not pruned", n)
 		}
 	})
@@ -253,10 +253,10 @@ func TestTypedAndMapHandlersBothReceive(t *testing.T) {
 		w := newWorld(t)
 		var typed []chatMsg
 		var untyped []Msg
-		if err := HandleFunc(w.srv, "chat", func(ch *Channel, m chatMsg) { typed = append(typed, m) }); err != nil {
+		if err := HandleFunc(w.srv, "chat", func(p *Peer, m chatMsg) { typed = append(typed, m) }); err != nil {
 			t.Fatal(err)
 		}
-		w.srv.Handle("chat", func(ch *Channel, m Msg) { untyped = append(untyped, m) })
+		w.srv.Handle("chat", func(p *Peer, m Msg) { untyped = append(untyped, m) })
 		c := w.client()
 		c.Send(chatMsg{Action: "chat", Text: "hi", N: 7})
 		w.pumpUntil(10*time.Second, func() bool { return len(typed) == 1 && len(untyped) == 1 })
@@ -273,7 +273,7 @@ func TestRequestTimeoutAndNoHandler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		// The server holds the request without replying.
-		w.srv.Handle("slow", func(ch *Channel, m Msg) {})
+		w.srv.Handle("slow", func(p *Peer, m Msg) {})
 		c := w.client()
 		var results []error
 		c.Request(Msg{"action": "slow"}, 2*time.Second, func(r Msg, err error) { results = append(results, err) })
@@ -302,10 +302,10 @@ func TestRequestReplyAndForward(t *testing.T) {
 			cl.Reply(Msg{"action": "squared", "n": n * n})
 		})
 		// The server forwards every "square" to the answerer.
-		var target *Channel
-		w.srv.Handle("hello", func(ch *Channel, m Msg) { target = ch })
-		w.srv.Handle("square", func(ch *Channel, m Msg) {
-			if err := ch.Forward(target, time.Second); err != nil {
+		var target *Peer
+		w.srv.Handle("hello", func(p *Peer, m Msg) { target = p })
+		w.srv.Handle("square", func(p *Peer, m Msg) {
+			if err := p.Forward(target, time.Second); err != nil {
 				t.Errorf("forward: %v", err)
 			}
 		})
@@ -355,7 +355,7 @@ func TestDisconnectedAfterServerClose(t *testing.T) {
 func TestAdoptGateAndSkipGreeting(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := fakenet.New()
-		mk := func(ip string, gate func(*Channel, []byte) bool) *Server {
+		mk := func(ip string, gate func(*Peer, []byte) bool) *Server {
 			pc, _ := n.Listen(netip.MustParseAddrPort(ip))
 			ep, err := netcode.ListenPacket(pc, EndpointConfig(netcode.Config{}))
 			if err != nil {
@@ -368,8 +368,8 @@ func TestAdoptGateAndSkipGreeting(t *testing.T) {
 		admitted := false
 		var gated []string
 		a := mk("10.4.0.1:1", nil)
-		b := mk("10.4.0.2:1", func(ch *Channel, payload []byte) bool {
-			act, _ := ch.codec.Action(payload)
+		b := mk("10.4.0.2:1", func(p *Peer, payload []byte) bool {
+			act, _ := p.codec.Action(payload)
 			if act == "hello" {
 				admitted = true
 				return false
@@ -380,8 +380,8 @@ func TestAdoptGateAndSkipGreeting(t *testing.T) {
 			return admitted
 		})
 		var aGot, bGot []string
-		a.Handle("", func(ch *Channel, m Msg) { aGot = append(aGot, m.Action()) })
-		b.Handle("", func(ch *Channel, m Msg) { bGot = append(bGot, m.Action()) })
+		a.Handle("", func(p *Peer, m Msg) { aGot = append(aGot, m.Action()) })
+		b.Handle("", func(p *Peer, m Msg) { bGot = append(bGot, m.Action()) })
 		conn, err := a.Endpoint().Dial(t.Context(), netip.MustParseAddrPort("10.4.0.2:1"),
 			netcode.DialOptions{Fingerprint: b.Fingerprint()})
 		if err != nil {
@@ -396,8 +396,8 @@ func TestAdoptGateAndSkipGreeting(t *testing.T) {
 			b.Pump()
 			time.Sleep(time.Millisecond)
 		}
-		if len(a.Channels()) != 1 || len(b.Channels()) != 1 {
-			t.Fatalf("channels: %d and %d", len(a.Channels()), len(b.Channels()))
+		if len(a.Peers()) != 1 || len(b.Peers()) != 1 {
+			t.Fatalf("channels: %d and %d", len(a.Peers()), len(b.Peers()))
 		}
 		// Each side sees its local "connected" event; b's gate held back
 		// "early" and took "hello"; no greeting message crossed.
@@ -415,13 +415,13 @@ func TestPeerCannotFakeBuiltInEvents(t *testing.T) {
 		w := newWorld(t)
 		var faked []string
 		var errs []error
-		w.srv.Handle("disconnected", func(ch *Channel, m Msg) { faked = append(faked, "disconnected") })
-		w.srv.Handle("connected", func(ch *Channel, m Msg) {
+		w.srv.Handle("disconnected", func(p *Peer, m Msg) { faked = append(faked, "disconnected") })
+		w.srv.Handle("connected", func(p *Peer, m Msg) {
 			if m["addr"] == nil {
 				faked = append(faked, "connected")
 			}
 		})
-		w.srv.Handle("error", func(ch *Channel, err error) { errs = append(errs, err) })
+		w.srv.Handle("error", func(p *Peer, err error) { errs = append(errs, err) })
 		c := w.client()
 		c.Send(Msg{"action": "disconnected", "reason": "lies"})
 		c.Send(Msg{"action": "connected"})
@@ -439,8 +439,8 @@ func TestServerCloseDeliversDisconnects(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		connects, disconnects := 0, 0
-		w.srv.OnConnect(func(*Channel) { connects++ })
-		w.srv.OnDisconnect(func(*Channel, error) { disconnects++ })
+		w.srv.OnConnect(func(*Peer) { connects++ })
+		w.srv.OnDisconnect(func(*Peer, error) { disconnects++ })
 		var rs []*recorder
 		for range 3 {
 			r := &recorder{}
@@ -469,7 +469,7 @@ func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		var got []int64
-		w.srv.Handle("n", func(ch *Channel, m Msg) { got = append(got, m["i"].(int64)) })
+		w.srv.Handle("n", func(p *Peer, m Msg) { got = append(got, m["i"].(int64)) })
 		c := w.client()
 		wake := c.Wake() // taken before the connection is up
 		for i := range 200 {
@@ -511,7 +511,7 @@ func TestSendAllSkipsEndedChannels(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		connects := 0
-		w.srv.OnConnect(func(*Channel) { connects++ })
+		w.srv.OnConnect(func(*Peer) { connects++ })
 		a, b := w.client(), w.client()
 		var heard []string
 		b.Handle("news", func(m Msg) { heard = append(heard, m["text"].(string)) })

@@ -24,8 +24,8 @@ func TestErrNoHandlerForUnhandledRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		c := w.client()
-		var ch *Channel
-		w.srv.OnConnect(func(x *Channel) { ch = x })
+		var ch *Peer
+		w.srv.OnConnect(func(x *Peer) { ch = x })
 		var fromClient, fromServer error
 		c.Request(Msg{"action": "nobody"}, 2*time.Second, func(_ Msg, err error) { fromClient = err })
 		w.pumpUntil(10*time.Second, func() bool { return fromClient != nil && ch != nil })
@@ -52,11 +52,11 @@ func TestForwardKeepsTheFailureCode(t *testing.T) {
 		asker, answerer := w.client(), w.client()
 		answerer.Handle("slow", func(*Client, Msg) {})                // never replies
 		answerer.Handle("quit", func(c *Client, _ Msg) { c.Close() }) // ends the connection
-		var target *Channel
-		w.srv.Handle("hello", func(ch *Channel, m Msg) { target = ch })
-		w.srv.Handle("", func(ch *Channel, m Msg) {
-			if ch.RequestID() != 0 && ch != target {
-				if err := ch.Forward(target, time.Second); err != nil {
+		var target *Peer
+		w.srv.Handle("hello", func(p *Peer, m Msg) { target = p })
+		w.srv.Handle("", func(p *Peer, m Msg) {
+			if p.RequestID() != 0 && p != target {
+				if err := p.Forward(target, time.Second); err != nil {
 					t.Errorf("forward: %v", err)
 				}
 			}
@@ -91,23 +91,23 @@ func TestErrClosed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		c := w.client()
-		var ch *Channel
-		w.srv.OnConnect(func(x *Channel) { ch = x })
-		w.srv.Handle("hold", func(*Channel, Msg) {})
+		var ch *Peer
+		w.srv.OnConnect(func(x *Peer) { ch = x })
+		w.srv.Handle("hold", func(*Peer, Msg) {})
 		var pending error
 		w.pumpUntil(10*time.Second, func() bool { return ch != nil && c.Connected() })
 		c.Request(Msg{"action": "hold"}, time.Minute, func(_ Msg, err error) { pending = err })
 		w.pumpUntil(10*time.Second, func() bool { return ch.Stats().PacketsIn > 2 })
 		chDone := false
-		w.srv.OnDisconnect(func(*Channel, error) { chDone = true })
+		w.srv.OnDisconnect(func(*Peer, error) { chDone = true })
 		ch.Close()
 		w.pumpUntil(10*time.Second, func() bool { return pending != nil && chDone })
 		errs := map[string]error{
 			"pending request": pending,
 			"Client.Send":     c.Send(Msg{"action": "x"}),
 			"Client.Request":  c.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
-			"Channel.Send":    ch.Send(Msg{"action": "x"}),
-			"Channel.Request": ch.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
+			"Peer.Send":    ch.Send(Msg{"action": "x"}),
+			"Peer.Request": ch.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
 		}
 		for what, err := range errs {
 			if !errors.Is(err, ErrClosed) || !errors.Is(err, net.ErrClosed) {
@@ -134,8 +134,8 @@ func TestErrNotARequest(t *testing.T) {
 		w := newWorld(t)
 		c := w.client()
 		var errs []error
-		w.srv.Handle("plain", func(ch *Channel, m Msg) {
-			errs = append(errs, ch.Reply(Msg{"action": "r"}), ch.Forward(ch, time.Second), ch.ReplyTo(0, Msg{"action": "r"}))
+		w.srv.Handle("plain", func(p *Peer, m Msg) {
+			errs = append(errs, p.Reply(Msg{"action": "r"}), p.Forward(p, time.Second), p.ReplyTo(0, Msg{"action": "r"}))
 		})
 		c.Send(Msg{"action": "plain"})
 		w.pumpUntil(10*time.Second, func() bool { return len(errs) == 3 })
@@ -167,8 +167,8 @@ func TestRegistrationAndDecodeErrors(t *testing.T) {
 		}
 		// A message that does not decode into the handler's type.
 		var srvErr error
-		w.srv.Handle("error", func(_ *Channel, err error) { srvErr = err })
-		HandleFunc(w.srv, "foo", func(*Channel, fooMsg) {})
+		w.srv.Handle("error", func(_ *Peer, err error) { srvErr = err })
+		HandleFunc(w.srv, "foo", func(*Peer, fooMsg) {})
 		c := w.client()
 		c.Send(Msg{"action": "foo", "n": "not a number"})
 		w.pumpUntil(10*time.Second, func() bool { return srvErr != nil })
@@ -185,7 +185,7 @@ func TestPanicErrorIsExported(t *testing.T) {
 		var b boom
 		w.srv.Register(&b)
 		var got error
-		w.srv.Handle("error", func(_ *Channel, err error) { got = err })
+		w.srv.Handle("error", func(_ *Peer, err error) { got = err })
 		c := w.client()
 		c.Send(Msg{"action": "boom"})
 		w.pumpUntil(10*time.Second, func() bool { return got != nil })

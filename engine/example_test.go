@@ -22,7 +22,7 @@ func Example() {
 		return
 	}
 	defer srv.Close()
-	err = engine.HandleFunc(srv, "chat", func(ch *engine.Channel, m Chat) {
+	err = engine.HandleFunc(srv, "chat", func(p *engine.Peer, m Chat) {
 		if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
 			fmt.Println(err)
 		}
@@ -73,8 +73,8 @@ func ExampleClient_Register() {
 		fmt.Println(err)
 		return
 	}
-	if err := srv.Handle("chat", func(ch *engine.Channel, m engine.Msg) {
-		if err := ch.Send(m); err != nil {
+	if err := srv.Handle("chat", func(p *engine.Peer, m engine.Msg) {
+		if err := p.Send(m); err != nil {
 			fmt.Println(err)
 		}
 	}); err != nil {

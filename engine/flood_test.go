@@ -201,11 +201,11 @@ func joinBurst(t *testing.T, n int, limit time.Duration, listNames bool) {
 	}
 	ep := srv.Endpoint()
 	target := srv.ConnectString()
-	srv.OnConnect(func(ch *Channel) {
+	srv.OnConnect(func(p *Peer) {
 		// The game's own work for a joining player (loading its state,
 		// logging): the server's Pump falls behind the handshakes.
 		time.Sleep(3 * time.Millisecond)
-		chs := srv.Channels()
+		chs := srv.Peers()
 		if !listNames {
 			srv.SendAll(Msg{"action": "players", "count": len(chs)})
 			return

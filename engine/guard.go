@@ -13,11 +13,11 @@ import (
 // naming action and handler that matches ErrPanic. It returns nil when fn
 // returns normally. A panic in an "error" handler is recovered and
 // dropped. Call it from the Pump goroutine; it blocks while fn runs.
-func (s *Server) Guard(ch *Channel, action, handler string, fn func()) (err error) {
+func (s *Server) Guard(p *Peer, action, handler string, fn func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = &dispatch.PanicError{Action: action, Handler: handler, Value: r, Stack: debug.Stack()}
-			_, _ = s.handlers.Event(ch, "error", err)
+			_, _ = s.handlers.Event(p, "error", err)
 		}
 	}()
 	fn()

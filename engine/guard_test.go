@@ -8,7 +8,7 @@ import (
 
 type guardLog struct{ errs []error }
 
-func (g *guardLog) Network_error(_ *Channel, err error) {
+func (g *guardLog) Network_error(_ *Peer, err error) {
 	g.errs = append(g.errs, err)
 	if strings.Contains(err.Error(), "twice") {
 		panic("the error handler fails too")

@@ -7,19 +7,19 @@ import (
 )
 
 // Handlers is what handlers can be registered on: a *Server (handlers take
-// a *Channel first) or a *Client (they take a *Client first).
+// a *Peer first) or a *Client (they take a *Client first).
 type Handlers[P any] interface {
 	table() *dispatch.Table[P]
 }
 
-func (s *Server) table() *dispatch.Table[*Channel] { return s.handlers }
-func (c *Client) table() *dispatch.Table[*Client]  { return c.handlers }
+func (s *Server) table() *dispatch.Table[*Peer]   { return s.handlers }
+func (c *Client) table() *dispatch.Table[*Client] { return c.handlers }
 
 // HandleFunc registers a typed handler for one action: each message is
 // decoded straight into a T (a struct with an Action field), without a map
 // and without reflection on the way to fn.
 //
-//	engine.HandleFunc(srv, "move", func(ch *engine.Channel, m Move) { ... })
+//	engine.HandleFunc(srv, "move", func(p *engine.Peer, m Move) { ... })
 //
 // Handlers add up, as PodSixNet's listeners do: registering a second
 // handler for the same action (with HandleFunc, Handle or Register) does
@@ -53,7 +53,7 @@ var (
 // recovered: a handler (Network_<action>, Handle, HandleFunc), a Request
 // callback, or a hook (Server.OnConnect, Server.OnDisconnect,
 // ServerConfig.Gate). It arrives as an "error" event; the engine then
-// closes only the channel concerned (on a client, the connection). Its
+// closes only the peer concerned (on a client, the connection). Its
 // fields: Action, the action being delivered (for a request callback,
 // the request's); Handler, what panicked (e.g. "(*main.Game).Network_move",
 // `Handle("move")`, "OnConnect", "Request callback"); Value, the value

@@ -31,16 +31,16 @@ func TestOnConnectPanicClosesOnlyThatChannel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		n := 0
-		w.srv.OnConnect(func(ch *Channel) {
+		w.srv.OnConnect(func(p *Peer) {
 			n++
 			if n == 2 {
 				panic("bad player")
 			}
 		})
 		var errs []error
-		w.srv.Handle("error", func(_ *Channel, err error) { errs = append(errs, err) })
+		w.srv.Handle("error", func(_ *Peer, err error) { errs = append(errs, err) })
 		var events []string
-		w.srv.Handle("", func(_ *Channel, m Msg) { events = append(events, m.Action()) })
+		w.srv.Handle("", func(_ *Peer, m Msg) { events = append(events, m.Action()) })
 		good := w.client()
 		var rg recorder
 		good.Register(&rg)
@@ -48,7 +48,7 @@ func TestOnConnectPanicClosesOnlyThatChannel(t *testing.T) {
 		bad := w.client()
 		var rb recorder
 		bad.Register(&rb)
-		w.pumpUntil(10*time.Second, func() bool { return rb.has("disconnected") && len(w.srv.Channels()) == 1 })
+		w.pumpUntil(10*time.Second, func() bool { return rb.has("disconnected") && len(w.srv.Peers()) == 1 })
 		pe := panicsOf(t, errs, "OnConnect")
 		if pe.Value != "bad player" {
 			t.Fatalf("panic value %v", pe.Value)
@@ -71,19 +71,19 @@ func TestOnConnectPanicClosesOnlyThatChannel(t *testing.T) {
 func TestOnDisconnectPanicIsReportedAndDisconnectedStillComes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		w.srv.OnDisconnect(func(*Channel, error) { panic("cleanup bug") })
+		w.srv.OnDisconnect(func(*Peer, error) { panic("cleanup bug") })
 		var errs []error
-		w.srv.Handle("error", func(_ *Channel, err error) { errs = append(errs, err) })
+		w.srv.Handle("error", func(_ *Peer, err error) { errs = append(errs, err) })
 		disc := 0
-		w.srv.Handle("disconnected", func(*Channel, Msg) { disc++ })
+		w.srv.Handle("disconnected", func(*Peer, Msg) { disc++ })
 		a, b := w.client(), w.client()
-		w.pumpUntil(10*time.Second, func() bool { return a.Connected() && b.Connected() && len(w.srv.Channels()) == 2 })
+		w.pumpUntil(10*time.Second, func() bool { return a.Connected() && b.Connected() && len(w.srv.Peers()) == 2 })
 		a.Close()
 		w.pumpUntil(10*time.Second, func() bool { return disc == 1 })
 		panicsOf(t, errs, "OnDisconnect")
 		// The server still works for the other client.
 		got := false
-		w.srv.Handle("chat", func(*Channel, Msg) { got = true })
+		w.srv.Handle("chat", func(*Peer, Msg) { got = true })
 		b.Send(Msg{"action": "chat"})
 		w.pumpUntil(10*time.Second, func() bool { return got })
 	})
@@ -97,8 +97,8 @@ func TestGatePanicClosesOnlyThatChannel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := NewServer(ep, &ServerConfig{Gate: func(ch *Channel, payload []byte) bool {
-			if ch.Name == "bad" {
+		srv := NewServer(ep, &ServerConfig{Gate: func(p *Peer, payload []byte) bool {
+			if p.Name == "bad" {
 				panic("gate bug")
 			}
 			return true
@@ -106,21 +106,21 @@ func TestGatePanicClosesOnlyThatChannel(t *testing.T) {
 		defer srv.Close()
 		w := &world{t: t, net: n, srv: srv, next: 100}
 		var errs []error
-		srv.Handle("error", func(_ *Channel, err error) { errs = append(errs, err) })
-		srv.OnConnect(func(ch *Channel) {
-			if len(srv.Channels()) == 2 {
-				ch.Name = "bad"
+		srv.Handle("error", func(_ *Peer, err error) { errs = append(errs, err) })
+		srv.OnConnect(func(p *Peer) {
+			if len(srv.Peers()) == 2 {
+				p.Name = "bad"
 			}
 		})
 		got := 0
-		srv.Handle("chat", func(*Channel, Msg) { got++ })
+		srv.Handle("chat", func(*Peer, Msg) { got++ })
 		target := FormatTarget(ep.AddrPort(), srv.Fingerprint())
 		good := w.client(target)
-		w.pumpUntil(10*time.Second, func() bool { return good.Connected() && len(srv.Channels()) == 1 })
+		w.pumpUntil(10*time.Second, func() bool { return good.Connected() && len(srv.Peers()) == 1 })
 		bad := w.client(target)
 		var rb recorder
 		bad.Register(&rb)
-		w.pumpUntil(10*time.Second, func() bool { return bad.Connected() && len(srv.Channels()) == 2 })
+		w.pumpUntil(10*time.Second, func() bool { return bad.Connected() && len(srv.Peers()) == 2 })
 		bad.Send(Msg{"action": "chat"})
 		w.pumpUntil(10*time.Second, func() bool { return rb.has("disconnected") })
 		pe := panicsOf(t, errs, "Gate")
@@ -138,11 +138,11 @@ func TestGatePanicClosesOnlyThatChannel(t *testing.T) {
 func TestRequestCallbackPanicIsRecovered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
-		w.srv.Handle("ask", func(ch *Channel, m Msg) { ch.Reply(Msg{"action": "answer"}) })
-		var chs []*Channel
-		w.srv.OnConnect(func(ch *Channel) { chs = append(chs, ch) })
+		w.srv.Handle("ask", func(p *Peer, m Msg) { p.Reply(Msg{"action": "answer"}) })
+		var chs []*Peer
+		w.srv.OnConnect(func(p *Peer) { chs = append(chs, p) })
 		var srvErrs []error
-		w.srv.Handle("error", func(_ *Channel, err error) { srvErrs = append(srvErrs, err) })
+		w.srv.Handle("error", func(_ *Peer, err error) { srvErrs = append(srvErrs, err) })
 		c, other := w.client(), w.client()
 		var rc recorder
 		c.Register(&rc)
@@ -157,12 +157,12 @@ func TestRequestCallbackPanicIsRecovered(t *testing.T) {
 		}
 		// A server's callback panics (here on a timeout): only that
 		// channel closes.
-		w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Channels()) == 1 })
-		target := w.srv.Channels()[0] // the other client's
+		w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Peers()) == 1 })
+		target := w.srv.Peers()[0] // the other client's
 		var ro recorder
 		other.Register(&ro)
 		target.Request(Msg{"action": "ask"}, time.Second, func(Msg, error) { panic("server callback bug") })
-		w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Channels()) == 0 && ro.has("disconnected") })
+		w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Peers()) == 0 && ro.has("disconnected") })
 		panicsOf(t, srvErrs, "Request callback")
 		if ro.disc[0].Reason != "server handler failed" {
 			t.Fatalf("other client: %+v", ro.disc[0])

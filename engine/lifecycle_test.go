@@ -67,7 +67,7 @@ func TestSendBeforeConnectNeverOvertakenOrStranded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w, c := smallQueueWorld(t, 10)
 		var got []int
-		HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+		HandleFunc(w.srv, "seq", func(_ *Peer, m seqMsg) { got = append(got, m.N) })
 		pad := strings.Repeat("x", 500)
 		for i := range 10 {
 			if err := c.Send(seqMsg{Action: "seq", N: i, Pad: pad}); err != nil {
@@ -178,12 +178,12 @@ func TestClientEndFreesSocketAndGoroutines(t *testing.T) {
 							return false
 						}
 					}
-					return len(srv.Channels()) == batch
+					return len(srv.Peers()) == batch
 				}
 				pumpAll(t, srv, cls, 20*time.Second, connected)
 				if how == "server closes" {
-					for _, ch := range srv.Channels() {
-						ch.Close()
+					for _, p := range srv.Peers() {
+						p.Close()
 					}
 				} else {
 					pc.mute.Store(true)
@@ -191,7 +191,7 @@ func TestClientEndFreesSocketAndGoroutines(t *testing.T) {
 				pumpAll(t, srv, cls, 20*time.Second, func() bool {
 					// A muted server's channels outlive its clients by an
 					// idle timeout: only the clients matter here.
-					return ended == batch && (how != "server closes" || len(srv.Channels()) == 0)
+					return ended == batch && (how != "server closes" || len(srv.Peers()) == 0)
 				})
 				for _, c := range cls {
 					if c.Connected() {
@@ -269,10 +269,10 @@ func TestCloseDuringConnectStepClosesTheConnection(t *testing.T) {
 	}
 	// The server saw the connection (if it was up) and sees it go.
 	deadline := time.Now().Add(5 * time.Second)
-	for !r.has("disconnected") || len(w.srv.Channels()) > 0 || w.srv.Endpoint().Stats().Connections > 0 {
+	for !r.has("disconnected") || len(w.srv.Peers()) > 0 || w.srv.Endpoint().Stats().Connections > 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("after Close: client events %v, connected %v, server channels %d, connections %d",
-				r.events, c.Connected(), len(w.srv.Channels()), w.srv.Endpoint().Stats().Connections)
+				r.events, c.Connected(), len(w.srv.Peers()), w.srv.Endpoint().Stats().Connections)
 		}
 		w.srv.Pump()
 		c.Pump()
@@ -290,8 +290,8 @@ func TestCloseDuringConnectStepClosesTheConnection(t *testing.T) {
 func TestServerCloseFromAnotherGoroutine(t *testing.T) {
 	w := newWorld(t)
 	disc := 0
-	w.srv.OnDisconnect(func(*Channel, error) { disc++ })
-	w.srv.Handle("chat", func(ch *Channel, m Msg) { w.srv.SendAll(m) })
+	w.srv.OnDisconnect(func(*Peer, error) { disc++ })
+	w.srv.Handle("chat", func(p *Peer, m Msg) { w.srv.SendAll(m) })
 	var rs []*recorder
 	add := func() {
 		r := &recorder{}
@@ -301,7 +301,7 @@ func TestServerCloseFromAnotherGoroutine(t *testing.T) {
 	for range 4 {
 		add()
 	}
-	w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Channels()) == 4 })
+	w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Peers()) == 4 })
 	closed := make(chan error, 1)
 	go func() {
 		time.Sleep(5 * time.Millisecond)
@@ -339,7 +339,7 @@ func TestServerCloseFromAnotherGoroutine(t *testing.T) {
 				return false
 			}
 		}
-		return len(w.srv.Channels()) == 0
+		return len(w.srv.Peers()) == 0
 	})
 	for i, r := range rs[:4] {
 		// Traffic was in flight: the reason also says what was dropped.
@@ -399,10 +399,10 @@ func TestCloseTellsTheServerThatDataWasDropped(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				w, c := lossyWorld(t)
 				var got []int
-				HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+				HandleFunc(w.srv, "seq", func(_ *Peer, m seqMsg) { got = append(got, m.N) })
 				var disc Disconnected
-				w.srv.Handle("disconnected", func(_ *Channel, d Disconnected) { disc = d })
-				w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Channels()) == 1 })
+				w.srv.Handle("disconnected", func(_ *Peer, d Disconnected) { disc = d })
+				w.pumpUntil(10*time.Second, func() bool { return c.Connected() && len(w.srv.Peers()) == 1 })
 				const total = 10000
 				for i := range total {
 					if err := c.Send(seqMsg{Action: "seq", N: i}); err != nil {
@@ -486,7 +486,7 @@ func TestSendBeforeConnectTooLargeIsDroppedNotStranding(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w, c := smallQueueWorld(t, 10)
 		var got []int
-		HandleFunc(w.srv, "seq", func(_ *Channel, m seqMsg) { got = append(got, m.N) })
+		HandleFunc(w.srv, "seq", func(_ *Peer, m seqMsg) { got = append(got, m.N) })
 		var errs []error
 		c.Handle("error", func(_ *Client, err error) { errs = append(errs, err) })
 		for i := range 5 {

@@ -14,13 +14,13 @@ func TestLoopbackChat(t *testing.T) {
 	}
 	defer srv.Close()
 	got := map[Mode]int{}
-	if err := HandleFunc(srv, "chat", func(ch *Channel, m chatMsg) {
+	if err := HandleFunc(srv, "chat", func(p *Peer, m chatMsg) {
 		got[Mode(m.N)]++
 		srv.SendAll(chatMsg{Action: "chat", Text: m.Text})
 	}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Handle("time", func(ch *Channel, m Msg) { ch.Reply(Msg{"action": "time", "ok": true}) })
+	srv.Handle("time", func(p *Peer, m Msg) { p.Reply(Msg{"action": "time", "ok": true}) })
 
 	var cls []*Client
 	heard := make([]int, 2)
@@ -34,7 +34,7 @@ func TestLoopbackChat(t *testing.T) {
 		cls = append(cls, cl)
 	}
 	// Both clients must be channels before the broadcasts start.
-	for deadline := time.Now().Add(10 * time.Second); len(srv.Channels()) < 2; {
+	for deadline := time.Now().Add(10 * time.Second); len(srv.Peers()) < 2; {
 		if time.Now().After(deadline) {
 			t.Fatal("clients never connected")
 		}

@@ -37,7 +37,7 @@ type Mode = netcode.DeliveryMode
 // engineChannels is the netcode channel layout: channel i has mode i.
 var engineChannels = []netcode.DeliveryMode{ReliableOrdered, ReliableUnordered, Unreliable, UnreliableSequenced}
 
-// RequestID names a request being answered; see Channel.RequestID.
+// RequestID names a request being answered; see Peer.RequestID.
 type RequestID uint64
 
 // Errors returned by the engine. Match them with errors.Is.
@@ -56,7 +56,7 @@ var (
 	// on a client, in the queue of messages waiting for the connection
 	// (ClientConfig.QueueLimit).
 	ErrQueueFull = errors.New("engine: send queue full")
-	// ErrClosed: a send or request on a client or channel that was closed
+	// ErrClosed: a send or request on a client or peer that was closed
 	// or whose connection ended (the error also matches net.ErrClosed), a
 	// pending request whose connection ended, and a client's
 	// "disconnected" reason when it was closed before connecting.
@@ -170,10 +170,10 @@ type queued struct {
 	mode  Mode
 }
 
-// peer is what Channel (server side) and Client share: framing, the send
+// link is what Peer (server side) and Client share: framing, the send
 // queue kept until a connection exists, and request/reply bookkeeping. Not
 // safe for concurrent use: it belongs to the goroutine that calls Pump.
-type peer struct {
+type link struct {
 	codec    codec.Codec
 	conn     *netcode.Conn // nil until connected (client)
 	queue    []queued      // frames sent before conn existed (or behind those), in order
@@ -190,12 +190,12 @@ type peer struct {
 	badFrames  int
 }
 
-func newPeer(c codec.Codec, queueMax int) peer {
-	return peer{codec: c, queueMax: queueMax, requests: make(map[uint64]*pendingRequest)}
+func newLink(c codec.Codec, queueMax int) link {
+	return link{codec: c, queueMax: queueMax, requests: make(map[uint64]*pendingRequest)}
 }
 
 // frame encodes msg behind an engine header into p.enc (reused).
-func (p *peer) frame(kind byte, rid uint64, msg any) ([]byte, error) {
+func (p *link) frame(kind byte, rid uint64, msg any) ([]byte, error) {
 	b := append(p.enc[:0], kind)
 	if kind != kindMessage {
 		b = binary.AppendUvarint(b, rid)
@@ -208,7 +208,7 @@ func (p *peer) frame(kind byte, rid uint64, msg any) ([]byte, error) {
 	return b, nil
 }
 
-func (p *peer) sendFrame(b []byte, mode []Mode) error {
+func (p *link) sendFrame(b []byte, mode []Mode) error {
 	m := ReliableOrdered
 	if len(mode) > 0 {
 		m = mode[0]
@@ -244,7 +244,7 @@ func (p *peer) sendFrame(b []byte, mode []Mode) error {
 	return nil
 }
 
-// errClosed is what sends on a closed client or channel return: it
+// errClosed is what sends on a closed client or peer return: it
 // matches ErrClosed and net.ErrClosed.
 func errClosed(op string) error {
 	return fmt.Errorf("%w: %s (%w)", ErrClosed, op, net.ErrClosed)
@@ -256,7 +256,7 @@ func errClosed(op string) error {
 // them). A frame the connection refuses for another reason (too large) is
 // dropped, so nothing behind it is stranded; the first such error is
 // returned.
-func (p *peer) drainQueue() error {
+func (p *link) drainQueue() error {
 	var first error
 	i := 0
 	for ; i < len(p.queue); i++ {
@@ -287,7 +287,7 @@ func (p *peer) drainQueue() error {
 	return first
 }
 
-func (p *peer) send(msg any, mode []Mode) error {
+func (p *link) send(msg any, mode []Mode) error {
 	b, err := p.frame(kindMessage, 0, msg)
 	if err != nil {
 		return err
@@ -295,7 +295,7 @@ func (p *peer) send(msg any, mode []Mode) error {
 	return p.sendFrame(b, mode)
 }
 
-func (p *peer) request(msg any, timeout time.Duration, cb func(Msg, error), mode []Mode) error {
+func (p *link) request(msg any, timeout time.Duration, cb func(Msg, error), mode []Mode) error {
 	if timeout <= 0 {
 		return errors.New("engine: request timeout must be positive")
 	}
@@ -317,7 +317,7 @@ func (p *peer) request(msg any, timeout time.Duration, cb func(Msg, error), mode
 	return nil
 }
 
-func (p *peer) replyTo(id RequestID, msg any, mode []Mode) error {
+func (p *link) replyTo(id RequestID, msg any, mode []Mode) error {
 	if id == 0 {
 		return ErrNotARequest
 	}
@@ -331,7 +331,7 @@ func (p *peer) replyTo(id RequestID, msg any, mode []Mode) error {
 // replyError tells the requester that request rid failed: a kind 3 frame
 // whose payload is the RemoteCode (varint) and a UTF-8 text of at most
 // maxRemoteText bytes.
-func (p *peer) replyError(rid uint64, code RemoteCode, text string) {
+func (p *link) replyError(rid uint64, code RemoteCode, text string) {
 	b := binary.AppendUvarint(append(p.enc[:0], kindReplyError), rid)
 	b = binary.AppendUvarint(b, uint64(code))
 	b = append(b, clipText(text, maxRemoteText)...)
@@ -354,7 +354,7 @@ func (r *pendingRequest) call(m Msg, err error) (perr error) {
 // expire fails requests past their deadline. Callbacks run here, inside
 // Pump; the first that panicked is returned as a *PanicError (the others
 // still run).
-func (p *peer) expire(now time.Time) error {
+func (p *link) expire(now time.Time) error {
 	var first error
 	for rid, r := range p.requests {
 		if now.After(r.deadline) {
@@ -369,7 +369,7 @@ func (p *peer) expire(now time.Time) error {
 
 // failRequests ends every pending request with an error matching ErrClosed
 // and reason (the connection ended); it returns the first callback panic.
-func (p *peer) failRequests(reason error) error {
+func (p *link) failRequests(reason error) error {
 	if len(p.requests) == 0 {
 		return nil
 	}
@@ -405,7 +405,7 @@ func parseFrame(b []byte) (kind byte, rid uint64, payload []byte, err error) {
 
 // handleReply completes a pending request. Replies to unknown requests
 // (late, after a timeout) are dropped.
-func (p *peer) handleReply(kind byte, rid uint64, payload []byte) error {
+func (p *link) handleReply(kind byte, rid uint64, payload []byte) error {
 	r := p.requests[rid]
 	if r == nil {
 		return nil

@@ -22,21 +22,21 @@ type ServerConfig struct {
 	Net netcode.Config
 	// Codec encodes messages. Default: codec.Default() (msgpack).
 	Codec codec.Codec
-	// MaxBadMessages closes a channel whose peer sent this many messages
+	// MaxBadMessages closes the connection of a peer that sent this many messages
 	// that could not be decoded. Default 16.
 	MaxBadMessages int
 	// SkipGreeting stops the server from sending PodSixNet's "connected"
-	// greeting to each new channel (peer-to-peer sessions greet with their
+	// greeting to each new peer (peer-to-peer sessions greet with their
 	// own hello).
 	SkipGreeting bool
 	// Gate, when set, sees every message before it is dispatched (the
 	// payload is the encoded message); false means it is not dispatched
 	// (the gate may have handled it itself). The lobby uses it to admit a
 	// peer only after its hello.
-	Gate func(ch *Channel, payload []byte) bool
+	Gate func(ch *Peer, payload []byte) bool
 }
 
-// Server accepts clients and gives each a Channel. Its methods must be
+// Server accepts clients and gives each a Peer. Its methods must be
 // called from one goroutine, the one that calls Pump (the game loop), except
 // Close, CloseWithReason and Wake, which are safe from any goroutine.
 type Server struct {
@@ -45,25 +45,25 @@ type Server struct {
 	maxBad int
 	// unhandled: actions reported as having no handler (once each)
 	unhandled unhandledLog
-	handlers  *dispatch.Table[*Channel]
-	onConn    func(*Channel)
-	onDisc    func(*Channel, error)
+	handlers  *dispatch.Table[*Peer]
+	onConn    func(*Peer)
+	onDisc    func(*Peer, error)
 	greet     bool
-	gate      func(*Channel, []byte) bool
+	gate      func(*Peer, []byte) bool
 	wake      chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
 	stop      chan struct{}
 	relay     sync.WaitGroup
 
 	// mu lets Close run beside Pump: Pump (the only writer) changes
-	// channels and reads closed under it; Close reads channels and sets
-	// closed under it. Pump's goroutine reads channels without it.
+	// peers and reads closed under it; Close reads peers and sets
+	// closed under it. Pump's goroutine reads peers without it.
 	mu          sync.Mutex
-	channels    []*Channel
+	peers       []*Peer
 	closed      bool
 	closeReason string
 }
 
-// MaxDispatchPerPump bounds the messages one channel gets dispatched in one
+// MaxDispatchPerPump bounds the messages one peer gets dispatched in one
 // Server.Pump, and a Client in one Client.Pump, so that a flooding peer
 // (or a hostile server) cannot hold the game loop: what is left waits for
 // the next Pump (which Wake and PumpWait do not sleep through).
@@ -114,7 +114,7 @@ func newServer(ep *netcode.Endpoint, c ServerConfig, wake chan struct{}) *Server
 	if c.MaxBadMessages <= 0 {
 		c.MaxBadMessages = 16
 	}
-	t := dispatch.New[*Channel](c.Codec)
+	t := dispatch.New[*Peer](c.Codec)
 	t.Reserve(localEvents...)
 	s := &Server{
 		ep:       ep,
@@ -187,60 +187,60 @@ func lanAddr() netip.Addr {
 	return netip.MustParseAddr("127.0.0.1")
 }
 
-// OnConnect sets a function called (inside Pump) for each new channel,
+// OnConnect sets a function called (inside Pump) for each new peer,
 // before any of its messages are dispatched: the place to set ch.Value.
-func (s *Server) OnConnect(f func(ch *Channel)) { s.onConn = f }
+func (s *Server) OnConnect(f func(ch *Peer)) { s.onConn = f }
 
-// OnDisconnect sets a function called (inside Pump) once per channel after
+// OnDisconnect sets a function called (inside Pump) once per peer after
 // it closed, for any reason, with that reason.
-func (s *Server) OnDisconnect(f func(ch *Channel, reason error)) { s.onDisc = f }
+func (s *Server) OnDisconnect(f func(ch *Peer, reason error)) { s.onDisc = f }
 
 // Register adds a listener: obj's methods named Network_<action> (and the
-// catch-all Network), with a *Channel first parameter and the message
+// catch-all Network), with a *Peer first parameter and the message
 // second (a Msg, or a struct decoded straight into). Mistakes in a method's
 // signature are reported here.
 func (s *Server) Register(obj any) error { return s.handlers.Register(obj) }
 
 // Handle adds a handler for one action ("" for every action). fn takes
-// (*Channel, Msg) or (*Channel, T) for a struct type T.
+// (*Peer, Msg) or (*Peer, T) for a struct type T.
 func (s *Server) Handle(action string, fn any) error { return s.handlers.Handle(action, fn) }
 
-// Channels returns the open channels, oldest first. The slice is a copy.
-func (s *Server) Channels() []*Channel {
-	out := make([]*Channel, 0, len(s.channels))
-	for _, ch := range s.channels {
-		if !ch.gone {
-			out = append(out, ch)
+// Peers returns the open peers, oldest first. The slice is a copy.
+func (s *Server) Peers() []*Peer {
+	out := make([]*Peer, 0, len(s.peers))
+	for _, p := range s.peers {
+		if !p.gone {
+			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// SendAll sends msg to every open channel. It returns the first error
-// (every channel is still tried).
+// SendAll sends msg to every open peer. It returns the first error
+// (every peer is still tried).
 func (s *Server) SendAll(msg any, mode ...Mode) error {
-	return s.SendTo(s.channels, msg, mode...)
+	return s.SendTo(s.peers, msg, mode...)
 }
 
-// SendTo sends msg to each channel of a list (Multipeer's to_peer). It
-// encodes once and returns the first error (every channel is still tried).
-// Channels whose connection already ended are skipped: their
+// SendTo sends msg to each peer of a list (Multipeer's to_peer). It
+// encodes once and returns the first error (every peer is still tried).
+// Peers whose connection already ended are skipped: their
 // "disconnected" event comes with the next Pump.
-func (s *Server) SendTo(chs []*Channel, msg any, mode ...Mode) error {
+func (s *Server) SendTo(chs []*Peer, msg any, mode ...Mode) error {
 	var first error
 	var frame []byte
-	for _, ch := range chs {
-		if ch.gone || ch.conn.Err() != nil {
+	for _, p := range chs {
+		if p.gone || p.conn.Err() != nil {
 			continue
 		}
 		if frame == nil {
-			b, err := ch.frame(kindMessage, 0, msg)
+			b, err := p.frame(kindMessage, 0, msg)
 			if err != nil {
 				return err
 			}
 			frame = append([]byte(nil), b...)
 		}
-		if err := ch.sendFrame(frame, mode); err != nil && first == nil {
+		if err := p.sendFrame(frame, mode); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -253,10 +253,10 @@ func (s *Server) Wake() <-chan struct{} { return s.wake }
 
 // Pump accepts new clients, runs every handler for what arrived since the
 // last call (on the caller's goroutine), fires request timeouts, prunes
-// closed channels, and flushes what handlers sent: one packed datagram per
+// closed peers, and flushes what handlers sent: one packed datagram per
 // client per frame. It never blocks.
 //
-// After Close, Pump still delivers each channel's "disconnected" event (and
+// After Close, Pump still delivers each peer's "disconnected" event (and
 // OnDisconnect), so a game sees every player leave.
 func (s *Server) Pump() {
 	for !s.isClosed() {
@@ -268,8 +268,8 @@ func (s *Server) Pump() {
 	}
 	now := time.Now()
 	more := false
-	for _, ch := range s.channels {
-		if ch.pump(now) {
+	for _, p := range s.peers {
+		if p.pump(now) {
 			more = true
 		}
 	}
@@ -277,14 +277,14 @@ func (s *Server) Pump() {
 		s.signal() // the next Pump continues; Wake and PumpWait must not sleep
 	}
 	s.mu.Lock()
-	live := s.channels[:0]
-	for _, ch := range s.channels {
-		if !ch.gone {
-			live = append(live, ch)
+	live := s.peers[:0]
+	for _, p := range s.peers {
+		if !p.gone {
+			live = append(live, p)
 		}
 	}
-	clear(s.channels[len(live):])
-	s.channels = live
+	clear(s.peers[len(live):])
+	s.peers = live
 	s.mu.Unlock()
 	s.Flush()
 }
@@ -295,12 +295,12 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-// Flush sends what handlers and the game queued for every channel now,
+// Flush sends what handlers and the game queued for every peer now,
 // without waiting for the next Pump (Pump flushes at its end anyway). It
 // never blocks.
 func (s *Server) Flush() {
-	for _, ch := range s.channels {
-		ch.conn.Flush()
+	for _, p := range s.peers {
+		p.conn.Flush()
 	}
 }
 
@@ -322,21 +322,21 @@ func (s *Server) PumpWait(ctx context.Context, timeout time.Duration) {
 	s.Pump()
 }
 
-// Adopt makes an established connection one of the server's channels,
+// Adopt makes an established connection one of the server's peers,
 // as if it had been accepted: OnConnect and the "connected" event follow.
 // Peer-to-peer sessions use it for the connections their endpoint dialed.
 // The connection must use the engine's channel layout (EndpointConfig).
-func (s *Server) Adopt(c *netcode.Conn) *Channel { return s.accept(c) }
+func (s *Server) Adopt(c *netcode.Conn) *Peer { return s.accept(c) }
 
-func (s *Server) accept(c *netcode.Conn) *Channel {
-	ch := &Channel{server: s, peer: newPeer(s.codec, 0)}
+func (s *Server) accept(c *netcode.Conn) *Peer {
+	ch := &Peer{server: s, link: newLink(s.codec, 0)}
 	ch.conn = c
 	s.mu.Lock()
-	s.channels = append(s.channels, ch)
+	s.peers = append(s.peers, ch)
 	closed, reason := s.closed, s.closeReason
 	s.mu.Unlock()
 	if closed {
-		// Close ran on another goroutine: this channel closes too.
+		// Close ran on another goroutine: this peer closes too.
 		c.CloseWithReason(netcode.CodeNormal, reason)
 	}
 	if s.greet {
@@ -356,11 +356,11 @@ func (s *Server) accept(c *netcode.Conn) *Channel {
 	return ch
 }
 
-// Close closes every channel at once (each client is told, with the
-// reason "server closed") and the endpoint. Like Channel.Close it discards
+// Close closes every peer at once (each client is told, with the
+// reason "server closed") and the endpoint. Like Peer.Close it discards
 // what was not yet delivered: a client whose reliable messages were not
 // all acknowledged sees a close matching netcode.ErrUnsentData; Shutdown
-// is the graceful way. The next Pump delivers the channels'
+// is the graceful way. The next Pump delivers the peers'
 // "disconnected" events. It blocks until the socket is closed. Safe from
 // any goroutine, also while Pump runs; idempotent.
 func (s *Server) Close() error {
@@ -372,15 +372,15 @@ func (s *Server) Close() error {
 func (s *Server) CloseWithReason(reason string) error {
 	s.mu.Lock()
 	first := !s.closed
-	var chs []*Channel
+	var chs []*Peer
 	if first {
 		s.closed, s.closeReason = true, reason
-		chs = append(chs, s.channels...)
+		chs = append(chs, s.peers...)
 	}
 	s.mu.Unlock()
 	if first {
-		for _, ch := range chs {
-			ch.conn.CloseWithReason(netcode.CodeNormal, reason)
+		for _, p := range chs {
+			p.conn.CloseWithReason(netcode.CodeNormal, reason)
 		}
 		close(s.stop)
 	}
@@ -391,7 +391,7 @@ func (s *Server) CloseWithReason(reason string) error {
 }
 
 // Shutdown is the graceful close: it waits (at most until ctx ends) until
-// every channel's reliable messages were acknowledged, then closes like
+// every peer's reliable messages were acknowledged, then closes like
 // CloseWithReason. It blocks; call it from the Pump goroutine.
 func (s *Server) Shutdown(ctx context.Context, reason string) error {
 	s.Flush()
@@ -414,29 +414,29 @@ func (s *Server) Shutdown(ctx context.Context, reason string) error {
 	return first
 }
 
-// acknowledged reports whether every open channel's reliable messages
+// acknowledged reports whether every open peer's reliable messages
 // were acknowledged.
 func (s *Server) acknowledged() bool {
-	for _, ch := range s.channels {
-		if ch.conn.Err() == nil && ch.conn.Stats().QueuedReliableBytes > 0 {
+	for _, p := range s.peers {
+		if p.conn.Err() == nil && p.conn.Stats().QueuedReliableBytes > 0 {
 			return false
 		}
 	}
 	return true
 }
 
-// Channel is the server's side of one client. Value holds the game's state
+// Peer is the server's side of one client. Value holds the game's state
 // for that client. Its methods must be called from the goroutine that calls
 // the server's Pump.
-type Channel struct {
-	// Value is for the game: the player behind this channel.
+type Peer struct {
+	// Value is for the game: the player behind this peer.
 	Value any
 	// Name is a display name for the peer: the lobby sets it from the
 	// peer's hello; servers may set it (a chat nickname, say).
 	Name string
 
 	server *Server
-	peer
+	link
 	gone         bool // disconnected delivered; pruned from the server
 	disconnected bool
 }
@@ -444,11 +444,11 @@ type Channel struct {
 // Send queues msg (a Msg or a struct with an Action field) for this client;
 // the server's Pump flushes it. mode picks the delivery mode (default
 // ReliableOrdered).
-func (ch *Channel) Send(msg any, mode ...Mode) error {
-	if ch.disconnected {
+func (p *Peer) Send(msg any, mode ...Mode) error {
+	if p.disconnected {
 		return errClosed("send")
 	}
-	return ch.send(msg, mode)
+	return p.send(msg, mode)
 }
 
 // Request sends msg as a request; cb runs inside Pump, exactly once, with
@@ -457,98 +457,98 @@ func (ch *Channel) Send(msg any, mode ...Mode) error {
 // ErrRequestTimeout or ErrClosed (a request the peer forwarded failed so);
 // or, when the connection ends first, an error matching ErrClosed. A panic
 // in cb is recovered like a handler's. It does not block.
-func (ch *Channel) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
-	if ch.disconnected {
+func (p *Peer) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
+	if p.disconnected {
 		return errClosed("request")
 	}
-	return ch.request(msg, timeout, cb, mode)
+	return p.request(msg, timeout, cb, mode)
 }
 
 // Reply answers the request being handled right now.
-func (ch *Channel) Reply(msg any, mode ...Mode) error {
-	return ch.replyTo(RequestID(ch.curRID), msg, mode)
+func (p *Peer) Reply(msg any, mode ...Mode) error {
+	return p.replyTo(RequestID(p.curRID), msg, mode)
 }
 
 // RequestID returns the request being handled right now (0 if the message
 // being handled is not a request), to answer it later with ReplyTo.
-func (ch *Channel) RequestID() RequestID { return RequestID(ch.curRID) }
+func (p *Peer) RequestID() RequestID { return RequestID(p.curRID) }
 
 // ReplyTo answers a request whose ID was kept from RequestID.
-func (ch *Channel) ReplyTo(id RequestID, msg any, mode ...Mode) error {
-	return ch.replyTo(id, msg, mode)
+func (p *Peer) ReplyTo(id RequestID, msg any, mode ...Mode) error {
+	return p.replyTo(id, msg, mode)
 }
 
-// Forward passes the request being handled to another channel (p2py's
-// bounce); that channel's reply goes back to this channel's requester, and
+// Forward passes the request being handled to another peer (p2py's
+// bounce); that peer's reply goes back to this peer's requester, and
 // so does its failure, with its code: the requester's error matches
 // ErrRemote and ErrNoHandler, ErrRequestTimeout or ErrClosed as the
 // forwarded request failed (see RemoteError).
-func (ch *Channel) Forward(to *Channel, timeout time.Duration) error {
-	rid := ch.curRID
+func (p *Peer) Forward(to *Peer, timeout time.Duration) error {
+	rid := p.curRID
 	if rid == 0 {
 		return ErrNotARequest
 	}
 	var m Msg
-	if err := ch.codec.Decode(ch.curPayload, &m); err != nil {
+	if err := p.codec.Decode(p.curPayload, &m); err != nil {
 		return err
 	}
 	return to.Request(m, timeout, func(reply Msg, err error) {
 		if err != nil {
 			code, text := remoteErrorOf(err)
-			ch.replyError(rid, code, text)
+			p.replyError(rid, code, text)
 			return
 		}
-		_ = ch.ReplyTo(RequestID(rid), reply)
+		_ = p.ReplyTo(RequestID(rid), reply)
 	})
 }
 
 // Addr returns the client's address.
-func (ch *Channel) Addr() netip.AddrPort { return ch.conn.RemoteAddr() }
+func (p *Peer) Addr() netip.AddrPort { return p.conn.RemoteAddr() }
 
 // Fingerprint returns the client's identity (its key fingerprint).
-func (ch *Channel) Fingerprint() netcode.Fingerprint { return ch.conn.PeerFingerprint() }
+func (p *Peer) Fingerprint() netcode.Fingerprint { return p.conn.PeerFingerprint() }
 
 // Stats returns the connection's statistics (RTT, loss, bandwidth).
-func (ch *Channel) Stats() netcode.Stats { return ch.conn.Stats() }
+func (p *Peer) Stats() netcode.Stats { return p.conn.Stats() }
 
 // Conn returns the underlying connection.
-func (ch *Channel) Conn() *netcode.Conn { return ch.conn }
+func (p *Peer) Conn() *netcode.Conn { return p.conn }
 
-// Close closes the channel at once; the client is told. It discards what
+// Close closes the peer at once; the client is told. It discards what
 // was not yet delivered: if reliable messages were not all acknowledged
 // the client sees a close matching netcode.ErrUnsentData, not a normal
 // one (Shutdown the server, or wait for Stats().QueuedReliableBytes to be
 // 0, to close gracefully). Its "disconnected" event follows in the next
 // Pump.
-func (ch *Channel) Close() error { return ch.conn.Close() }
+func (p *Peer) Close() error { return p.conn.Close() }
 
 // pump dispatches up to MaxDispatchPerPump messages that arrived on the
-// channel and reports whether more wait. Once the connection ended and
+// peer and reports whether more wait. Once the connection ended and
 // everything before the end was dispatched, it delivers "disconnected"
 // exactly once.
-func (ch *Channel) pump(now time.Time) bool {
-	if ch.disconnected {
+func (p *Peer) pump(now time.Time) bool {
+	if p.disconnected {
 		return false
 	}
 	defer func() {
-		if err := ch.expire(now); err != nil {
-			ch.fail(err)
+		if err := p.expire(now); err != nil {
+			p.fail(err)
 		}
 	}()
 	for range MaxDispatchPerPump {
-		m, ok := ch.conn.Receive()
+		m, ok := p.conn.Receive()
 		if !ok {
-			if ch.conn.Err() == nil {
+			if p.conn.Err() == nil {
 				return false
 			}
 			// Ended: a message may have arrived just before the end.
-			if m, ok = ch.conn.Receive(); !ok {
-				ch.end()
+			if m, ok = p.conn.Receive(); !ok {
+				p.end()
 				return false
 			}
 		}
-		ch.handle(m.Data)
-		if ch.disconnected {
+		p.handle(m.Data)
+		if p.disconnected {
 			return false
 		}
 	}
@@ -556,36 +556,36 @@ func (ch *Channel) pump(now time.Time) bool {
 }
 
 // end delivers "disconnected" (and OnDisconnect) exactly once.
-func (ch *Channel) end() {
-	s := ch.server
-	ch.disconnected = true
-	ch.gone = true
-	reason := ch.conn.Err()
-	if err := ch.failRequests(reason); err != nil {
-		s.handlers.Event(ch, "error", err)
+func (p *Peer) end() {
+	s := p.server
+	p.disconnected = true
+	p.gone = true
+	reason := p.conn.Err()
+	if err := p.failRequests(reason); err != nil {
+		s.handlers.Event(p, "error", err)
 	}
 	if s.onDisc != nil {
-		if err := recoverHook("disconnected", "OnDisconnect", func() { s.onDisc(ch, reason) }); err != nil {
-			s.handlers.Event(ch, "error", err)
+		if err := recoverHook("disconnected", "OnDisconnect", func() { s.onDisc(p, reason) }); err != nil {
+			s.handlers.Event(p, "error", err)
 		}
 	}
-	if _, err := s.handlers.Event(ch, "disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason}); err != nil {
-		s.handlers.Event(ch, "error", err)
+	if _, err := s.handlers.Event(p, "disconnected", Disconnected{Action: "disconnected", Reason: reasonText(reason), Err: reason}); err != nil {
+		s.handlers.Event(p, "error", err)
 	}
 }
 
 // handle dispatches one engine frame from the client.
-func (ch *Channel) handle(b []byte) {
-	s := ch.server
+func (p *Peer) handle(b []byte) {
+	s := p.server
 	kind, rid, payload, err := parseFrame(b)
 	if err == nil {
 		switch kind {
 		case kindReply, kindReplyError:
-			err = ch.handleReply(kind, rid, payload)
+			err = p.handleReply(kind, rid, payload)
 		default:
 			if s.gate != nil {
 				pass := false
-				if err = recoverHook("", "Gate", func() { pass = s.gate(ch, payload) }); err != nil {
+				if err = recoverHook("", "Gate", func() { pass = s.gate(p, payload) }); err != nil {
 					err.(*PanicError).Action, _ = s.codec.Action(payload)
 					break
 				}
@@ -593,16 +593,16 @@ func (ch *Channel) handle(b []byte) {
 					return
 				}
 			}
-			ch.curRID, ch.curPayload = rid, payload
+			p.curRID, p.curPayload = rid, payload
 			var n int
-			n, err = s.handlers.Dispatch(ch, payload)
+			n, err = s.handlers.Dispatch(p, payload)
 			if err == nil && n == 0 && kind == kindRequest {
-				ch.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
+				p.replyError(rid, RemoteNoHandler, ErrNoHandler.Error())
 			}
-			ch.curRID, ch.curPayload = 0, nil
+			p.curRID, p.curPayload = 0, nil
 			if err == nil && n == 0 && kind == kindMessage {
 				if e := s.unhandled.report(s.codec, payload); e != nil {
-					s.handlers.Event(ch, "error", e)
+					s.handlers.Event(p, "error", e)
 				}
 				return
 			}
@@ -613,22 +613,22 @@ func (ch *Channel) handle(b []byte) {
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		// A panicking handler closes only this channel.
-		s.handlers.Event(ch, "error", err)
-		ch.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
+		// A panicking handler closes only this peer.
+		s.handlers.Event(p, "error", err)
+		p.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
 		return
 	}
-	ch.badFrames++
-	s.handlers.Event(ch, "error", err)
-	if ch.badFrames >= s.maxBad {
-		ch.conn.CloseWithReason(netcode.CodeProtocolViolation, fmt.Sprintf("%d undecodable messages", ch.badFrames))
+	p.badFrames++
+	s.handlers.Event(p, "error", err)
+	if p.badFrames >= s.maxBad {
+		p.conn.CloseWithReason(netcode.CodeProtocolViolation, fmt.Sprintf("%d undecodable messages", p.badFrames))
 	}
 }
 
-// fail reports err (a panic in game code) and closes only this channel.
-func (ch *Channel) fail(err error) {
-	ch.server.handlers.Event(ch, "error", err)
-	ch.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
+// fail reports err (a panic in game code) and closes only this peer.
+func (p *Peer) fail(err error) {
+	p.server.handlers.Event(p, "error", err)
+	p.conn.CloseWithReason(netcode.CodeApplication, "server handler failed")
 }
 
 func reasonText(err error) string {

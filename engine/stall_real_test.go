@@ -208,7 +208,7 @@ func runRealStall(t *testing.T, seed uint64) {
 	}
 	defer srv.Close()
 	a := newUDPAttacker(t, srv.Addr(), seed)
-	if err := HandleFunc(srv, "line", func(ch *Channel, m stallLine) {
+	if err := HandleFunc(srv, "line", func(p *Peer, m stallLine) {
 		if err := srv.SendAll(m); err != nil {
 			t.Errorf("relay: %v", err)
 		}
@@ -319,8 +319,8 @@ func runRealStall(t *testing.T, seed uint64) {
 	time.Sleep(time.Until(attackEnd.Add(after)))
 	close(stop)
 	wg.Wait()
-	for _, ch := range srv.Channels() {
-		if o := ch.Stats().OldestUnacked; o > maxOldest {
+	for _, p := range srv.Peers() {
+		if o := p.Stats().OldestUnacked; o > maxOldest {
 			maxOldest = o
 		}
 	}

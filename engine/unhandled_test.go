@@ -19,14 +19,14 @@ func TestUnhandledActionReportedOnce(t *testing.T) {
 		w := newWorld(t)
 		var srvErrs []error
 		moves := 0
-		if err := w.srv.Handle("error", func(_ *Channel, err error) { srvErrs = append(srvErrs, err) }); err != nil {
+		if err := w.srv.Handle("error", func(_ *Peer, err error) { srvErrs = append(srvErrs, err) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.srv.Handle("move", func(*Channel, Msg) { moves++ }); err != nil {
+		if err := w.srv.Handle("move", func(*Peer, Msg) { moves++ }); err != nil {
 			t.Fatal(err)
 		}
-		var greeted *Channel
-		w.srv.OnConnect(func(ch *Channel) { greeted = ch })
+		var greeted *Peer
+		w.srv.OnConnect(func(p *Peer) { greeted = p })
 		c := w.client()
 		rec := &recorder{}
 		if err := c.Register(rec); err != nil {
@@ -90,10 +90,10 @@ func TestCatchAllSilencesUnhandledReports(t *testing.T) {
 		w := newWorld(t)
 		var errs []error
 		got := 0
-		if err := w.srv.Handle("error", func(_ *Channel, err error) { errs = append(errs, err) }); err != nil {
+		if err := w.srv.Handle("error", func(_ *Peer, err error) { errs = append(errs, err) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.srv.Handle("", func(*Channel, Msg) { got++ }); err != nil {
+		if err := w.srv.Handle("", func(*Peer, Msg) { got++ }); err != nil {
 			t.Fatal(err)
 		}
 		c := w.client()
@@ -129,10 +129,10 @@ func TestHandlersAddUp(t *testing.T) {
 			Action string
 			X      int
 		}
-		if err := HandleFunc(w.srv, "move", func(_ *Channel, m move) { order = append(order, fmt.Sprint("first ", m.X)) }); err != nil {
+		if err := HandleFunc(w.srv, "move", func(_ *Peer, m move) { order = append(order, fmt.Sprint("first ", m.X)) }); err != nil {
 			t.Fatal(err)
 		}
-		if err := HandleFunc(w.srv, "move", func(_ *Channel, m move) { order = append(order, fmt.Sprint("second ", m.X)) }); err != nil {
+		if err := HandleFunc(w.srv, "move", func(_ *Peer, m move) { order = append(order, fmt.Sprint("second ", m.X)) }); err != nil {
 			t.Fatal(err)
 		}
 		c := w.client()

@@ -335,9 +335,9 @@ func netnsServer(ctx context.Context, t *testing.T, ifc *net.Interface, name str
 		t.Fatal(err)
 	}
 	defer ad.Close()
-	srv.OnConnect(func(ch *engine.Channel) {
-		fmt.Printf("netns: client %s\n", ch.Addr())
-		if err := ad.Update(len(srv.Channels()), 3-len(srv.Channels())); err != nil {
+	srv.OnConnect(func(p *engine.Peer) {
+		fmt.Printf("netns: client %s\n", p.Addr())
+		if err := ad.Update(len(srv.Peers()), 3-len(srv.Peers())); err != nil {
 			fmt.Printf("netns: update error %v\n", err)
 		}
 	})

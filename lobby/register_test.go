@@ -45,7 +45,7 @@ func TestRegisterChecksListeners(t *testing.T) {
 		}{
 			{nil, engine.ErrBadHandler, "Register(nil)"},
 			{nilPtr, engine.ErrBadHandler, "Register(nil *lobby.goodListener)"},
-			{wrongRemoved{}, engine.ErrBadHandler, "PeerRemoved has signature func(*engine.Channel), want func(*engine.Channel, error)"},
+			{wrongRemoved{}, engine.ErrBadHandler, "PeerRemoved has signature func(*engine.Peer), want func(*engine.Peer, error)"},
 			{wrongHost{}, engine.ErrBadHandler, "HostChanged has signature func(string)"},
 			{nothingHere{}, engine.ErrNoHandlers, "has no PeerAdded"},
 		} {

@@ -18,10 +18,10 @@ import (
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
-// Peer is another member of the session: an engine channel whose Name is
+// Peer is another member of the session: an engine peer whose Name is
 // the peer's display name and whose Fingerprint is its identity. Send,
-// Request, Stats and the rest work as on any engine channel.
-type Peer = engine.Channel
+// Request, Stats and the rest work as on any engine peer.
+type Peer = engine.Peer
 
 // CodeRefused is the close code a peer that refuses an offer uses; the
 // close reason says why ("session full", "session locked", or the Accept
@@ -286,7 +286,7 @@ func (s *Session) Name() string { return s.cfg.DisplayName }
 // Addr returns the address the session listens on.
 func (s *Session) Addr() netip.AddrPort { return s.ep.AddrPort() }
 
-// Server returns the engine server that carries the session's channels
+// Server returns the engine server that carries the session's peers
 // (for engine.HandleFunc and the like).
 func (s *Session) Server() *engine.Server { return s.srv }
 
@@ -929,41 +929,41 @@ func (s *Session) dialed(r dialResult) {
 	}
 }
 
-// onConnect registers every new channel (accepted or adopted) as pending.
-func (s *Session) onConnect(ch *Peer) {
-	s.states[ch] = &peerState{id: ch.Fingerprint(), since: time.Now()}
+// onConnect registers every new peer (accepted or adopted) as pending.
+func (s *Session) onConnect(p *Peer) {
+	s.states[p] = &peerState{id: p.Fingerprint(), since: time.Now()}
 }
 
-func (s *Session) sendHello(ch *Peer) {
-	_ = ch.Send(hello{Action: helloAction, Version: ProtocolVersion, ID: s.id.String(),
+func (s *Session) sendHello(p *Peer) {
+	_ = p.Send(hello{Action: helloAction, Version: ProtocolVersion, ID: s.id.String(),
 		Name: s.cfg.DisplayName, Data: s.initial})
 }
 
 // gate sees every message before the handlers: it takes hellos and holds
 // back everything from peers not yet admitted.
-func (s *Session) gate(ch *Peer, payload []byte) bool {
+func (s *Session) gate(p *Peer, payload []byte) bool {
 	act, err := s.codec.Action(payload)
 	if err != nil {
 		return false
 	}
-	st := s.states[ch]
+	st := s.states[p]
 	switch {
 	case act == helloAction:
 		if st != nil && !st.admitted {
-			s.onHello(ch, st, payload)
+			s.onHello(p, st, payload)
 		}
 		return false
 	case st == nil || !st.admitted:
 		return false
 	case act == streamAction:
-		s.onStream(ch, payload)
+		s.onStream(p, payload)
 		return false
 	}
 	return true
 }
 
-func (s *Session) refuse(ch *Peer, reason string) {
-	ch.Conn().CloseWithReason(CodeRefused, reason)
+func (s *Session) refuse(p *Peer, reason string) {
+	p.Conn().CloseWithReason(CodeRefused, reason)
 }
 
 func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
@@ -1114,10 +1114,10 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	}
 }
 
-func (s *Session) emitRefused(ch *Peer, reason error) {
-	s.emit("PeerRefused", ch, func(l any) {
+func (s *Session) emitRefused(p *Peer, reason error) {
+	s.emit("PeerRefused", p, func(l any) {
 		if h, ok := l.(interface{ PeerRefused(*Peer, error) }); ok {
-			h.PeerRefused(ch, reason)
+			h.PeerRefused(p, reason)
 		}
 	})
 }
@@ -1150,18 +1150,18 @@ func (s *Session) seatsChanged(hostChanged bool) {
 // listener; call runs one listener's method, if it has it. A panic in a
 // listener is recovered and reported as an "error" event (engine.Guard):
 // the other listeners still get the event and the session carries on.
-func (s *Session) emit(event string, ch *Peer, call func(l any)) {
+func (s *Session) emit(event string, p *Peer, call func(l any)) {
 	for _, l := range s.listeners {
-		_ = s.srv.Guard(ch, event, fmt.Sprintf("(%T).%s", l, event), func() { call(l) })
+		_ = s.srv.Guard(p, event, fmt.Sprintf("(%T).%s", l, event), func() { call(l) })
 	}
 }
 
 // askAccept runs the Accept hook on an offer and returns the refusal
 // reason, "" to accept. A panicking hook refuses the peer ("accept hook
 // failed") and is reported as an "error" event.
-func (s *Session) askAccept(ch *Peer, o Offer) string {
+func (s *Session) askAccept(p *Peer, o Offer) string {
 	var err error
-	if perr := s.srv.Guard(ch, "Accept", "Config.Accept", func() { err = s.cfg.Accept(o) }); perr != nil {
+	if perr := s.srv.Guard(p, "Accept", "Config.Accept", func() { err = s.cfg.Accept(o) }); perr != nil {
 		return "accept hook failed"
 	}
 	if err == nil {

@@ -418,7 +418,7 @@ func benchEngine(b *testing.B, mode engine.Mode) {
 		b.Fatal(err)
 	}
 	pong := newBlob("pong", msgSize)
-	engine.HandleFunc(srv, "ping", func(ch *engine.Channel, m blob) {
+	engine.HandleFunc(srv, "ping", func(ch *engine.Peer, m blob) {
 		copy(pong.Data[:8], m.Data)
 		if err := ch.Send(pong, mode); err != nil {
 			b.Error(err)

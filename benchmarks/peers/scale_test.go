@@ -187,7 +187,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 		}
 		s.srv = srv
 		s.state = newBlob("state", scaleStateSize)
-		engine.HandleFunc(srv, "input", func(_ *engine.Channel, m blob) { s.srvInputs++ })
+		engine.HandleFunc(srv, "input", func(_ *engine.Peer, m blob) { s.srvInputs++ })
 		spec.Target = srv.ConnectString()
 		s.h = startHelper(tb, spec)
 		// Pump (accept, greet) until every client says it was greeted.
@@ -203,7 +203,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 			default:
 			}
 		}
-		if got := len(srv.Channels()); got != n {
+		if got := len(srv.Peers()); got != n {
 			tb.Fatalf("%d channels, want %d", got, n)
 		}
 	case "enet":
@@ -362,7 +362,7 @@ func (s *scaleSession) datagrams() (in, out uint64) {
 	if s.srv == nil {
 		return uint64(s.inputs.Load()), s.written
 	}
-	for _, ch := range s.srv.Channels() {
+	for _, ch := range s.srv.Peers() {
 		out += ch.Stats().PacketsOut
 	}
 	return s.srv.Endpoint().Stats().DatagramsIn, out

@@ -63,7 +63,7 @@ func (s *chatServer) advertisePlayers() {
 	if s.ad == nil {
 		return
 	}
-	n := min(len(s.srv.Channels()), lanSeats)
+	n := min(len(s.srv.Peers()), lanSeats)
 	if err := s.ad.Update(n, lanSeats-n); err != nil {
 		fmt.Fprintf(s.out, "! advertise: %v\n", err)
 	}

@@ -295,9 +295,9 @@ func TestUndeliveredLinesReported(t *testing.T) {
 	}
 	defer srv.Close()
 	var relayed atomic.Int32
-	if err := engine.HandleFunc(srv, "message", func(ch *engine.Channel, m chatMsg) {
+	if err := engine.HandleFunc(srv, "message", func(p *engine.Peer, m chatMsg) {
 		if relayed.Add(1) == 1 {
-			if err := ch.Send(chatMsg{Action: "message", Message: m.Message, Who: "ann"}); err != nil {
+			if err := p.Send(chatMsg{Action: "message", Message: m.Message, Who: "ann"}); err != nil {
 				t.Errorf("relay: %v", err)
 			}
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
-// player is the server's state for one channel (engine.Channel.Value).
+// player is the server's state for one channel (engine.Peer.Value).
 type player struct {
 	name   string
 	since  time.Time // when the connection came up
@@ -67,8 +67,8 @@ func serve(ctx context.Context, addr, keyFile string, lan lanOptions, out io.Wri
 	if err := engine.HandleFunc(srv, "message", s.message); err != nil {
 		return err
 	}
-	if err := srv.Handle("error", func(ch *engine.Channel, err error) {
-		fmt.Fprintf(out, "! %s: %v\n", ch.Addr(), err)
+	if err := srv.Handle("error", func(p *engine.Peer, err error) {
+		fmt.Fprintf(out, "! %s: %v\n", p.Addr(), err)
 	}); err != nil {
 		return err
 	}
@@ -104,13 +104,13 @@ func serve(ctx context.Context, addr, keyFile string, lan lanOptions, out io.Wri
 // join gives a new channel the default nickname. Everyone hears of the
 // newcomer when its nickname arrives (or after nickGrace, as "anonymous"),
 // so nobody sees "anonymous" renamed a moment later.
-func (s *chatServer) join(ch *engine.Channel) {
-	ch.Value = &player{name: defaultNick, since: time.Now()}
-	fmt.Fprintf(s.out, "+ %s connected\n", ch.Addr())
+func (s *chatServer) join(p *engine.Peer) {
+	p.Value = &player{name: defaultNick, since: time.Now()}
+	fmt.Fprintf(s.out, "+ %s connected\n", p.Addr())
 }
 
 // announce tells everyone that ch joined.
-func (s *chatServer) announce(ch *engine.Channel) {
+func (s *chatServer) announce(ch *engine.Peer) {
 	p := ch.Value.(*player)
 	p.joined = true
 	fmt.Fprintf(s.out, "+ %s joined as %s\n", ch.Addr(), p.name)
@@ -121,7 +121,7 @@ func (s *chatServer) announce(ch *engine.Channel) {
 // announceSilent announces the newcomers whose nickname has not come
 // within nickGrace.
 func (s *chatServer) announceSilent(now time.Time) {
-	for _, ch := range s.srv.Channels() {
+	for _, ch := range s.srv.Peers() {
 		if p, ok := ch.Value.(*player); ok && !p.joined && now.Sub(p.since) >= nickGrace {
 			s.announce(ch)
 		}
@@ -129,8 +129,8 @@ func (s *chatServer) announceSilent(now time.Time) {
 }
 
 // leave tells everyone who is left. The channel is already out of
-// srv.Channels().
-func (s *chatServer) leave(ch *engine.Channel, reason error) {
+// srv.Peers().
+func (s *chatServer) leave(ch *engine.Peer, reason error) {
 	if p, ok := ch.Value.(*player); ok && !p.joined {
 		fmt.Fprintf(s.out, "- %s left before joining: %v\n", ch.Addr(), reason)
 		return
@@ -142,7 +142,7 @@ func (s *chatServer) leave(ch *engine.Channel, reason error) {
 
 // nickname names a newcomer (and announces it) or renames the sender. An
 // empty (or all control characters) name is ignored.
-func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
+func (s *chatServer) nickname(ch *engine.Peer, m nicknameMsg) {
 	nick := termtext.Clean(m.Nickname, maxNickRunes)
 	p := ch.Value.(*player)
 	if !p.joined {
@@ -161,22 +161,22 @@ func (s *chatServer) nickname(ch *engine.Channel, m nicknameMsg) {
 }
 
 // message relays a line to everyone, the sender included.
-func (s *chatServer) message(ch *engine.Channel, m chatMsg) {
+func (s *chatServer) message(p *engine.Peer, m chatMsg) {
 	text := termtext.Clean(m.Message, maxMessageRunes)
 	if text == "" {
 		return
 	}
-	if !ch.Value.(*player).joined {
-		s.announce(ch) // a client that sent no nickname: "anonymous"
+	if !p.Value.(*player).joined {
+		s.announce(p) // a client that sent no nickname: "anonymous"
 	}
-	fmt.Fprintf(s.out, "%s: %s\n", name(ch), text)
-	if err := s.srv.SendAll(chatMsg{Action: "message", Message: text, Who: name(ch)}); err != nil {
+	fmt.Fprintf(s.out, "%s: %s\n", name(p), text)
+	if err := s.srv.SendAll(chatMsg{Action: "message", Message: text, Who: name(p)}); err != nil {
 		fmt.Fprintf(s.out, "! relay: %v\n", err)
 	}
 }
 
 func (s *chatServer) sendPlayers() {
-	chs := s.srv.Channels()
+	chs := s.srv.Peers()
 	names := make([]string, 0, len(chs))
 	for _, ch := range chs {
 		if p, ok := ch.Value.(*player); ok && p.joined {
@@ -193,7 +193,7 @@ func (s *chatServer) sendPlayers() {
 	}
 }
 
-func name(ch *engine.Channel) string {
+func name(ch *engine.Peer) string {
 	if p, ok := ch.Value.(*player); ok {
 		return p.name
 	}

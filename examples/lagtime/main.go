@@ -241,7 +241,7 @@ func runBoth(ctx context.Context, o options, out io.Writer) error {
 		if ctx.Err() != nil {
 			e.interrupt()
 			if p.reports == 0 {
-				for _, ch := range srv.Channels() {
+				for _, ch := range srv.Peers() {
 					p.report(ch)
 				}
 			}

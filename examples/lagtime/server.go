@@ -8,7 +8,7 @@ import (
 	"github.com/pumpnet/pumpnet/engine"
 )
 
-// session is the server's state for one client (engine.Channel.Value).
+// session is the server's state for one client (engine.Peer.Value).
 type session struct {
 	label    string // "server 127.0.0.1:40123"
 	params   params
@@ -33,7 +33,7 @@ type pinger struct {
 func newPinger(srv *engine.Server, out io.Writer, defaults params) (*pinger, error) {
 	p := &pinger{srv: srv, out: out, defaults: defaults}
 	srv.OnConnect(p.connect)
-	srv.OnDisconnect(func(ch *engine.Channel, reason error) {
+	srv.OnDisconnect(func(ch *engine.Peer, reason error) {
 		s := ch.Value.(*session)
 		if !s.reported {
 			fmt.Fprintf(out, "%s: disconnected before the end: %v\n", s.label, reason)
@@ -43,8 +43,8 @@ func newPinger(srv *engine.Server, out io.Writer, defaults params) (*pinger, err
 	for action, fn := range map[string]any{
 		"hello": p.hello,
 		"ping":  p.echo,
-		"bye":   func(ch *engine.Channel, _ engine.Msg) { p.report(ch) },
-		"error": func(ch *engine.Channel, err error) { fmt.Fprintf(out, "server %s: error: %v\n", ch.Addr(), err) },
+		"bye":   func(ch *engine.Peer, _ engine.Msg) { p.report(ch) },
+		"error": func(p *engine.Peer, err error) { fmt.Fprintf(out, "server %s: error: %v\n", p.Addr(), err) },
 	} {
 		if err := srv.Handle(action, fn); err != nil {
 			return nil, err
@@ -55,7 +55,7 @@ func newPinger(srv *engine.Server, out io.Writer, defaults params) (*pinger, err
 
 // connect starts a session; the first pings go out at the next step, after
 // this Pump has dispatched the client's hello.
-func (p *pinger) connect(ch *engine.Channel) {
+func (p *pinger) connect(ch *engine.Peer) {
 	s := &session{label: "server " + ch.Addr().String(), params: p.defaults, due: time.Now()}
 	for i := range s.tally {
 		s.tally[i] = newTally()
@@ -64,7 +64,7 @@ func (p *pinger) connect(ch *engine.Channel) {
 	fmt.Fprintf(p.out, "%s: connected\n", s.label)
 }
 
-func (p *pinger) hello(ch *engine.Channel, h helloMsg) {
+func (p *pinger) hello(ch *engine.Peer, h helloMsg) {
 	s := ch.Value.(*session)
 	s.params = s.params.fromHello(h)
 	fmt.Fprintf(p.out, "%s: %d pings per series every %v, unreliable pings lost after %v\n",
@@ -73,7 +73,7 @@ func (p *pinger) hello(ch *engine.Channel, h helloMsg) {
 
 // echo measures a client's echo of a ping, and answers it with a pong so
 // the client can measure too.
-func (p *pinger) echo(ch *engine.Channel, m pingMsg) {
+func (p *pinger) echo(ch *engine.Peer, m pingMsg) {
 	now := time.Now()
 	s := ch.Value.(*session)
 	sr, ok := parseSeries(m.Series)
@@ -93,7 +93,7 @@ func (p *pinger) echo(ch *engine.Channel, m pingMsg) {
 // and returns how long the loop may sleep before the next step.
 func (p *pinger) step(now time.Time) time.Duration {
 	wait := time.Second
-	for _, ch := range p.srv.Channels() {
+	for _, ch := range p.srv.Peers() {
 		s := ch.Value.(*session)
 		for _, c := range s.tally[unreliable].expire(now, s.params.timeout) {
 			fmt.Fprintf(p.out, "%s: unreliable ping %d lost (no echo within %v)\n", s.label, c, s.params.timeout)
@@ -142,7 +142,7 @@ func (p *pinger) step(now time.Time) time.Duration {
 }
 
 // report prints a session's summary, once.
-func (p *pinger) report(ch *engine.Channel) {
+func (p *pinger) report(ch *engine.Peer) {
 	s := ch.Value.(*session)
 	if s.reported {
 		return

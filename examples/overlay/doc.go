@@ -4,7 +4,7 @@
 // (F3 unless Options.Keys says otherwise) shows and hides it.
 //
 // The statistics come from netcode.Stats, which engine.Client.Stats and
-// engine.Channel.Stats return. The history behind the graph, its scaling
+// engine.Peer.Stats return. The history behind the graph, its scaling
 // and the text live in examples/overlay/history, which has no graphics, so
 // most of the overlay is tested without a display; this package only
 // reads the keys and draws. Like every package that imports Ebitengine,

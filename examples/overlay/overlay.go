@@ -17,7 +17,7 @@ import (
 )
 
 // Peer is one connection the overlay shows: a name and its statistics
-// (engine.Channel.Stats or engine.Client.Stats).
+// (engine.Peer.Stats or engine.Client.Stats).
 type Peer = history.Peer
 
 // Options configures an Overlay. The zero value works: F3 toggles an

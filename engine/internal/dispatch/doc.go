@@ -6,7 +6,7 @@
 // way, as Go values, without bytes.
 //
 // A Table[P] is generic over the peer parameter P that handlers receive:
-// *engine.Channel on a server, a *lobby.Peer in a lobby; a client's
+// *engine.Peer on a server, a *lobby.Peer in a lobby; a client's
 // handlers take no peer. It is not safe for concurrent use: the engine
 // calls it only inside Pump, on the game's goroutine, so handlers need no
 // locks.

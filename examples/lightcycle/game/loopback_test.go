@@ -24,10 +24,10 @@ type loopNode struct {
 	self   Member
 	ep     *netcode.Endpoint
 	srv    *engine.Server
-	chans  map[string]*engine.Channel
+	chans  map[string]*engine.Peer
 	queued []Incoming
 	handle func(Incoming)
-	to     []*engine.Channel
+	to     []*engine.Peer
 }
 
 func newLoopNode(t *testing.T, name string, link *netcode.LinkConditions) *loopNode {
@@ -36,23 +36,23 @@ func newLoopNode(t *testing.T, name string, link *netcode.LinkConditions) *loopN
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &loopNode{ep: ep, chans: map[string]*engine.Channel{}}
+	n := &loopNode{ep: ep, chans: map[string]*engine.Peer{}}
 	n.self = Member{ID: ep.Fingerprint().String(), Name: name}
 	n.srv = engine.NewServer(ep, &engine.ServerConfig{SkipGreeting: true})
-	n.srv.OnConnect(func(ch *engine.Channel) {
-		id := ch.Fingerprint().String()
-		n.chans[id] = ch
+	n.srv.OnConnect(func(p *engine.Peer) {
+		id := p.Fingerprint().String()
+		n.chans[id] = p
 		n.emit(Incoming{Kind: PeerJoined, From: Member{ID: id, Name: "peer-" + id[:6]}})
 	})
-	n.srv.OnDisconnect(func(ch *engine.Channel, reason error) {
-		id := ch.Fingerprint().String()
-		if n.chans[id] == ch {
+	n.srv.OnDisconnect(func(p *engine.Peer, reason error) {
+		id := p.Fingerprint().String()
+		if n.chans[id] == p {
 			delete(n.chans, id)
 			n.emit(Incoming{Kind: PeerLeft, From: Member{ID: id}, Reason: reason})
 		}
 	})
-	if err := engine.HandleFunc(n.srv, wireAction, func(ch *engine.Channel, m wireMsg) {
-		n.emit(Incoming{Kind: Message, From: Member{ID: ch.Fingerprint().String()}, Data: m.D})
+	if err := engine.HandleFunc(n.srv, wireAction, func(p *engine.Peer, m wireMsg) {
+		n.emit(Incoming{Kind: Message, From: Member{ID: p.Fingerprint().String()}, Data: m.D})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func runDelivery(t *testing.T, mode Mode, resend int, link *netcode.LinkConditio
 		t.Fatal(err)
 	}
 	run.secs = time.Since(start).Seconds()
-	for _, id := range host.srv.Channels() {
+	for _, id := range host.srv.Peers() {
 		s := id.Stats()
 		run.bytesOut += s.BytesOut
 		run.resends += s.Resends

@@ -7,7 +7,7 @@ import (
 )
 
 // Peer is one connection to show: a name to tell it by, and its latest
-// statistics (engine.Channel.Stats, engine.Client.Stats).
+// statistics (engine.Peer.Stats, engine.Client.Stats).
 type Peer struct {
 	Name  string
 	Stats netcode.Stats

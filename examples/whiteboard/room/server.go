@@ -25,7 +25,7 @@ var theCodec = func() codec.Codec {
 	return codec.Msgpack(codec.Limits{MaxSize: max(size, codec.DefaultLimits.MaxSize), MaxElements: elements})
 }()
 
-// member is the server's state for one channel (engine.Channel.Value).
+// member is the server's state for one channel (engine.Peer.Value).
 type member struct {
 	id string
 }
@@ -70,8 +70,8 @@ func newServer(srv *engine.Server, log io.Writer) (*Server, error) {
 	if err := engine.HandleFunc(srv, board.ActionDrawPoint, s.drawPoint); err != nil {
 		return nil, err
 	}
-	if err := srv.Handle("error", func(ch *engine.Channel, err error) {
-		fmt.Fprintf(log, "! %s %s: %v\n", idOf(ch), ch.Addr(), err)
+	if err := srv.Handle("error", func(p *engine.Peer, err error) {
+		fmt.Fprintf(log, "! %s %s: %v\n", idOf(p), p.Addr(), err)
 	}); err != nil {
 		return nil, err
 	}
@@ -121,19 +121,19 @@ func Serve(ctx context.Context, addr, name string, out io.Writer) error {
 
 // join numbers a new player, sends them the board and tells everyone who
 // is here. Beyond board.MaxPlayers the channel is closed with a reason.
-func (s *Server) join(ch *engine.Channel) {
+func (s *Server) join(p *engine.Peer) {
 	if s.board.Len() >= board.MaxPlayers {
-		fmt.Fprintf(s.log, "! %s refused: whiteboard full (%d players)\n", ch.Addr(), board.MaxPlayers)
-		ch.Conn().CloseWithReason(netcode.CodeServerBusy, fmt.Sprintf("whiteboard full (%d players)", board.MaxPlayers))
+		fmt.Fprintf(s.log, "! %s refused: whiteboard full (%d players)\n", p.Addr(), board.MaxPlayers)
+		p.Conn().CloseWithReason(netcode.CodeServerBusy, fmt.Sprintf("whiteboard full (%d players)", board.MaxPlayers))
 		return
 	}
 	s.nextID++
 	m := &member{id: strconv.Itoa(s.nextID)}
-	ch.Value = m
-	ch.Name = m.id
+	p.Value = m
+	p.Name = m.id
 	s.board.Join(m.id, board.ColourFor(s.nextID))
-	fmt.Fprintf(s.log, "+ %s joined as %s\n", ch.Addr(), m.id)
-	if err := ch.Send(board.InitialMsg{Action: board.ActionInitial, Lines: s.board.Snapshot()}); err != nil {
+	fmt.Fprintf(s.log, "+ %s joined as %s\n", p.Addr(), m.id)
+	if err := p.Send(board.InitialMsg{Action: board.ActionInitial, Lines: s.board.Snapshot()}); err != nil {
 		fmt.Fprintf(s.log, "! %s: initial: %v\n", m.id, err)
 	}
 	s.sendPlayers()
@@ -141,8 +141,8 @@ func (s *Server) join(ch *engine.Channel) {
 
 // leave removes the player's drawing and tells everyone who is left (their
 // clients drop the drawing of everyone not listed).
-func (s *Server) leave(ch *engine.Channel, reason error) {
-	m, ok := ch.Value.(*member)
+func (s *Server) leave(p *engine.Peer, reason error) {
+	m, ok := p.Value.(*member)
 	if !ok {
 		return // refused at join
 	}
@@ -168,16 +168,16 @@ func (s *Server) sendAll(what string, msg any) {
 // startLine begins a line for the sender and relays it, with the sender's
 // id, to everyone (the sender included: its own drawing appears when the
 // echo arrives, so every client draws in the server's order).
-func (s *Server) startLine(ch *engine.Channel, m board.PointMsg) {
-	if id, ok := s.member(ch); ok && s.board.StartLine(id, m.Point) {
+func (s *Server) startLine(p *engine.Peer, m board.PointMsg) {
+	if id, ok := s.member(p); ok && s.board.StartLine(id, m.Point) {
 		s.relay(board.ActionStartLine, id, m.Point)
 	}
 }
 
 // drawPoint extends the sender's line and relays it. A drawpoint before
 // any startline is ignored (not relayed, not fatal).
-func (s *Server) drawPoint(ch *engine.Channel, m board.PointMsg) {
-	if id, ok := s.member(ch); ok && s.board.DrawPoint(id, m.Point) {
+func (s *Server) drawPoint(p *engine.Peer, m board.PointMsg) {
+	if id, ok := s.member(p); ok && s.board.DrawPoint(id, m.Point) {
 		s.relay(board.ActionDrawPoint, id, m.Point)
 	}
 }
@@ -186,16 +186,16 @@ func (s *Server) relay(action, id string, pt board.Point) {
 	s.sendAll(action, board.PointMsg{Action: action, Point: board.Clamp(pt), ID: id})
 }
 
-func (s *Server) member(ch *engine.Channel) (string, bool) {
-	m, ok := ch.Value.(*member)
+func (s *Server) member(p *engine.Peer) (string, bool) {
+	m, ok := p.Value.(*member)
 	if !ok {
 		return "", false
 	}
 	return m.id, true
 }
 
-func idOf(ch *engine.Channel) string {
-	if m, ok := ch.Value.(*member); ok {
+func idOf(p *engine.Peer) string {
+	if m, ok := p.Value.(*member); ok {
 		return m.id
 	}
 	return "-"
