@@ -106,8 +106,8 @@ func TestErrClosed(t *testing.T) {
 			"pending request": pending,
 			"Client.Send":     c.Send(Msg{"action": "x"}),
 			"Client.Request":  c.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
-			"Peer.Send":    ch.Send(Msg{"action": "x"}),
-			"Peer.Request": ch.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
+			"Peer.Send":       ch.Send(Msg{"action": "x"}),
+			"Peer.Request":    ch.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
 		}
 		for what, err := range errs {
 			if !errors.Is(err, ErrClosed) || !errors.Is(err, net.ErrClosed) {
