@@ -257,7 +257,7 @@ func (s *scaleSession) round(b benchTimer, ticks int) scaleResult {
 		if s.srv != nil {
 			binary.LittleEndian.PutUint64(s.state.Data[0:], tick)
 			binary.LittleEndian.PutUint64(s.state.Data[8:], uint64(now))
-			if err := s.srv.SendAll(s.state, engine.UnreliableSequenced); err != nil {
+			if err := s.srv.Send(s.state, engine.UnreliableSequenced); err != nil {
 				s.tb.Error(err)
 			}
 			s.srv.Pump()

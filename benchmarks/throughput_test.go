@@ -57,8 +57,8 @@ func BenchmarkThroughput(b *testing.B) {
 		{"raw-udp", "udp", 0},
 		{"netcode-reliable", "netcode", netcode.ReliableOrdered},
 		{"netcode-unreliable", "netcode", netcode.Unreliable},
-		{"engine-reliable", "engine", engine.ReliableOrdered},
-		{"engine-unreliable", "engine", engine.Unreliable},
+		{"engine-reliable", "engine", netcode.ReliableOrdered},
+		{"engine-unreliable", "engine", netcode.Unreliable},
 	}
 	for _, size := range []int{64, 1200} {
 		for _, c := range cases {
@@ -428,7 +428,7 @@ func tputSender(spec helperSpec, hio *helperIO) error {
 				m = end
 			}
 			for {
-				err := cl.Send(m, spec.Mode)
+				err := cl.Send(m, engine.Mode(spec.Mode))
 				if !errors.Is(err, engine.ErrQueueFull) {
 					return err
 				}

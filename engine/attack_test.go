@@ -335,7 +335,7 @@ func TestAttackMsgpackBombsFromServer(t *testing.T) {
 		cl.Handle("error", func(_ *Client, err error) { clErrs = append(clErrs, err) })
 		var disc []Disconnected
 		cl.Handle("disconnected", func(_ *Client, d Disconnected) { disc = append(disc, d) })
-		cl.Request(Msg{"action": "ask"}, 5*time.Second, func(_ Msg, err error) { reqErr, answered = err, true })
+		cl.Request(context.Background(), Msg{"action": "ask"}, func(_ Msg, err error) { reqErr, answered = err, true }, Timeout(5*time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return answered })
 		if reqErr == nil {
 			t.Fatal("a bomb reply was accepted")

@@ -153,47 +153,6 @@ func (c *Client) Register(obj any) error { return c.handlers.Register(obj) }
 // Handle adds a handler for one action ("" for every action).
 func (c *Client) Handle(action string, fn any) error { return c.handlers.Handle(action, fn) }
 
-// Send queues msg for the server; Pump flushes it. It does not block.
-// Before the connection is up, messages wait in the client's queue, in
-// order; they also wait there, behind the older ones, while the
-// transport's send queue has no room for those yet, so nothing overtakes
-// them. That queue holds at most ClientConfig.QueueLimit messages: beyond
-// it Send returns an error matching ErrQueueFull and the message is not
-// sent. After Close, or once the connection ended, the error matches
-// ErrClosed (and net.ErrClosed).
-func (c *Client) Send(msg any, mode ...Mode) error {
-	if c.disconnected || c.userClosed.Load() {
-		return errClosed("send")
-	}
-	defer c.syncUnsent()
-	return c.send(msg, mode)
-}
-
-// Request sends msg as a request; cb runs inside Pump with the reply or an
-// error (see Peer.Request). It does not block; errors as for Send.
-func (c *Client) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
-	if c.disconnected || c.userClosed.Load() {
-		return errClosed("request")
-	}
-	defer c.syncUnsent()
-	return c.request(msg, timeout, cb, mode)
-}
-
-// Reply answers the server's request being handled right now.
-func (c *Client) Reply(msg any, mode ...Mode) error {
-	defer c.syncUnsent()
-	return c.replyTo(RequestID(c.curRID), msg, mode)
-}
-
-// RequestID returns the request being handled right now (0 if none).
-func (c *Client) RequestID() RequestID { return RequestID(c.curRID) }
-
-// ReplyTo answers a request whose ID was kept from RequestID.
-func (c *Client) ReplyTo(id RequestID, msg any, mode ...Mode) error {
-	defer c.syncUnsent()
-	return c.replyTo(id, msg, mode)
-}
-
 func (c *Client) syncUnsent() { c.unsent.Store(int64(c.queuedRel)) }
 
 // Connected reports whether the secure connection is up.
@@ -465,10 +424,13 @@ func (c *Client) handle(b []byte) {
 
 // Shutdown is the graceful close: it flushes what was sent and waits (at
 // most until ctx ends) until the server acknowledged every reliable
-// message, then closes. Before the connection is up it waits for it first
-// (pumping). It blocks; call it from the Pump goroutine. If ctx ends
-// first it closes anyway, as Close does, and returns ctx's error.
-func (c *Client) Shutdown(ctx context.Context) error {
+// message, then closes; the server's "disconnected" reason carries
+// reason. Before the connection is up it waits for it first (pumping). It
+// blocks; call it from the Pump goroutine (Close is the one for other
+// goroutines). If ctx ends first it closes anyway, as Close does, and
+// returns ctx's error. Server.Shutdown and lobby.Session.Shutdown have the
+// same contract.
+func (c *Client) Shutdown(ctx context.Context, reason string) error {
 	for c.connecting {
 		c.PumpWait(ctx, 50*time.Millisecond)
 		if err := ctx.Err(); err != nil {
@@ -496,10 +458,18 @@ func (c *Client) Shutdown(ctx context.Context) error {
 	}
 	if c.conn != nil && !c.disconnected {
 		c.conn.Flush()
-		if err := c.conn.Shutdown(ctx); err != nil {
-			c.Close()
-			return err
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for c.conn.Err() == nil && c.conn.Stats().QueuedReliableBytes > 0 {
+			select {
+			case <-ctx.Done():
+				c.Close()
+				return ctx.Err()
+			case <-tick.C:
+				c.conn.Flush()
+			}
 		}
+		c.conn.CloseWithReason(netcode.CodeNormal, reason)
 	}
 	return c.Close()
 }

@@ -47,7 +47,7 @@
 //		}
 //		defer srv.Close()
 //		err = engine.HandleFunc(srv, "chat", func(p *engine.Peer, m Chat) {
-//			if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
+//			if err := srv.Send(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
 //				log.Print(err) // a full queue is an error, never a stall
 //			}
 //		})

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -276,8 +277,8 @@ func TestRequestTimeoutAndNoHandler(t *testing.T) {
 		w.srv.Handle("slow", func(p *Peer, m Msg) {})
 		c := w.client()
 		var results []error
-		c.Request(Msg{"action": "slow"}, 2*time.Second, func(r Msg, err error) { results = append(results, err) })
-		c.Request(Msg{"action": "nobody"}, 2*time.Second, func(r Msg, err error) { results = append(results, err) })
+		c.Request(context.Background(), Msg{"action": "slow"}, func(r Msg, err error) { results = append(results, err) }, Timeout(2*time.Second))
+		c.Request(context.Background(), Msg{"action": "nobody"}, func(r Msg, err error) { results = append(results, err) }, Timeout(2*time.Second))
 		start := time.Now()
 		w.pumpUntil(10*time.Second, func() bool { return len(results) == 2 })
 		if !errors.Is(results[0], ErrRemote) || !strings.Contains(results[0].Error(), "no handler") {
@@ -305,7 +306,7 @@ func TestRequestReplyAndForward(t *testing.T) {
 		var target *Peer
 		w.srv.Handle("hello", func(p *Peer, m Msg) { target = p })
 		w.srv.Handle("square", func(p *Peer, m Msg) {
-			if err := p.Forward(target, time.Second); err != nil {
+			if err := p.Forward(context.Background(), target, Timeout(time.Second)); err != nil {
 				t.Errorf("forward: %v", err)
 			}
 		})
@@ -313,7 +314,7 @@ func TestRequestReplyAndForward(t *testing.T) {
 		w.pumpUntil(10*time.Second, func() bool { return target != nil })
 		var got Msg
 		var gotErr error
-		asker.Request(Msg{"action": "square", "n": 12}, 5*time.Second, func(r Msg, err error) { got, gotErr = r, err })
+		asker.Request(context.Background(), Msg{"action": "square", "n": 12}, func(r Msg, err error) { got, gotErr = r, err }, Timeout(5*time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return got != nil || gotErr != nil })
 		if gotErr != nil || got["n"] != int64(144) || got["action"] != "squared" {
 			t.Fatalf("forwarded request answered with %v, %v", got, gotErr)
@@ -470,6 +471,8 @@ func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
 		w := newWorld(t)
 		var got []int64
 		w.srv.Handle("n", func(p *Peer, m Msg) { got = append(got, m["i"].(int64)) })
+		var why error
+		w.srv.OnDisconnect(func(_ *Peer, reason error) { why = reason })
 		c := w.client()
 		wake := c.Wake() // taken before the connection is up
 		for i := range 200 {
@@ -496,13 +499,17 @@ func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 		}()
-		if err := c.Shutdown(t.Context()); err != nil {
+		if err := c.Shutdown(t.Context(), "gone to dinner"); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond)
 		close(stop)
 		if n := <-served; n != 200 {
 			t.Fatalf("server got %d of 200 messages sent before Shutdown", n)
+		}
+		var ce *netcode.CloseError
+		if !errors.As(why, &ce) || ce.Code != netcode.CodeNormal || ce.Reason != "gone to dinner" {
+			t.Fatalf("the server saw the client leave with %v, want a normal close with the Shutdown's reason", why)
 		}
 	})
 }
@@ -518,7 +525,7 @@ func TestSendAllSkipsEndedChannels(t *testing.T) {
 		w.pumpUntil(10*time.Second, func() bool { return connects == 2 })
 		a.Close()
 		time.Sleep(100 * time.Millisecond) // a's close reached the server, not yet pumped
-		if err := w.srv.SendAll(Msg{"action": "news", "text": "a left"}); err != nil {
+		if err := w.srv.Send(Msg{"action": "news", "text": "a left"}); err != nil {
 			t.Fatalf("SendAll reported the ended channel: %v", err)
 		}
 		w.srv.Flush()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -27,9 +28,9 @@ func TestErrNoHandlerForUnhandledRequest(t *testing.T) {
 		var ch *Peer
 		w.srv.OnConnect(func(x *Peer) { ch = x })
 		var fromClient, fromServer error
-		c.Request(Msg{"action": "nobody"}, 2*time.Second, func(_ Msg, err error) { fromClient = err })
+		c.Request(context.Background(), Msg{"action": "nobody"}, func(_ Msg, err error) { fromClient = err }, Timeout(2*time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return fromClient != nil && ch != nil })
-		ch.Request(Msg{"action": "nobody"}, 2*time.Second, func(_ Msg, err error) { fromServer = err })
+		ch.Request(context.Background(), Msg{"action": "nobody"}, func(_ Msg, err error) { fromServer = err }, Timeout(2*time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return fromServer != nil })
 		for who, err := range map[string]error{"client": fromClient, "server": fromServer} {
 			var re *RemoteError
@@ -56,7 +57,7 @@ func TestForwardKeepsTheFailureCode(t *testing.T) {
 		w.srv.Handle("hello", func(p *Peer, m Msg) { target = p })
 		w.srv.Handle("", func(p *Peer, m Msg) {
 			if p.RequestID() != 0 && p != target {
-				if err := p.Forward(target, time.Second); err != nil {
+				if err := p.Forward(context.Background(), target, Timeout(time.Second)); err != nil {
 					t.Errorf("forward: %v", err)
 				}
 			}
@@ -65,7 +66,7 @@ func TestForwardKeepsTheFailureCode(t *testing.T) {
 		w.pumpUntil(10*time.Second, func() bool { return target != nil })
 		results := map[string]error{}
 		for _, a := range []string{"nobody", "slow", "quit"} {
-			asker.Request(Msg{"action": a}, 5*time.Second, func(_ Msg, err error) { results[a] = err })
+			asker.Request(context.Background(), Msg{"action": a}, func(_ Msg, err error) { results[a] = err }, Timeout(5*time.Second))
 			w.pumpUntil(10*time.Second, func() bool { _, ok := results[a]; return ok })
 		}
 		for a, c := range map[string]struct {
@@ -96,7 +97,7 @@ func TestErrClosed(t *testing.T) {
 		w.srv.Handle("hold", func(*Peer, Msg) {})
 		var pending error
 		w.pumpUntil(10*time.Second, func() bool { return ch != nil && c.Connected() })
-		c.Request(Msg{"action": "hold"}, time.Minute, func(_ Msg, err error) { pending = err })
+		c.Request(context.Background(), Msg{"action": "hold"}, func(_ Msg, err error) { pending = err }, Timeout(time.Minute))
 		w.pumpUntil(10*time.Second, func() bool { return ch.Stats().PacketsIn > 2 })
 		chDone := false
 		w.srv.OnDisconnect(func(*Peer, error) { chDone = true })
@@ -105,9 +106,9 @@ func TestErrClosed(t *testing.T) {
 		errs := map[string]error{
 			"pending request": pending,
 			"Client.Send":     c.Send(Msg{"action": "x"}),
-			"Client.Request":  c.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
+			"Client.Request":  c.Request(context.Background(), Msg{"action": "x"}, func(Msg, error) {}, Timeout(time.Second)),
 			"Peer.Send":       ch.Send(Msg{"action": "x"}),
-			"Peer.Request":    ch.Request(Msg{"action": "x"}, time.Second, func(Msg, error) {}),
+			"Peer.Request":    ch.Request(context.Background(), Msg{"action": "x"}, func(Msg, error) {}, Timeout(time.Second)),
 		}
 		for what, err := range errs {
 			if !errors.Is(err, ErrClosed) || !errors.Is(err, net.ErrClosed) {
@@ -135,7 +136,7 @@ func TestErrNotARequest(t *testing.T) {
 		c := w.client()
 		var errs []error
 		w.srv.Handle("plain", func(p *Peer, m Msg) {
-			errs = append(errs, p.Reply(Msg{"action": "r"}), p.Forward(p, time.Second), p.ReplyTo(0, Msg{"action": "r"}))
+			errs = append(errs, p.Reply(Msg{"action": "r"}), p.Forward(context.Background(), p, Timeout(time.Second)), p.ReplyTo(0, Msg{"action": "r"}))
 		})
 		c.Send(Msg{"action": "plain"})
 		w.pumpUntil(10*time.Second, func() bool { return len(errs) == 3 })

@@ -23,7 +23,7 @@ func Example() {
 	}
 	defer srv.Close()
 	err = engine.HandleFunc(srv, "chat", func(p *engine.Peer, m Chat) {
-		if err := srv.SendAll(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
+		if err := srv.Send(Chat{Action: "chat", Text: "echo: " + m.Text}); err != nil {
 			fmt.Println(err)
 		}
 	})

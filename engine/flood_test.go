@@ -207,14 +207,14 @@ func joinBurst(t *testing.T, n int, limit time.Duration, listNames bool) {
 		time.Sleep(3 * time.Millisecond)
 		chs := srv.Peers()
 		if !listNames {
-			srv.SendAll(Msg{"action": "players", "count": len(chs)})
+			srv.Send(Msg{"action": "players", "count": len(chs)})
 			return
 		}
 		names := make([]string, 0, len(chs))
 		for _, c := range chs {
 			names = append(names, c.Addr().String())
 		}
-		srv.SendAll(Msg{"action": "players", "players": names})
+		srv.Send(Msg{"action": "players", "players": names})
 	})
 	runServer(t, srv)
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"testing"
@@ -149,7 +150,7 @@ func TestRequestCallbackPanicIsRecovered(t *testing.T) {
 		other.Handle("ask", func(cl *Client, m Msg) { cl.Reply(Msg{"action": "answer"}) })
 		w.pumpUntil(10*time.Second, func() bool { return c.Connected() && other.Connected() && len(chs) == 2 })
 		// A client's callback panics: an error event, the client closes.
-		c.Request(Msg{"action": "ask"}, time.Second, func(Msg, error) { panic("client callback bug") })
+		c.Request(context.Background(), Msg{"action": "ask"}, func(Msg, error) { panic("client callback bug") }, Timeout(time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return rc.has("disconnected") })
 		var pe *PanicError
 		if len(rc.errs) == 0 || !errors.As(rc.errs[0], &pe) || pe.Handler != "Request callback" || pe.Action != "ask" {
@@ -161,7 +162,7 @@ func TestRequestCallbackPanicIsRecovered(t *testing.T) {
 		target := w.srv.Peers()[0] // the other client's
 		var ro recorder
 		other.Register(&ro)
-		target.Request(Msg{"action": "ask"}, time.Second, func(Msg, error) { panic("server callback bug") })
+		target.Request(context.Background(), Msg{"action": "ask"}, func(Msg, error) { panic("server callback bug") }, Timeout(time.Second))
 		w.pumpUntil(10*time.Second, func() bool { return len(w.srv.Peers()) == 0 && ro.has("disconnected") })
 		panicsOf(t, srvErrs, "Request callback")
 		if ro.disc[0].Reason != "server handler failed" {

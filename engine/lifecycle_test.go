@@ -291,7 +291,7 @@ func TestServerCloseFromAnotherGoroutine(t *testing.T) {
 	w := newWorld(t)
 	disc := 0
 	w.srv.OnDisconnect(func(*Peer, error) { disc++ })
-	w.srv.Handle("chat", func(p *Peer, m Msg) { w.srv.SendAll(m) })
+	w.srv.Handle("chat", func(p *Peer, m Msg) { w.srv.Send(m) })
 	var rs []*recorder
 	add := func() {
 		r := &recorder{}
@@ -441,7 +441,7 @@ func TestCloseTellsTheServerThatDataWasDropped(t *testing.T) {
 						}
 					}()
 					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-					err := c.Shutdown(ctx)
+					err := c.Shutdown(ctx, "done")
 					cancel()
 					close(stop)
 					<-done

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -16,7 +17,7 @@ func TestLoopbackChat(t *testing.T) {
 	got := map[Mode]int{}
 	if err := HandleFunc(srv, "chat", func(p *Peer, m chatMsg) {
 		got[Mode(m.N)]++
-		srv.SendAll(chatMsg{Action: "chat", Text: m.Text})
+		srv.Send(chatMsg{Action: "chat", Text: m.Text})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +51,12 @@ func TestLoopbackChat(t *testing.T) {
 		}
 	}
 	replied := false
-	cls[1].Request(Msg{"action": "time"}, 5*time.Second, func(r Msg, err error) {
+	cls[1].Request(context.Background(), Msg{"action": "time"}, func(r Msg, err error) {
 		if err != nil || r["ok"] != true {
 			t.Errorf("reply %v %v", r, err)
 		}
 		replied = true
-	})
+	}, Timeout(5*time.Second))
 	deadline := time.Now().Add(10 * time.Second)
 	for !(replied && heard[0] >= 2 && heard[1] >= 2 && got[ReliableOrdered] == 1 && got[ReliableUnordered] == 1) {
 		if time.Now().After(deadline) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,19 +24,8 @@ const (
 	kindReplyError = 3 // a request could not be answered: RemoteCode varint, UTF-8 text
 )
 
-// Delivery modes, per send. The engine opens one netcode channel per mode.
-const (
-	ReliableOrdered     = netcode.ReliableOrdered
-	ReliableUnordered   = netcode.ReliableUnordered
-	Unreliable          = netcode.Unreliable
-	UnreliableSequenced = netcode.UnreliableSequenced
-)
-
-// Mode is a delivery mode for Send; the default is ReliableOrdered.
-type Mode = netcode.DeliveryMode
-
 // engineChannels is the netcode channel layout: channel i has mode i.
-var engineChannels = []netcode.DeliveryMode{ReliableOrdered, ReliableUnordered, Unreliable, UnreliableSequenced}
+var engineChannels = []netcode.DeliveryMode{netcode.ReliableOrdered, netcode.ReliableUnordered, netcode.Unreliable, netcode.UnreliableSequenced}
 
 // RequestID names a request being answered; see Peer.RequestID.
 type RequestID uint64
@@ -160,9 +150,13 @@ func clipText(s string, max int) string {
 type Msg = codec.Msg
 
 type pendingRequest struct {
+	ctx      context.Context
 	deadline time.Time
-	cb       func(Msg, error)
-	action   string
+	// ctxDeadline: deadline is ctx's (a timeout matches
+	// context.DeadlineExceeded too)
+	ctxDeadline bool
+	done        replyFunc
+	action      string
 }
 
 type queued struct {
@@ -208,11 +202,7 @@ func (p *link) frame(kind byte, rid uint64, msg any) ([]byte, error) {
 	return b, nil
 }
 
-func (p *link) sendFrame(b []byte, mode []Mode) error {
-	m := ReliableOrdered
-	if len(mode) > 0 {
-		m = mode[0]
-	}
+func (p *link) sendFrame(b []byte, m Mode) error {
 	if m > UnreliableSequenced {
 		return fmt.Errorf("engine: unknown delivery mode %d", m)
 	}
@@ -287,7 +277,7 @@ func (p *link) drainQueue() error {
 	return first
 }
 
-func (p *link) send(msg any, mode []Mode) error {
+func (p *link) send(msg any, mode Mode) error {
 	b, err := p.frame(kindMessage, 0, msg)
 	if err != nil {
 		return err
@@ -295,29 +285,7 @@ func (p *link) send(msg any, mode []Mode) error {
 	return p.sendFrame(b, mode)
 }
 
-func (p *link) request(msg any, timeout time.Duration, cb func(Msg, error), mode []Mode) error {
-	if timeout <= 0 {
-		return errors.New("engine: request timeout must be positive")
-	}
-	if cb == nil {
-		return errors.New("engine: request callback is nil")
-	}
-	p.nextRID++
-	rid := p.nextRID
-	b, err := p.frame(kindRequest, rid, msg)
-	if err != nil {
-		return err
-	}
-	// The action, for the report of a panicking callback.
-	action, _ := p.codec.Action(b[len(binary.AppendUvarint(nil, rid))+1:])
-	if err := p.sendFrame(b, mode); err != nil {
-		return err
-	}
-	p.requests[rid] = &pendingRequest{deadline: time.Now().Add(timeout), cb: cb, action: action}
-	return nil
-}
-
-func (p *link) replyTo(id RequestID, msg any, mode []Mode) error {
+func (p *link) replyTo(id RequestID, msg any, mode Mode) error {
 	if id == 0 {
 		return ErrNotARequest
 	}
@@ -336,18 +304,18 @@ func (p *link) replyError(rid uint64, code RemoteCode, text string) {
 	b = binary.AppendUvarint(b, uint64(code))
 	b = append(b, clipText(text, maxRemoteText)...)
 	p.enc = b
-	_ = p.sendFrame(b, nil)
+	_ = p.sendFrame(b, ReliableOrdered)
 }
 
 // call runs a request's callback; a panic in it is recovered and returned
 // as a *PanicError.
-func (r *pendingRequest) call(m Msg, err error) (perr error) {
+func (r *pendingRequest) call(c codec.Codec, payload []byte, err error) (perr error) {
 	defer func() {
 		if v := recover(); v != nil {
 			perr = &PanicError{Action: r.action, Handler: "Request callback", Value: v, Stack: debug.Stack()}
 		}
 	}()
-	r.cb(m, err)
+	r.done(c, payload, err)
 	return nil
 }
 
@@ -357,11 +325,24 @@ func (r *pendingRequest) call(m Msg, err error) (perr error) {
 func (p *link) expire(now time.Time) error {
 	var first error
 	for rid, r := range p.requests {
-		if now.After(r.deadline) {
-			delete(p.requests, rid)
-			if err := r.call(nil, ErrRequestTimeout); err != nil && first == nil {
-				first = err
+		var fail error
+		switch {
+		case now.After(r.deadline) && r.ctxDeadline:
+			fail = fmt.Errorf("%w (%w)", ErrRequestTimeout, context.DeadlineExceeded)
+		case now.After(r.deadline):
+			fail = ErrRequestTimeout
+		default:
+			fail = r.ctx.Err()
+			if errors.Is(fail, context.DeadlineExceeded) {
+				fail = fmt.Errorf("%w (%w)", ErrRequestTimeout, fail)
 			}
+		}
+		if fail == nil {
+			continue
+		}
+		delete(p.requests, rid)
+		if err := r.call(nil, nil, fail); err != nil && first == nil {
+			first = err
 		}
 	}
 	return first
@@ -377,7 +358,7 @@ func (p *link) failRequests(reason error) error {
 	var first error
 	for rid, r := range p.requests {
 		delete(p.requests, rid)
-		if perr := r.call(nil, err); perr != nil && first == nil {
+		if perr := r.call(nil, nil, err); perr != nil && first == nil {
 			first = perr
 		}
 	}
@@ -412,16 +393,9 @@ func (p *link) handleReply(kind byte, rid uint64, payload []byte) error {
 	}
 	delete(p.requests, rid)
 	if kind == kindReplyError {
-		return r.call(nil, parseRemoteError(payload))
+		return r.call(nil, nil, parseRemoteError(payload))
 	}
-	var m Msg
-	if err := p.codec.Decode(payload, &m); err != nil {
-		if perr := r.call(nil, err); perr != nil {
-			return perr
-		}
-		return err
-	}
-	return r.call(m, nil)
+	return r.call(p.codec, payload, nil)
 }
 
 func reliable(m Mode) bool { return m == ReliableOrdered || m == ReliableUnordered }

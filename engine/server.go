@@ -57,9 +57,13 @@ type Server struct {
 	// mu lets Close run beside Pump: Pump (the only writer) changes
 	// peers and reads closed under it; Close reads peers and sets
 	// closed under it. Pump's goroutine reads peers without it.
-	mu          sync.Mutex
-	peers       []*Peer
-	closed      bool
+	mu     sync.Mutex
+	peers  []*Peer
+	closed bool
+	// sendStamp numbers Send calls (see Peer.sendStamp); fanout is
+	// Send's reused copy of the frame it encodes once.
+	sendStamp   uint64
+	fanout      []byte
 	closeReason string
 }
 
@@ -214,37 +218,6 @@ func (s *Server) Peers() []*Peer {
 		}
 	}
 	return out
-}
-
-// SendAll sends msg to every open peer. It returns the first error
-// (every peer is still tried).
-func (s *Server) SendAll(msg any, mode ...Mode) error {
-	return s.SendTo(s.peers, msg, mode...)
-}
-
-// SendTo sends msg to each peer of a list (Multipeer's to_peer). It
-// encodes once and returns the first error (every peer is still tried).
-// Peers whose connection already ended are skipped: their
-// "disconnected" event comes with the next Pump.
-func (s *Server) SendTo(chs []*Peer, msg any, mode ...Mode) error {
-	var first error
-	var frame []byte
-	for _, p := range chs {
-		if p.gone || p.conn.Err() != nil {
-			continue
-		}
-		if frame == nil {
-			b, err := p.frame(kindMessage, 0, msg)
-			if err != nil {
-				return err
-			}
-			frame = append([]byte(nil), b...)
-		}
-		if err := p.sendFrame(frame, mode); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
 }
 
 // Wake returns a channel that receives a value whenever there is something
@@ -439,67 +412,7 @@ type Peer struct {
 	link
 	gone         bool // disconnected delivered; pruned from the server
 	disconnected bool
-}
-
-// Send queues msg (a Msg or a struct with an Action field) for this client;
-// the server's Pump flushes it. mode picks the delivery mode (default
-// ReliableOrdered).
-func (p *Peer) Send(msg any, mode ...Mode) error {
-	if p.disconnected {
-		return errClosed("send")
-	}
-	return p.send(msg, mode)
-}
-
-// Request sends msg as a request; cb runs inside Pump, exactly once, with
-// the reply or with an error: ErrRequestTimeout; a *RemoteError matching
-// ErrRemote and, by its code, ErrNoHandler (the peer has no handler),
-// ErrRequestTimeout or ErrClosed (a request the peer forwarded failed so);
-// or, when the connection ends first, an error matching ErrClosed. A panic
-// in cb is recovered like a handler's. It does not block.
-func (p *Peer) Request(msg any, timeout time.Duration, cb func(reply Msg, err error), mode ...Mode) error {
-	if p.disconnected {
-		return errClosed("request")
-	}
-	return p.request(msg, timeout, cb, mode)
-}
-
-// Reply answers the request being handled right now.
-func (p *Peer) Reply(msg any, mode ...Mode) error {
-	return p.replyTo(RequestID(p.curRID), msg, mode)
-}
-
-// RequestID returns the request being handled right now (0 if the message
-// being handled is not a request), to answer it later with ReplyTo.
-func (p *Peer) RequestID() RequestID { return RequestID(p.curRID) }
-
-// ReplyTo answers a request whose ID was kept from RequestID.
-func (p *Peer) ReplyTo(id RequestID, msg any, mode ...Mode) error {
-	return p.replyTo(id, msg, mode)
-}
-
-// Forward passes the request being handled to another peer (p2py's
-// bounce); that peer's reply goes back to this peer's requester, and
-// so does its failure, with its code: the requester's error matches
-// ErrRemote and ErrNoHandler, ErrRequestTimeout or ErrClosed as the
-// forwarded request failed (see RemoteError).
-func (p *Peer) Forward(to *Peer, timeout time.Duration) error {
-	rid := p.curRID
-	if rid == 0 {
-		return ErrNotARequest
-	}
-	var m Msg
-	if err := p.codec.Decode(p.curPayload, &m); err != nil {
-		return err
-	}
-	return to.Request(m, timeout, func(reply Msg, err error) {
-		if err != nil {
-			code, text := remoteErrorOf(err)
-			p.replyError(rid, code, text)
-			return
-		}
-		_ = p.ReplyTo(RequestID(rid), reply)
-	})
+	sendStamp    uint64 // the server's Send that last served or excluded it
 }
 
 // Addr returns the client's address.

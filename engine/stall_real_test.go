@@ -209,7 +209,7 @@ func runRealStall(t *testing.T, seed uint64) {
 	defer srv.Close()
 	a := newUDPAttacker(t, srv.Addr(), seed)
 	if err := HandleFunc(srv, "line", func(p *Peer, m stallLine) {
-		if err := srv.SendAll(m); err != nil {
+		if err := srv.Send(m); err != nil {
 			t.Errorf("relay: %v", err)
 		}
 	}); err != nil {

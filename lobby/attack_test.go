@@ -122,7 +122,7 @@ func (c *chatter) check(what string, bound time.Duration) {
 		}
 		c.n++
 		text := fmt.Sprintf("ping %d", c.n)
-		if err := from.Send(engine.Msg{"action": "chat", "text": text}, p); err != nil {
+		if err := from.Send(engine.Msg{"action": "chat", "text": text}, engine.To(p)); err != nil {
 			c.l.t.Fatalf("%s: %v", what, err)
 		}
 		start := time.Now()

@@ -39,9 +39,9 @@ func TestSendToPeerNotInSession(t *testing.T) {
 		sent := 0
 		for name, p := range strangers {
 			for _, send := range []func() error{
-				func() error { return a.Send(engine.Msg{"action": "chat", "text": name}, ab, p) },
+				func() error { return a.Send(engine.Msg{"action": "chat", "text": name}, engine.To(ab, p)) },
 				func() error {
-					return a.SendMode(engine.Unreliable, engine.Msg{"action": "chat", "text": name}, p, ab)
+					return a.Send(engine.Msg{"action": "chat", "text": name}, engine.Unreliable, engine.To(p, ab))
 				},
 			} {
 				var err error

@@ -434,41 +434,71 @@ func decodeInitial(c codec.Codec, b []byte, v any) error {
 	return nil
 }
 
-// ErrNotPeer is returned by Send and SendMode for a peer that is not in
+// ErrNotPeer is returned by Send for a peer that is not in
 // the session: nil, one not yet admitted, one removed, or another
 // session's.
 var ErrNotPeer = errors.New("lobby: not a peer of this session")
 
-// Send sends msg to the given peers, or to every peer if none are given.
-// It never blocks. A peer that is not in the session is an error wrapping
-// ErrNotPeer; the others still get msg (it returns the first error).
-func (s *Session) Send(msg any, to ...*Peer) error {
-	return s.send(msg, nil, to)
-}
-
-// SendMode is Send with a delivery mode (e.g. engine.Unreliable).
-func (s *Session) SendMode(mode engine.Mode, msg any, to ...*Peer) error {
-	return s.send(msg, []engine.Mode{mode}, to)
-}
-
-func (s *Session) send(msg any, mode []engine.Mode, to []*Peer) error {
-	if len(to) == 0 {
-		return s.srv.SendTo(s.admitted, msg, mode...)
+// Send sends msg (a Msg or a struct with an Action field) to every peer
+// of the session, or to those the options pick: engine.To(peers...),
+// engine.Except(peers...), and a delivery mode (engine.Unreliable, ...;
+// default engine.ReliableOrdered), as engine.Server.Send. A peer in To
+// that is not in the session is an error wrapping ErrNotPeer; the others
+// still get msg (it returns the first error). Options that contradict
+// each other are an error wrapping engine.ErrSendOption. It never blocks
+// and does not allocate in steady state; call it from the Pump goroutine.
+func (s *Session) Send(msg any, opts ...engine.SendOption) error {
+	toAt := -1
+	for i, o := range opts {
+		if r, ok := o.(engine.Recipients); ok && !r.Except {
+			toAt = i
+			break // a second To is the engine's error
+		}
 	}
+	if toAt < 0 {
+		// Every admitted peer, not the pending ones the server holds.
+		return s.sendWith(msg, opts, len(opts), engine.To(s.admitted...))
+	}
+	to := opts[toAt].(engine.Recipients).Peers
 	i := slices.IndexFunc(to, func(p *Peer) bool { return !s.isMember(p) })
 	if i < 0 {
-		return s.srv.SendTo(to, msg, mode...) // the usual case: no copy
+		return s.srv.Send(msg, opts...) // the usual case: no copy
 	}
 	name := "nil"
 	if to[i] != nil {
-		name = fmt.Sprintf("%q", to[i].Name)
+		name = to[i].Name
 	}
-	notPeer := fmt.Errorf("%w: peer %s", ErrNotPeer, name)
 	members := slices.DeleteFunc(slices.Clone(to), func(p *Peer) bool { return !s.isMember(p) })
-	if err := s.srv.SendTo(members, msg, mode...); err != nil {
+	if err := s.sendWith(msg, opts, toAt, engine.To(members...)); err != nil {
 		return err
 	}
-	return notPeer
+	return fmt.Errorf("%w: peer %q", ErrNotPeer, name)
+}
+
+// sendWith is the server's Send with opts, where opts[at] is replaced by
+// to (or to is added, when at is len(opts)). The cases are spelled out so
+// that no option is copied to the heap: Send allocates nothing. More than
+// three options always hold a mistake.
+func (s *Session) sendWith(msg any, opts []engine.SendOption, at int, to engine.Recipients) error {
+	o := func(i int) engine.SendOption {
+		if i == at {
+			return to
+		}
+		return opts[i]
+	}
+	n := len(opts)
+	if at == n {
+		n++
+	}
+	switch n {
+	case 1:
+		return s.srv.Send(msg, o(0))
+	case 2:
+		return s.srv.Send(msg, o(0), o(1))
+	case 3:
+		return s.srv.Send(msg, o(0), o(1), o(2))
+	}
+	return fmt.Errorf("%w: %d options (a mode, To and Except at most)", engine.ErrSendOption, len(opts))
 }
 
 // Host returns the session's host: the lowest identity among this peer and

@@ -335,7 +335,7 @@ func TestAcceptHookInitialDataAndMessages(t *testing.T) {
 		if err := keeper.InitialData(keeper.Peers()[0], &got); err != nil || got.Color != 2 {
 			t.Fatalf("initial data %+v, %v", got, err)
 		}
-		if err := ann.Send(engine.Msg{"action": "chat", "text": "hi"}, ann.Peer(keeper.ID())); err != nil {
+		if err := ann.Send(engine.Msg{"action": "chat", "text": "hi"}, engine.To(ann.Peer(keeper.ID()))); err != nil {
 			t.Fatal(err)
 		}
 		l.pumpUntil(5*time.Second, func() bool { return len(l.logs[keeper].chats) == 1 })

@@ -55,7 +55,7 @@ func BenchmarkPeers_Throughput(b *testing.B) {
 		{"enet-reliable", "enet", 0, "peer"},
 		{"kcp-reliable", "kcp", 0, "peer"},
 		{"netcode-reliable", "netcode", netcode.ReliableOrdered, "pumpnet"},
-		{"engine-reliable", "engine", engine.ReliableOrdered, "pumpnet"},
+		{"engine-reliable", "engine", netcode.ReliableOrdered, "pumpnet"},
 	}
 	for _, size := range []int{64, 1200} {
 		for _, c := range cases {
@@ -608,7 +608,7 @@ func tputSender(spec helperSpec, hio *helperIO) error {
 				m = end
 			}
 			for {
-				err := cl.Send(m, spec.Mode)
+				err := cl.Send(m, engine.Mode(spec.Mode))
 				if !errors.Is(err, engine.ErrQueueFull) {
 					return err
 				}

@@ -226,10 +226,7 @@ func leave(cl *engine.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	cl.Pump()
-	if c := cl.Conn(); c != nil {
-		c.Shutdown(ctx)
-	}
-	cl.Close()
+	cl.Shutdown(ctx, "left")
 }
 
 // report prints err, if any, and tells whether there was none.

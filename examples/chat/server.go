@@ -170,7 +170,7 @@ func (s *chatServer) message(p *engine.Peer, m chatMsg) {
 		s.announce(p) // a client that sent no nickname: "anonymous"
 	}
 	fmt.Fprintf(s.out, "%s: %s\n", name(p), text)
-	if err := s.srv.SendAll(chatMsg{Action: "message", Message: text, Who: name(p)}); err != nil {
+	if err := s.srv.Send(chatMsg{Action: "message", Message: text, Who: name(p)}); err != nil {
 		fmt.Fprintf(s.out, "! relay: %v\n", err)
 	}
 }
@@ -188,7 +188,7 @@ func (s *chatServer) sendPlayers() {
 	} else {
 		fmt.Fprintf(s.out, "* players: %s\n", strings.Join(names, ", "))
 	}
-	if err := s.srv.SendAll(playersMsg{Action: "players", Players: names}); err != nil {
+	if err := s.srv.Send(playersMsg{Action: "players", Players: names}); err != nil {
 		fmt.Fprintf(s.out, "! players: %v\n", err)
 	}
 }

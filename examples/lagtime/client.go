@@ -141,10 +141,7 @@ func (e *echoer) leave() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	e.cl.Pump()
-	if c := e.cl.Conn(); c != nil {
-		c.Shutdown(ctx)
-	}
-	e.cl.Close()
+	e.cl.Shutdown(ctx, "left")
 }
 
 // interrupt ends the session early (Ctrl-C), with a summary of what was

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/internal/termtext"
 	"github.com/pumpnet/pumpnet/lobby"
 )
@@ -79,7 +80,7 @@ func (r *sessionRoom) send(text string, private bool, to ...string) error {
 	if len(to) > 0 && len(ps) == 0 {
 		return errGone
 	}
-	return r.s.Send(chatMsg{Action: "chat", Text: text, Private: private}, ps...)
+	return r.s.Send(chatMsg{Action: "chat", Text: text, Private: private}, engine.To(ps...))
 }
 
 func (r *sessionRoom) locked() bool { return r.s.Locked() }
@@ -124,7 +125,7 @@ func (r *sessionRoom) leave() {
 func (r *sessionRoom) PeerAdded(p *lobby.Peer) {
 	r.ev.joined(memberOf(p))
 	if r.s.Locked() {
-		if err := r.s.Send(lockMsg{Action: "lock", Locked: true}, p); err != nil {
+		if err := r.s.Send(lockMsg{Action: "lock", Locked: true}, engine.To(p)); err != nil {
 			r.ev.problem(err)
 		}
 	}

@@ -116,7 +116,7 @@ func (n *loopNode) Send(to []string, mode Mode, data []byte) error {
 	if mode == Sequenced {
 		m = engine.UnreliableSequenced
 	}
-	return n.srv.SendTo(n.to, wireMsg{Action: wireAction, D: data}, m)
+	return n.srv.Send(wireMsg{Action: wireAction, D: data}, engine.To(n.to...), m)
 }
 
 func (n *loopNode) SetOpen(bool) {}

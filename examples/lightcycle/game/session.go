@@ -169,7 +169,7 @@ func (t *SessionTransport) Send(to []string, mode Mode, data []byte) error {
 	if mode == Sequenced {
 		m = engine.UnreliableSequenced
 	}
-	return t.s.SendMode(m, wireMsg{Action: wireAction, D: data}, t.to...)
+	return t.s.Send(wireMsg{Action: wireAction, D: data}, m, engine.To(t.to...))
 }
 
 // SetOpen starts or stops looking for peers.

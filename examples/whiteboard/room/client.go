@@ -167,7 +167,7 @@ func (c *Client) PenUp(pt board.Point) error {
 
 // Leave waits (at most until ctx ends) until the server has what was
 // drawn, then closes the connection. Call it from the Pump goroutine.
-func (c *Client) Leave(ctx context.Context) error { return c.cl.Shutdown(ctx) }
+func (c *Client) Leave(ctx context.Context) error { return c.cl.Shutdown(ctx, "left") }
 
 // Close ends the connection at once. Safe from any goroutine; idempotent.
 func (c *Client) Close() error { return c.cl.Close() }

@@ -160,7 +160,7 @@ func (s *Server) sendPlayers() {
 // net.ErrClosed, and SendAll reports that, though everyone else got the
 // message: that is not worth logging.
 func (s *Server) sendAll(what string, msg any) {
-	if err := s.srv.SendAll(msg); err != nil && !errors.Is(err, net.ErrClosed) {
+	if err := s.srv.Send(msg); err != nil && !errors.Is(err, net.ErrClosed) {
 		fmt.Fprintf(s.log, "! %s: %v\n", what, err)
 	}
 }
