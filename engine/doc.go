@@ -123,20 +123,33 @@
 // wait in its queue, in order, and are handed to the connection as it has
 // room; later sends wait behind them, so nothing overtakes. The queue holds
 // ClientConfig.QueueLimit messages: beyond it Send returns ErrQueueFull at
-// once. Each send may pick a delivery mode: ReliableOrdered (the
-// default), ReliableUnordered, Unreliable, UnreliableSequenced. Servers send
-// to one peer (Peer.Send), a list (SendTo) or all (SendAll).
+// once.
+//
+// Send has one signature everywhere — Server, Peer, Client and
+// lobby.Session: Send(msg, opts...). The options are a delivery mode
+// (ReliableOrdered, the default; ReliableUnordered; Unreliable;
+// UnreliableSequenced) and, on a server or session, the recipients: every
+// peer by default, To(peers...) for a list (Multipeer's to_peer),
+// Except(peers...) for all but some (a chat's echo to the others). Each
+// kind of option may be given once: Send(m, Unreliable, ReliableOrdered)
+// is an error matching ErrSendOption, not a silent choice. A server's Send
+// encodes once for every recipient, and no Send allocates in steady state
+// (pass a struct by pointer: Go copies a struct value passed as any).
 //
 // # Requests
 //
-// Request sends a message whose handler may answer with Reply (or later
-// with ReplyTo and the RequestID it kept); the callback runs inside Pump
-// with the reply, ErrRequestTimeout, or a *RemoteError when the peer could
+// Request(ctx, msg, callback, opts...) sends a message whose handler may
+// answer with Reply (or later with ReplyTo and the RequestID it kept);
+// RequestFunc is its typed form, decoding the reply into a struct. The
+// Timeout option bounds it (DefaultRequestTimeout without one or a ctx
+// deadline), and cancelling ctx ends it. The callback runs inside Pump
+// with the reply, ErrRequestTimeout, ctx's error, or a *RemoteError when the peer could
 // not answer: it matches ErrRemote and, by its code, ErrNoHandler (nobody
 // handles the action), ErrRequestTimeout or ErrClosed (a request the peer
 // forwarded timed out or lost its connection). A server handler can
 // Forward a request to another peer; the final answer, or the failure
-// with its code, reaches the original requester. When the connection
+// with its code, reaches the original requester; a Client can Forward
+// too (a relay that is the client of another server). When the connection
 // ends, pending requests fail with an error matching ErrClosed.
 //
 // # Loops

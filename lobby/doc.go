@@ -16,8 +16,10 @@
 // leaves, times out (Config.Net.IdleTimeout, 10 s) or is closed.
 //
 // Messages work as on an engine server: Network_<action>(p *Peer, m)
-// methods on registered listeners, Handle, HandleFunc; Send to one peer, a
-// list, or all; any delivery mode; and a byte Stream per peer. Sending to
+// methods on registered listeners, Handle, HandleFunc; Send(msg, opts...)
+// with engine's options — every peer by default, engine.To(peers...),
+// engine.Except(peers...), a delivery mode (engine.Unreliable, ...) —
+// and a byte Stream per peer. Sending to
 // a peer that is not in the session (nil, removed, another session's) is
 // an error matching ErrNotPeer. A Stream follows io.Reader's conventions:
 // after its peer's removal Read returns what had arrived, then io.EOF for
