@@ -80,7 +80,11 @@ func (r *sessionRoom) send(text string, private bool, to ...string) error {
 	if len(to) > 0 && len(ps) == 0 {
 		return errGone
 	}
-	return r.s.Send(chatMsg{Action: "chat", Text: text, Private: private}, engine.To(ps...))
+	msg := chatMsg{Action: "chat", Text: text, Private: private}
+	if len(to) == 0 {
+		return r.s.Send(msg) // everyone
+	}
+	return r.s.Send(msg, engine.To(ps...))
 }
 
 func (r *sessionRoom) locked() bool { return r.s.Locked() }
