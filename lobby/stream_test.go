@@ -497,3 +497,50 @@ func TestStreamLimits(t *testing.T) {
 		})
 	}
 }
+
+// streamBomb panics in StreamReceived on "boom".
+type streamBomb struct{ errs []error }
+
+func (s *streamBomb) StreamReceived(_ *Peer, _ string, data []byte) {
+	if string(data) == "boom" {
+		panic("StreamReceived exploded")
+	}
+}
+func (s *streamBomb) Network_error(_ *Peer, err error) { s.errs = append(s.errs, err) }
+
+// TestStreamReceivedPanicRecovered: a panic in StreamReceived is recovered
+// and reported as an "error" event like the other listener events; the
+// other listeners still get the chunk, and the peer and its stream carry
+// on.
+func TestStreamReceivedPanicRecovered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		a, b := l.join("a"), l.join("b")
+		bomb := &streamBomb{}
+		pumping := true
+		rec := &streamLog{pumping: &pumping}
+		if err := b.Register(bomb); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Register(rec); err != nil {
+			t.Fatal(err)
+		}
+		l.pumpUntil(10*time.Second, meshComplete([]*Session{a, b}, 2))
+		st := a.Stream(a.Peer(b.ID()))
+		for _, w := range []string{"one", "boom", "three"} {
+			if _, err := st.Write([]byte(w)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.pumpUntil(10*time.Second, func() bool { return len(rec.got) == 3 })
+		if len(bomb.errs) != 1 || !errors.Is(bomb.errs[0], engine.ErrPanic) || !strings.Contains(bomb.errs[0].Error(), "StreamReceived exploded") {
+			t.Fatalf("error events: %v; want one matching engine.ErrPanic", bomb.errs)
+		}
+		if got := []string{rec.got[0].data, rec.got[1].data, rec.got[2].data}; !slices.Equal(got, []string{"one", "boom", "three"}) {
+			t.Fatalf("the listener after the panicking one got %q", got)
+		}
+		if b.Peer(a.ID()) == nil {
+			t.Fatal("a was removed")
+		}
+	})
+}
