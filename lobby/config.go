@@ -73,6 +73,11 @@ type Config struct {
 	Net netcode.Config
 	// Codec encodes messages. Default msgpack.
 	Codec codec.Codec
+	// Streams declares named streams that the session opens with every
+	// peer as it is admitted (peerpy's initialize_streams), each a byte
+	// stream or fixed-size (StreamConfig.ChunkSize): at most MaxStreams,
+	// names unique. Every peer of the session should declare the same.
+	Streams []StreamConfig
 }
 
 func (c *Config) validate() error {
@@ -100,7 +105,7 @@ func (c *Config) validate() error {
 	if c.Codec == nil {
 		c.Codec = codec.Default()
 	}
-	return nil
+	return validateStreams(c.Streams)
 }
 
 // ValidateDisplayName checks Multipeer's rule: 1..63 bytes of valid UTF-8,

@@ -18,12 +18,9 @@
 // Messages work as on an engine server: Network_<action>(p *Peer, m)
 // methods on registered listeners, Handle, HandleFunc; Send(msg, opts...)
 // with engine's options — every peer by default, engine.To(peers...),
-// engine.Except(peers...), a delivery mode (engine.Unreliable, ...) —
-// and a byte Stream per peer. Sending to
-// a peer that is not in the session (nil, removed, another session's) is
-// an error matching ErrNotPeer. A Stream follows io.Reader's conventions:
-// after its peer's removal Read returns what had arrived, then io.EOF for
-// good, and Write fails; Stream(p) for a removed peer never reopens one.
+// engine.Except(peers...), a delivery mode (engine.Unreliable, ...) — and
+// byte streams (see Streams). Sending to a peer that is not in the session
+// (nil, removed, another session's) is an error matching ErrNotPeer.
 //
 // StopLookingForPeers locks the seats: the session stops advertising and
 // refuses new offers with "session locked"; StartLookingForPeers reopens. A
@@ -66,9 +63,9 @@
 //
 // # Callbacks
 //
-// Listener events (PeerAdded, PeerRemoved, PeerRefused, HostChanged) and
-// the Accept hook run inside Pump, like message handlers, and like them
-// under recovery: a panic is recovered and reported as an "error" event
+// Listener events (PeerAdded, PeerRemoved, PeerRefused, HostChanged,
+// StreamReceived) and the Accept hook run inside Pump, like message
+// handlers, and like them under recovery: a panic is recovered and reported as an "error" event
 // (Network_error(p *Peer, err error), or Handle("error", ...); p is nil
 // for HostChanged and record refusals) whose error matches
 // engine.ErrPanic. The other listeners still get the event and the
@@ -78,6 +75,44 @@
 // Host is the lowest identity among this peer and its connected peers:
 // every peer agrees on it once the mesh is complete, and HostChanged tells
 // when it changes (the host left).
+//
+// # Streams
+//
+// A Stream is a reliable, ordered stream of bytes with one peer, carried
+// beside its messages (Multipeer's streams): Stream(p) is the unnamed one;
+// OpenStream(p, name) opens a named one, which the peer's side opens when
+// the first bytes arrive; Streams(p) lists them. Config.Streams declares
+// streams that the session opens with every peer as it is admitted, before
+// PeerAdded, on both sides, without either game opening them (peerpy's
+// initialize_streams).
+//
+// A declared stream with a ChunkSize N is fixed-size (peerpy): Write takes
+// whole chunks only (another length is an error matching ErrChunkSize at
+// Write time, and nothing is sent), and the reader gets every chunk as
+// exactly N bytes. A chunk of another size from the peer closes that
+// stream, and only it: what arrived before stays readable, then Read, Write
+// and Err return an error matching ErrChunkSize that names the peer, the
+// stream and the sizes; later chunks on it are dropped and it never
+// reopens. The peer, its other streams and the other peers carry on.
+//
+// Data arrives in one of two ways. With no StreamReceived listener, it
+// waits in the stream for Read, which never blocks (0, nil when nothing
+// has arrived). A listener with a StreamReceived(p *Peer, stream string,
+// data []byte) method (Multipeer's stream_receive; Register checks the
+// signature) gets every chunk instead, inside Pump, on the goroutine that
+// calls Pump, in the order sent, one call per chunk on a fixed-size
+// stream; data is valid only during the call (the session reuses its
+// memory), so copy what must be kept. There is no queue in between: a
+// chunk is handed over as Pump takes its message from the connection.
+//
+// Streams follow io.Reader's conventions: after the peer's removal Read
+// returns what had arrived, then io.EOF for good, and Write fails; a
+// removed peer's stream never reopens. Everything is bounded: at most
+// MaxStreams named streams per peer (a peer that opens more is
+// disconnected), names of at most MaxStreamName bytes, chunk sizes of at
+// most MaxChunkSize, and MaxStreamBuffer bytes unread across a peer's
+// streams (a peer that sends more while the game does not read is
+// disconnected).
 //
 // # Discovery
 //

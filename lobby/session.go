@@ -171,9 +171,11 @@ type Session struct {
 	left       bool
 	host       netcode.Fingerprint
 
-	listeners []any
-	streams   map[*Peer]*Stream
-	undrained []*Peer // removed peers whose streams hold unread bytes, oldest first
+	listeners       []any
+	streamListeners int // listeners with StreamReceived
+	streams         map[*Peer]map[string]*Stream
+	undrained       []*Stream // closed streams of removed peers holding unread bytes, oldest first
+	scratch         []byte    // stream chunks are decoded into it
 
 	wake     chan struct{} // capacity 1: discovery or dial results arrived
 	recsMu   sync.Mutex
@@ -292,10 +294,21 @@ func (s *Session) Server() *engine.Server { return s.srv }
 
 // Register adds a listener. Its Network_<action>(p *Peer, m) methods receive
 // messages as on an engine server; its PeerAdded(p *Peer),
-// PeerRemoved(p *Peer, reason error), PeerRefused(p *Peer, reason error) and
-// HostChanged(host netcode.Fingerprint) methods, if any, receive the
-// session's events, inside Pump. A panic in one of those is recovered and
-// reported as an "error" event (see the package doc's Callbacks).
+// PeerRemoved(p *Peer, reason error), PeerRefused(p *Peer, reason error),
+// HostChanged(host netcode.Fingerprint) and
+// StreamReceived(p *Peer, stream string, data []byte) methods, if any,
+// receive the session's events, inside Pump. A panic in one of those is
+// recovered and reported as an "error" event (see the package doc's
+// Callbacks).
+//
+// StreamReceived takes stream data (Multipeer's stream_receive): once a
+// listener has it, every chunk from a peer, on any of its streams, goes to
+// it in the order sent (on a fixed-size stream exactly one chunk of
+// ChunkSize bytes a call), and is no longer kept for Stream.Read; bytes
+// buffered before stay readable. data is valid only during the call: the
+// session reuses its memory, so copy what must be kept. Chunks are handed
+// over as Pump takes each message from the connection, with no queue of
+// their own.
 //
 // Mistakes are errors here, not silence: Register(nil), a listener with
 // none of these methods (ErrNoHandlers), and an event method with another
@@ -311,6 +324,11 @@ func (s *Session) Register(obj any) error {
 		}
 	}
 	s.listeners = append(s.listeners, obj)
+	if _, ok := obj.(interface {
+		StreamReceived(*Peer, string, []byte)
+	}); ok {
+		s.streamListeners++
+	}
 	return nil
 }
 
@@ -333,6 +351,7 @@ var listenerEvents = []struct {
 	{"PeerRemoved", reflect.TypeFor[func(*Peer, error)]()},
 	{"PeerRefused", reflect.TypeFor[func(*Peer, error)]()},
 	{"HostChanged", reflect.TypeFor[func(netcode.Fingerprint)]()},
+	{"StreamReceived", reflect.TypeFor[func(*Peer, string, []byte)]()},
 }
 
 // checkListener refuses what Register could not call: nil, a value with
@@ -362,7 +381,7 @@ func checkListener(obj any) error {
 		return fmt.Errorf("%w: %s", engine.ErrBadHandler, strings.Join(bad, "; "))
 	}
 	if !found && !hasNetworkMethods(obj) {
-		return fmt.Errorf("%w: %T has no PeerAdded, PeerRemoved, PeerRefused, HostChanged or Network methods (check that they are exported and on the receiver type you registered)", engine.ErrNoHandlers, obj)
+		return fmt.Errorf("%w: %T has no PeerAdded, PeerRemoved, PeerRefused, HostChanged, StreamReceived or Network methods (check that they are exported and on the receiver type you registered)", engine.ErrNoHandlers, obj)
 	}
 	return nil
 }
@@ -1069,6 +1088,7 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		return compareFP(p.Fingerprint(), id)
 	})
 	s.admitted = slices.Insert(s.admitted, i, ch)
+	s.openDeclared(ch) // Config.Streams exist before PeerAdded
 	s.full.del(claimed)
 	s.known.set(claimed, time.Now())
 	hostChanged := s.updateHost() // Host() is current inside PeerAdded
@@ -1120,7 +1140,7 @@ func (s *Session) onDisconnect(ch *Peer, reason error) {
 	if st == nil {
 		return
 	}
-	s.closeStream(ch)
+	s.closeStreams(ch)
 	if st.admitted {
 		s.admitted = slices.DeleteFunc(s.admitted, func(p *Peer) bool { return p == ch })
 		// Its advertisement outlives it by a few polls: do not dial it
