@@ -183,7 +183,7 @@ func TestRegisterChecksStreamReceived(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newLAN(t).join("ann")
 		err := s.Register(wrongStreamReceived{})
-		if !errors.Is(err, engine.ErrBadHandler) || !strings.Contains(err.Error(), "StreamReceived has signature func(*engine.Channel, []uint8), want func(*engine.Channel, string, []uint8)") {
+		if !errors.Is(err, engine.ErrBadHandler) || !strings.Contains(err.Error(), "StreamReceived has signature func(*engine.Peer, []uint8), want func(*engine.Peer, string, []uint8)") {
 			t.Fatalf("Register(StreamReceived(p, data)): %v; want engine.ErrBadHandler naming the signature", err)
 		}
 		if s.streamListeners != 0 {
