@@ -38,7 +38,7 @@ const (
 //     (and registers clients); each tick writes the state to every client
 //     with WriteToUDPAddrPort. No encryption, acks or dispatch.
 //   - engine: engine.Server with a typed "input" handler; each tick of
-//     engine.RunTicks calls SendAll(state, UnreliableSequenced) then Pump
+//     engine.RunTicks calls Send(state, UnreliableSequenced) then Pump
 //     (which dispatches the inputs that arrived and flushes). Clients send
 //     inputs with Send(input, Unreliable) then Pump, and are woken by Wake
 //     to Pump the states in.

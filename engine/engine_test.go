@@ -514,7 +514,7 @@ func TestClientWakeIsStableAndShutdownFlushes(t *testing.T) {
 	})
 }
 
-func TestSendAllSkipsEndedChannels(t *testing.T) {
+func TestSendSkipsEndedPeers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := newWorld(t)
 		connects := 0
@@ -526,7 +526,7 @@ func TestSendAllSkipsEndedChannels(t *testing.T) {
 		a.Close()
 		time.Sleep(100 * time.Millisecond) // a's close reached the server, not yet pumped
 		if err := w.srv.Send(Msg{"action": "news", "text": "a left"}); err != nil {
-			t.Fatalf("SendAll reported the ended channel: %v", err)
+			t.Fatalf("Send reported the ended peer: %v", err)
 		}
 		w.srv.Flush()
 		w.pumpUntil(5*time.Second, func() bool { return len(heard) == 1 })

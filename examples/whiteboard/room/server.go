@@ -157,7 +157,7 @@ func (s *Server) sendPlayers() {
 
 // sendAll sends msg to every player. A channel whose connection ended
 // but whose leave is still to come (later in this Pump) refuses it with
-// net.ErrClosed, and SendAll reports that, though everyone else got the
+// net.ErrClosed, and Send reports that, though everyone else got the
 // message: that is not worth logging.
 func (s *Server) sendAll(what string, msg any) {
 	if err := s.srv.Send(msg); err != nil && !errors.Is(err, net.ErrClosed) {
