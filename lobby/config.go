@@ -20,7 +20,7 @@ const (
 	MinPeers           = 2
 	DefaultMaxPeers    = 8
 	// ProtocolVersion is advertised and checked in every hello.
-	ProtocolVersion = 1
+	ProtocolVersion = 2
 )
 
 // ErrConfig wraps every configuration error.
