@@ -107,10 +107,15 @@ func TestHandshakeFloodLegitClientConnects(t *testing.T) {
 			defer cli.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
+			// The accepted connection stays open until Dial returned: a
+			// close racing the client's last handshake step would fail
+			// the Dial with "closed by peer".
 			acc := make(chan error, 1)
+			dialed := make(chan struct{})
 			go func() {
 				c, err := srv.Accept(ctx)
 				if err == nil {
+					<-dialed
 					c.Close()
 				}
 				acc <- err
@@ -118,6 +123,7 @@ func TestHandshakeFloodLegitClientConnects(t *testing.T) {
 			start := time.Now()
 			_, err = cli.Dial(ctx, srv.AddrPort(), DialOptions{Fingerprint: srv.Fingerprint()})
 			el := time.Since(start)
+			close(dialed)
 			st := srv.Stats()
 			t.Logf("legitimate client: %v after %v; server: %d started, %d in flight, %d evicted, %d not a ClientHello, %d cap, %d per-IP drops",
 				err, el.Round(time.Millisecond), st.HandshakesStarted-before.HandshakesStarted, st.HandshakesInFlight,
