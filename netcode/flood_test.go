@@ -26,12 +26,16 @@ func loopbackHello(t *testing.T, srv *Endpoint) []byte {
 	defer ep.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	dialed := make(chan struct{})
 	go func() {
 		if c, err := srv.Accept(ctx); err == nil {
+			<-dialed // closing at once would race the Dial's last step
 			c.Close()
 		}
 	}()
-	if _, err := ep.Dial(ctx, srv.AddrPort(), DialOptions{Fingerprint: srv.Fingerprint()}); err != nil {
+	_, err = ep.Dial(ctx, srv.AddrPort(), DialOptions{Fingerprint: srv.Fingerprint()})
+	close(dialed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	hello, err := rec.Hello()
