@@ -51,6 +51,7 @@ const (
 	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
 	CodeConfigMismatch    CloseCode = 0x07 // the peers' channels, window or message limit differ
 	CodeUnsentData        CloseCode = 0x08 // Close discarded reliable data the peer had not acknowledged
+	CodeReceiveOverflow   CloseCode = 0x09 // a receive queue without flow control overflowed (a browser's WebRTC transport)
 	CodeApplication       CloseCode = 0x100
 )
 
@@ -74,6 +75,8 @@ func (c CloseCode) String() string {
 		return "configuration mismatch"
 	case CodeUnsentData:
 		return "unsent data discarded"
+	case CodeReceiveOverflow:
+		return "receive queue overflow"
 	}
 	if c >= CodeApplication {
 		return fmt.Sprintf("application %d", uint64(c-CodeApplication))

@@ -7,9 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"time"
+
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // DeliveryMode is how a channel delivers its messages. The values are
@@ -181,13 +182,7 @@ func (c *config) sameChannels(other []DeliveryMode) bool {
 // has the same fingerprint on both transports. (The a=fingerprint line of
 // SDP is a hash of the whole certificate instead; WebRTC checks that one
 // during the DTLS handshake.)
-type Fingerprint [sha256.Size]byte
-
-// String returns the fingerprint as 64 lowercase hex digits.
-func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
-
-// IsZero reports whether f is the zero value (no fingerprint).
-func (f Fingerprint) IsZero() bool { return f == Fingerprint{} }
+type Fingerprint = netcode.Fingerprint
 
 // ParseFingerprint parses the 64-hex-digit form (case-insensitive; ':'
 // separators are accepted).
@@ -232,8 +227,9 @@ var (
 	// ErrFingerprintMismatch means the server's key is not the pinned one.
 	ErrFingerprintMismatch = errors.New("webrtc: peer key fingerprint mismatch")
 	// ErrTimeout means the peer stopped answering, or a handshake did not
-	// finish within Config.HandshakeTimeout.
-	ErrTimeout = errors.New("webrtc: timeout")
+	// finish within Config.HandshakeTimeout. It is netcode.ErrTimeout, so
+	// one check serves both transports.
+	ErrTimeout = netcode.ErrTimeout
 	// ErrRefused means the server refused the offer (busy, limits, a
 	// different channel list).
 	ErrRefused = errors.New("webrtc: refused")
@@ -241,67 +237,24 @@ var (
 	ErrServerClosed = errors.New("webrtc: server closed")
 )
 
-// CloseCode says why a connection ended. The values are netcode's
-// (netcode.CloseCode); CodeReceiveOverflow is this package's own.
-type CloseCode uint64
+// CloseCode says why a connection ended: netcode's codes, so that the
+// engine reads one vocabulary whatever the transport.
+type CloseCode = netcode.CloseCode
 
-// Close codes.
+// Close codes (netcode's).
 const (
-	CodeNormal            CloseCode = 0x00 // Close or Shutdown by the application
-	CodeTimeout           CloseCode = 0x01 // nothing from the peer for Config.IdleTimeout
-	CodeProtocolViolation CloseCode = 0x02 // the peer broke the protocol
-	CodeServerBusy        CloseCode = 0x04 // the accept queue was full
-	CodeEndpointClosed    CloseCode = 0x05 // the server was closed
-	CodeInternal          CloseCode = 0x06 // a local failure (ICE failed, data channel error)
-	CodeReceiveOverflow   CloseCode = 0x08 // a browser's receive queue overflowed (no flow control)
-	CodeApplication       CloseCode = 0x100
+	CodeNormal            = netcode.CodeNormal            // Close or Shutdown by the application
+	CodeTimeout           = netcode.CodeTimeout           // nothing from the peer for Config.IdleTimeout
+	CodeProtocolViolation = netcode.CodeProtocolViolation // the peer broke the protocol
+	CodeServerBusy        = netcode.CodeServerBusy        // the accept queue was full
+	CodeEndpointClosed    = netcode.CodeEndpointClosed    // the server was closed
+	CodeInternal          = netcode.CodeInternal          // a local failure (ICE failed, data channel error)
+	CodeUnsentData        = netcode.CodeUnsentData        // Close discarded reliable data not yet delivered
+	CodeReceiveOverflow   = netcode.CodeReceiveOverflow   // a browser's receive queue overflowed (no flow control)
+	CodeApplication       = netcode.CodeApplication
 )
 
-func (c CloseCode) String() string {
-	switch c {
-	case CodeNormal:
-		return "normal"
-	case CodeTimeout:
-		return "timeout"
-	case CodeProtocolViolation:
-		return "protocol violation"
-	case CodeServerBusy:
-		return "server busy"
-	case CodeEndpointClosed:
-		return "endpoint closed"
-	case CodeInternal:
-		return "internal error"
-	case CodeReceiveOverflow:
-		return "receive queue overflow"
-	}
-	if c >= CodeApplication {
-		return fmt.Sprintf("application %d", uint64(c-CodeApplication))
-	}
-	return fmt.Sprintf("code %d", uint64(c))
-}
-
-// CloseError is the reason a connection ended. Conn.Err returns one; it
-// matches net.ErrClosed with errors.Is, and ErrTimeout when Code is
-// CodeTimeout.
-type CloseError struct {
-	Code   CloseCode
-	Reason string
-	// Remote is true when the peer closed the connection.
-	Remote bool
-}
-
-func (e *CloseError) Error() string {
-	who := "locally"
-	if e.Remote {
-		who = "by peer"
-	}
-	if e.Reason == "" {
-		return fmt.Sprintf("webrtc: connection closed %s (%s)", who, e.Code)
-	}
-	return fmt.Sprintf("webrtc: connection closed %s (%s): %s", who, e.Code, e.Reason)
-}
-
-// Is makes a CloseError match net.ErrClosed, and ErrTimeout for timeouts.
-func (e *CloseError) Is(target error) bool {
-	return target == net.ErrClosed || (target == ErrTimeout && e.Code == CodeTimeout)
-}
+// CloseError is the reason a connection ended (netcode's type). Conn.Err
+// returns one; it matches net.ErrClosed with errors.Is, and ErrTimeout
+// when Code is CodeTimeout.
+type CloseError = netcode.CloseError

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pumpnet/pumpnet/netcode"
+
 	"github.com/pion/webrtc/v4"
 )
 
@@ -29,11 +31,7 @@ const closeGrace = 250 * time.Millisecond
 var livePeerConnections atomic.Int64
 
 // Message is one message received on a connection.
-type Message struct {
-	Channel uint8
-	// Data is valid until the next call of Receive on the same Conn.
-	Data []byte
-}
+type Message = netcode.Message
 
 // Conn is one WebRTC connection: a peer connection with one negotiated
 // data channel per configured channel, plus a control channel. All methods

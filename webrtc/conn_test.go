@@ -115,7 +115,7 @@ func TestUnreliableModes(t *testing.T) {
 	if got[2] == 0 || got[3] == 0 {
 		t.Fatalf("received %v of %d per channel", got, sent)
 	}
-	t.Logf("received %v of %d per channel; server stats %+v", got, sent, sc.Stats())
+	t.Logf("received %v of %d per channel; server stats %+v", got, sent, sc.ChannelStats())
 }
 
 func TestSequencedDropsOlder(t *testing.T) {
@@ -129,7 +129,7 @@ func TestSequencedDropsOlder(t *testing.T) {
 	for m, ok := sc.Receive(); ok; m, ok = sc.Receive() {
 		got = append(got, uint32(len(m.Data)))
 	}
-	if st := sc.Stats(); len(got) != 2 || st.DropSequenced != 1 {
+	if st := sc.ChannelStats(); len(got) != 2 || st.DropSequenced != 1 {
 		t.Fatalf("delivered %d, dropped %d; want 2 delivered, 1 dropped", len(got), st.DropSequenced)
 	}
 }
@@ -243,7 +243,7 @@ func TestStatsAndIdentity(t *testing.T) {
 			t.Fatal("lost a reliable message")
 		}
 	}
-	st := sc.Stats()
+	st := sc.ChannelStats()
 	if st.MessagesIn != 50 || st.PayloadIn == 0 {
 		t.Fatalf("server stats %+v, want 50 messages in", st)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // ServerConfig configures a Server. The zero value works. It must not
@@ -180,6 +181,19 @@ func (s *Server) Accept(ctx context.Context) (*Conn, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// AcceptTransport is Accept for the engine (netcode.TransportListener):
+// engine.Server.Serve(webrtcServer) takes a server's browser connections
+// beside its native ones.
+func (s *Server) AcceptTransport(ctx context.Context) (netcode.Transport, error) {
+	c, err := s.Accept(ctx)
+	if err != nil {
+		return nil, err // not a nil *Conn in a non-nil interface
+	}
+	return c, nil
+}
+
+var _ netcode.TransportListener = (*Server)(nil)
 
 // Close stops signaling, closes every connection (CodeEndpointClosed), and
 // closes the UDP socket. It waits for the handshake watchers to end and is

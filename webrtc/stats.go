@@ -1,6 +1,12 @@
 package webrtc
 
-import "time"
+import (
+	"time"
+
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+var _ netcode.Transport = (*Conn)(nil)
 
 // Stats describes one connection. RTT, MinRTT and Jitter come from pings
 // on the control channel (every Config.KeepAlive), so they include SCTP's
@@ -31,9 +37,26 @@ type Stats struct {
 // statsEvery bounds how often Stats asks pion for its statistics.
 const statsEvery = 250 * time.Millisecond
 
-// Stats returns the connection's statistics. It does not wait for the
-// network; it may take pion's statistics lock (at most every 250 ms).
-func (c *Conn) Stats() Stats {
+// Stats returns the connection's statistics in netcode's form, as the
+// engine shows them for any transport (netcode.Transport): RTT, MinRTT,
+// Jitter, Loss, the byte and packet counters (see Stats, the type), and
+// QueuedReliableBytes (what the data channels still buffer). Counters
+// that only netcode's own reliability layer has (Resends, LostPackets,
+// OldestUnacked, rates and drops) stay 0: SCTP does not expose them.
+// ChannelStats has what only this transport measures.
+func (c *Conn) Stats() netcode.Stats {
+	s := c.ChannelStats()
+	return netcode.Stats{
+		RTT: s.RTT, MinRTT: s.MinRTT, Jitter: s.Jitter, Loss: s.Loss,
+		BytesIn: s.BytesIn, BytesOut: s.BytesOut, PacketsIn: s.PacketsIn, PacketsOut: s.PacketsOut,
+		QueuedReliableBytes: s.QueuedBytes,
+	}
+}
+
+// ChannelStats returns the connection's statistics as this transport
+// measures them. It does not wait for the network; it may take pion's
+// statistics lock (at most every 250 ms).
+func (c *Conn) ChannelStats() Stats {
 	now := time.Now()
 	queued := 0
 	for _, dc := range c.dcs {

@@ -124,7 +124,7 @@ func serve(ctx context.Context, s *webrtc.Server) (out serverSide) {
 	finish := func() {
 		// Let the echoes reach the browser, then close.
 		deadline := time.Now().Add(5 * time.Second)
-		for c.Stats().QueuedBytes > 0 && time.Now().Before(deadline) {
+		for c.ChannelStats().QueuedBytes > 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		time.Sleep(100 * time.Millisecond)
