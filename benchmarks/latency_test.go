@@ -350,7 +350,7 @@ func benchEngine(b *testing.B, mode engine.Mode) {
 			}
 		}
 		return time.Since(start), true
-	}, func() uint64 { return datagrams(srv.Endpoint(), cl.Conn().Endpoint()) })
+	}, func() uint64 { return datagrams(srv.Endpoint(), cl.Conn().(*netcode.Conn).Endpoint()) })
 }
 
 // datagrams counts the datagrams two endpoints received: what went over

@@ -403,7 +403,7 @@ func TestAttackEngineFlood(t *testing.T) {
 		attack := p.phase()
 		var held int
 		for _, p := range w.srv.Peers() {
-			if p.Fingerprint() == flood.conn.Endpoint().Fingerprint() {
+			if p.Fingerprint() == flood.conn.(*netcode.Conn).Endpoint().Fingerprint() {
 				held = p.Stats().QueuedReliableBytes
 			}
 		}
@@ -606,7 +606,7 @@ func TestAttackClientFloodedByServer(t *testing.T) {
 			w.srv.Pump()
 			time.Sleep(5 * time.Millisecond)
 		}
-		if err := ch.Conn().Shutdown(ctx); err != nil {
+		if err := ch.Conn().(*netcode.Conn).Shutdown(ctx); err != nil {
 			t.Fatal(err)
 		}
 		w.pumpUntil(5*time.Second, func() bool { return disconnectedAfter >= 0 })

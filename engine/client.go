@@ -41,10 +41,16 @@ type ClientConfig struct {
 	// use the engine's channel layout (EndpointConfig), and the target's
 	// host must then be an IP address. Net is ignored.
 	Endpoint *netcode.Endpoint
+	// Dial, when set, makes the connection instead of netcode: another
+	// transport, such as WebRTC data channels (webrtc.Dial, whose Config
+	// must list the engine's channels: webrtc.EngineConfig). The target
+	// given to Connect is then only the client's label for it; the
+	// transport verifies the server itself. Endpoint and Net are ignored.
+	Dial func(ctx context.Context) (netcode.Transport, error)
 }
 
 type dialResult struct {
-	conn *netcode.Conn
+	conn netcode.Transport
 	err  error
 }
 
@@ -86,15 +92,18 @@ type Client struct {
 // once. The outcome arrives in Pump: "socketConnect" then the server's
 // "connected", or "error" then "disconnected".
 func Connect(target string, cfg *ClientConfig) (*Client, error) {
+	var err error
 	var c ClientConfig
 	if cfg != nil {
 		c = *cfg
 	}
-	t, err := ParseTarget(target)
-	if err != nil {
+	var t Target
+	if c.Dial != nil {
+		t = Target{Addr: target}
+	} else if t, err = ParseTarget(target); err != nil {
 		return nil, err
 	}
-	if t.Fingerprint.IsZero() && !c.InsecureAcceptAnyServer && c.Net.PSK == nil && c.Net.RootCAs == nil {
+	if c.Dial == nil && t.Fingerprint.IsZero() && !c.InsecureAcceptAnyServer && c.Net.PSK == nil && c.Net.RootCAs == nil {
 		return nil, fmt.Errorf("engine: %q has no key fingerprint to verify the server: use the connect string the server prints, or set InsecureAcceptAnyServer", target)
 	}
 	if c.Codec == nil {
@@ -120,7 +129,7 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 		maxBad:     c.MaxBadMessages,
 		dialDone:   make(chan dialResult, 1),
 		wake:       wake,
-		relay:      c.Endpoint != nil,
+		relay:      c.Endpoint != nil || c.Dial != nil,
 		connecting: true,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -129,15 +138,31 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	cl.wg.Add(1)
 	go func() {
 		defer cl.wg.Done()
-		var conn *netcode.Conn
+		// conn stays a nil interface on failure (never a nil *Conn in it).
+		var conn netcode.Transport
 		var err error
-		if c.Endpoint != nil {
+		switch {
+		case c.Dial != nil:
+			conn, err = c.Dial(ctx)
+			if err == nil && conn == nil {
+				err = errors.New("engine: ClientConfig.Dial returned no connection and no error")
+			}
+		case c.Endpoint != nil:
 			var ap netip.AddrPort
 			if ap, err = netip.ParseAddrPort(t.Addr); err == nil {
-				conn, err = c.Endpoint.Dial(ctx, ap, opts)
+				var nconn *netcode.Conn
+				if nconn, err = c.Endpoint.Dial(ctx, ap, opts); err == nil {
+					conn = nconn
+				}
 			}
-		} else {
-			conn, err = netcode.Dial(ctx, t.Addr, &nc, opts)
+		default:
+			var nconn *netcode.Conn
+			if nconn, err = netcode.Dial(ctx, t.Addr, &nc, opts); err == nil {
+				conn = nconn
+			}
+		}
+		if err != nil {
+			conn = nil
 		}
 		cl.dialDone <- dialResult{conn, err}
 		cl.signal()
@@ -166,8 +191,9 @@ func (c *Client) Stats() netcode.Stats {
 	return c.conn.Stats()
 }
 
-// Conn returns the underlying connection (nil before it is up).
-func (c *Client) Conn() *netcode.Conn { return c.conn }
+// Conn returns the underlying connection (nil before it is up): a
+// *netcode.Conn, or what ClientConfig.Dial made.
+func (c *Client) Conn() netcode.Transport { return c.conn }
 
 // Wake returns a channel that receives a value when there is something for
 // Pump to do. It is the same channel for the client's whole life. Safe from
@@ -183,10 +209,11 @@ func (c *Client) signal() {
 
 // forwardWakes relays the connection's wake-ups to the client's own wake
 // channel until the connection ends or the client closes. It is needed only
-// when the client dials from the caller's endpoint (ClientConfig.Endpoint);
-// otherwise the endpoint signals the client's channel itself
+// when the client dials from the caller's endpoint (ClientConfig.Endpoint)
+// or through another transport (ClientConfig.Dial); otherwise the
+// endpoint signals the client's channel itself
 // (netcode.Config.Notify).
-func (c *Client) forwardWakes(ctx context.Context, conn *netcode.Conn) {
+func (c *Client) forwardWakes(ctx context.Context, conn netcode.Transport) {
 	defer c.wg.Done()
 	for {
 		select {

@@ -169,7 +169,7 @@ type queued struct {
 // safe for concurrent use: it belongs to the goroutine that calls Pump.
 type link struct {
 	codec    codec.Codec
-	conn     *netcode.Conn // nil until connected (client)
+	conn     netcode.Transport // nil until connected (client)
 	queue    []queued      // frames sent before conn existed (or behind those), in order
 	queueMax int
 	// queuedRel counts the reliable frames in queue (discarded if the

@@ -38,7 +38,7 @@ type ServerConfig struct {
 
 // Server accepts clients and gives each a Peer. Its methods must be
 // called from one goroutine, the one that calls Pump (the game loop), except
-// Close, CloseWithReason and Wake, which are safe from any goroutine.
+// Close, CloseWithReason, Serve and Wake, which are safe from any goroutine.
 type Server struct {
 	ep     *netcode.Endpoint
 	codec  codec.Codec
@@ -53,6 +53,12 @@ type Server struct {
 	wake      chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
 	stop      chan struct{}
 	relay     sync.WaitGroup
+	// incoming carries the connections other transports' listeners
+	// accepted (Serve) to Pump; listeners are closed with the server.
+	incoming  chan netcode.Transport
+	listeners []netcode.TransportListener
+	serveCtx  context.Context
+	endServe  context.CancelFunc
 
 	// mu lets Close run beside Pump: Pump (the only writer) changes
 	// peers and reads closed under it; Close reads peers and sets
@@ -129,7 +135,9 @@ func newServer(ep *netcode.Endpoint, c ServerConfig, wake chan struct{}) *Server
 		gate:     c.Gate,
 		wake:     wake,
 		stop:     make(chan struct{}),
+		incoming: make(chan netcode.Transport, 64),
 	}
+	s.serveCtx, s.endServe = context.WithCancel(context.Background())
 	if s.wake == nil {
 		// The endpoint is the caller's: relay its wake-ups.
 		s.wake = make(chan struct{}, 1)
@@ -239,6 +247,11 @@ func (s *Server) Pump() {
 		}
 		s.accept(c)
 	}
+	for !s.isClosed() {
+		if !s.acceptServed() {
+			break
+		}
+	}
 	now := time.Now()
 	more := false
 	for _, p := range s.peers {
@@ -295,13 +308,81 @@ func (s *Server) PumpWait(ctx context.Context, timeout time.Duration) {
 	s.Pump()
 }
 
+// Serve takes the connections that another transport's listener accepts
+// — a webrtc.Server, for players in browsers — into this server beside
+// its native clients: each becomes a Peer like any other, with the same
+// handlers, events, Send, requests, Stats and per-Pump budgets
+// (MaxDispatchPerPump), and the Gate and OnConnect hooks. Its
+// connections must use the engine's channel layout (for WebRTC:
+// webrtc.EngineConfig). It returns at once; the server owns l from then
+// on and closes it when the server closes. Safe from any goroutine; after
+// Close it closes l and returns an error matching ErrClosed.
+func (s *Server) Serve(l netcode.TransportListener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return errClosed("serve")
+	}
+	s.listeners = append(s.listeners, l)
+	s.relay.Add(1)
+	s.mu.Unlock()
+	go s.serve(l)
+	return nil
+}
+
+// serve hands what l accepts to Pump, and relays each connection's
+// wake-ups, until the server closes.
+func (s *Server) serve(l netcode.TransportListener) {
+	defer s.relay.Done()
+	for {
+		c, err := l.AcceptTransport(s.serveCtx)
+		if err != nil {
+			return // the server (or l) closed
+		}
+		select {
+		case s.incoming <- c:
+		case <-s.stop:
+			c.CloseWithReason(netcode.CodeEndpointClosed, "server closed")
+			return
+		}
+		s.signal()
+		s.relay.Add(1)
+		go func() {
+			defer s.relay.Done()
+			for {
+				select {
+				case <-c.Wake():
+					s.signal()
+				case <-c.Done():
+					s.signal()
+					return
+				case <-s.stop:
+					return
+				}
+			}
+		}()
+	}
+}
+
+// acceptServed takes one connection a listener handed over, if any.
+func (s *Server) acceptServed() bool {
+	select {
+	case c := <-s.incoming:
+		s.accept(c)
+		return true
+	default:
+		return false
+	}
+}
+
 // Adopt makes an established connection one of the server's peers,
 // as if it had been accepted: OnConnect and the "connected" event follow.
 // Peer-to-peer sessions use it for the connections their endpoint dialed.
 // The connection must use the engine's channel layout (EndpointConfig).
-func (s *Server) Adopt(c *netcode.Conn) *Peer { return s.accept(c) }
+func (s *Server) Adopt(c netcode.Transport) *Peer { return s.accept(c) }
 
-func (s *Server) accept(c *netcode.Conn) *Peer {
+func (s *Server) accept(c netcode.Transport) *Peer {
 	ch := &Peer{server: s, link: newLink(s.codec, 0)}
 	ch.conn = c
 	s.mu.Lock()
@@ -351,14 +432,34 @@ func (s *Server) CloseWithReason(reason string) error {
 		chs = append(chs, s.peers...)
 	}
 	s.mu.Unlock()
+	var ls []netcode.TransportListener
 	if first {
 		for _, p := range chs {
 			p.conn.CloseWithReason(netcode.CodeNormal, reason)
 		}
 		close(s.stop)
+		s.endServe()
+		s.mu.Lock()
+		ls = s.listeners
+		s.mu.Unlock()
 	}
 	err := s.ep.Close()
+	for _, l := range ls {
+		if lerr := l.Close(); lerr != nil && err == nil {
+			err = lerr
+		}
+	}
 	s.relay.Wait()
+	// Connections handed over but never pumped in close too.
+	for {
+		select {
+		case c := <-s.incoming:
+			c.CloseWithReason(netcode.CodeNormal, reason)
+			continue
+		default:
+		}
+		break
+	}
 	s.signal() // a Pump delivers the disconnects
 	return err
 }
@@ -424,8 +525,9 @@ func (p *Peer) Fingerprint() netcode.Fingerprint { return p.conn.PeerFingerprint
 // Stats returns the connection's statistics (RTT, loss, bandwidth).
 func (p *Peer) Stats() netcode.Stats { return p.conn.Stats() }
 
-// Conn returns the underlying connection.
-func (p *Peer) Conn() *netcode.Conn { return p.conn }
+// Conn returns the underlying connection: a *netcode.Conn for a native
+// client, a *webrtc.Conn for a browser (see Server.Serve).
+func (p *Peer) Conn() netcode.Transport { return p.conn }
 
 // Close closes the peer at once; the client is told. It discards what
 // was not yet delivered: if reliable messages were not all acknowledged

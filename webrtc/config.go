@@ -70,6 +70,20 @@ const controlID = MaxChannels
 // messages.
 const seqHeaderLen = 4
 
+// engineChannels is the engine's channel layout: one channel per delivery
+// mode, numbered as the modes (engine.EndpointConfig gives netcode the
+// same list).
+var engineChannels = []DeliveryMode{ReliableOrdered, ReliableUnordered, Unreliable, UnreliableSequenced}
+
+// EngineConfig returns cfg with the channel layout of the engine (package
+// engine): the Config of a webrtc.Server that an engine.Server serves
+// (Server.Serve), and of a client that connects through
+// engine.ClientConfig.Dial. Both sides must use it.
+func EngineConfig(cfg Config) Config {
+	cfg.Channels = append([]DeliveryMode(nil), engineChannels...)
+	return cfg
+}
+
 // Config configures connections, on both sides. The zero value works;
 // Channels must be the same on both sides (the server refuses a client
 // whose list differs). A Config must not change after use.

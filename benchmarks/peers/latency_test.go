@@ -468,7 +468,7 @@ func benchEngine(b *testing.B, mode engine.Mode) {
 			}
 		}
 		return time.Since(start), true
-	}, func() uint64 { return datagrams(srv.Endpoint(), cl.Conn().Endpoint()) }, pumpnetRole(mode == engine.ReliableOrdered))
+	}, func() uint64 { return datagrams(srv.Endpoint(), cl.Conn().(*netcode.Conn).Endpoint()) }, pumpnetRole(mode == engine.ReliableOrdered))
 }
 
 // datagrams counts the datagrams two endpoints received: what went over

@@ -115,8 +115,9 @@ func (r *sessionRoom) leave() {
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, p := range r.s.Peers() {
-		conn := p.Conn()
-		wg.Go(func() { conn.Shutdown(ctx) })
+		if conn, ok := p.Conn().(interface{ Shutdown(context.Context) error }); ok {
+			wg.Go(func() { conn.Shutdown(ctx) })
+		}
 	}
 	wg.Wait()
 	r.s.Close()
