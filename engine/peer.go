@@ -170,7 +170,7 @@ type queued struct {
 type link struct {
 	codec    codec.Codec
 	conn     netcode.Transport // nil until connected (client)
-	queue    []queued      // frames sent before conn existed (or behind those), in order
+	queue    []queued          // frames sent before conn existed (or behind those), in order
 	queueMax int
 	// queuedRel counts the reliable frames in queue (discarded if the
 	// connection closes now).
