@@ -681,17 +681,63 @@ func (s *Session) Pump() {
 	s.srv.Pump()
 }
 
-// PumpWait sleeps until there is something to do or timeout passes, then
-// Pumps.
+// PumpWait sleeps until there is something to do, ctx ends or timeout
+// passes (timeout <= 0: no limit), then Pumps, as engine.Server.PumpWait
+// does. Something to do includes the session's own timers (a connection
+// whose hello is overdue, a peer to dial again after its backoff), so a
+// game that only calls PumpWait(ctx, 0) misses none. It blocks; call it
+// from the Pump goroutine.
 func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+	if due := s.nextDue(); !due.IsZero() {
+		if d := max(time.Until(due), time.Millisecond); timeout <= 0 || d < timeout {
+			timeout = d
+		}
+	}
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
 	select {
 	case <-s.wake:
 	case <-ctx.Done():
-	case <-t.C:
+	case <-tc:
 	}
 	s.Pump()
+}
+
+// nextDue returns when Pump next has timed work of the session's own (zero:
+// none): a connection not yet admitted reaching helloTimeout, a candidate's
+// redial backoff or a failed target's backoff ending. PumpWait sleeps no
+// longer than that.
+func (s *Session) nextDue() time.Time {
+	var due time.Time
+	sooner := func(t time.Time) {
+		if due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	for p, st := range s.states {
+		if !st.admitted && p.Conn().Err() == nil {
+			sooner(st.since.Add(helloTimeout + time.Millisecond)) // closeSilent: past the timeout
+		}
+	}
+	if s.locked || s.left {
+		return due
+	}
+	now := time.Now()
+	for _, c := range s.candidates {
+		if t := s.retry.get(c.id); t.After(now) {
+			sooner(t)
+		}
+		for _, a := range c.targets {
+			if f, ok := s.failed[dialTarget{c.id, a}]; ok && f.Add(redialAfter).After(now) {
+				sooner(f.Add(redialAfter))
+			}
+		}
+	}
+	return due
 }
 
 // connectToRecords dials the peers this session must dial (lower identity
