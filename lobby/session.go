@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpnet/pumpnet/codec"
@@ -139,7 +140,9 @@ type candidate struct {
 
 // Session is one peer's membership of a LAN session of 2-8 peers, in which
 // every pair holds exactly one connection (the lower identity dials). Its
-// methods must be called from the goroutine that calls Pump, except Close.
+// methods must be called from the goroutine that calls Pump, except Close
+// and Wake, which are safe from any goroutine, also while Pump or PumpWait
+// runs (the same contract as engine.Server).
 type Session struct {
 	cfg     Config
 	id      netcode.Fingerprint
@@ -155,7 +158,15 @@ type Session struct {
 	wg     sync.WaitGroup
 	dials  chan dialResult
 
-	adv        discovery.Advertisement
+	// Close runs on any goroutine, beside Pump. lifeMu orders it with
+	// what the Pump goroutine starts: goroutines (wg.Add) and the
+	// advertisement (adv). Once closed is set nothing new starts.
+	lifeMu    sync.Mutex
+	closed    atomic.Bool
+	closeOnce sync.Once
+	done      chan struct{} // closed when Close begins: PumpWait returns
+
+	adv        discovery.Advertisement // under lifeMu
 	browse     <-chan []discovery.Record
 	records    []discovery.Record
 	candidates []candidate // from records, by identity
@@ -226,6 +237,7 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		full:    newMemo(),
 		known:   newMemo(),
 		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	s.initial = initial
 	s.srv = engine.NewServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate})
@@ -493,11 +505,19 @@ func (s *Session) StopLookingForPeers() {
 		return
 	}
 	s.locked = true
-	if s.adv != nil {
-		_ = s.adv.Stop()
-		s.adv = nil
-	}
+	s.stopAdvertising()
 	s.abandonAdmissions(ReasonLocked)
+}
+
+// stopAdvertising stops the advertisement, if any. Safe beside Close.
+func (s *Session) stopAdvertising() {
+	s.lifeMu.Lock()
+	adv := s.adv
+	s.adv = nil
+	s.lifeMu.Unlock()
+	if adv != nil {
+		_ = adv.Stop()
+	}
 }
 
 // abandonAdmissions cancels every dial in progress and closes every
@@ -532,10 +552,7 @@ func (s *Session) Disconnect() {
 	}
 	s.left = true
 	s.locked = true
-	if s.adv != nil {
-		_ = s.adv.Stop()
-		s.adv = nil
-	}
+	s.stopAdvertising()
 	s.cancel()
 	clear(s.pending) // cancelled with s.ctx
 	for ch := range s.states {
@@ -543,13 +560,55 @@ func (s *Session) Disconnect() {
 	}
 }
 
-// Close ends everything (Multipeer's end_all): Disconnect, then the socket.
-// Safe to call from any goroutine once Pump no longer runs; idempotent.
+// Close ends everything at once (Multipeer's end_all): it stops
+// advertising and browsing, cancels dials, closes every connection (each
+// peer is told and removes this one) and the socket. Like
+// engine.Server.Close it discards what was not yet delivered: peers whose
+// reliable messages were not all acknowledged see a close matching
+// netcode.ErrUnsentData; Shutdown is the graceful way. It blocks until
+// nothing the session started still runs (goroutines, socket,
+// advertisement) and unblocks a PumpWait in progress; the next Pump
+// delivers PeerRemoved for the peers left. Safe from any goroutine, also
+// while Pump or PumpWait runs; idempotent (later calls wait for the first
+// and return nil).
 func (s *Session) Close() error {
-	s.Disconnect()
-	err := s.srv.Close()
-	s.wg.Wait()
-	s.drainBrowse()
+	var err error
+	s.closeOnce.Do(func() {
+		s.lifeMu.Lock()
+		s.closed.Store(true) // nothing new starts
+		close(s.done)
+		adv := s.adv
+		s.adv = nil
+		s.lifeMu.Unlock()
+		if adv != nil {
+			_ = adv.Stop()
+		}
+		s.cancel() // dials in flight, the browse loop, the forwarder
+		err = s.srv.CloseWithReason("")
+		s.wg.Wait()
+		s.drainBrowse()
+		s.signal() // a Pump delivers the removals
+	})
+	return err
+}
+
+// Shutdown leaves gracefully: it stops advertising and dialing, waits (at
+// most until ctx ends) until every peer acknowledged this peer's reliable
+// messages, closes every connection with reason (each peer's PeerRemoved
+// reason carries it), then closes as Close does. It returns ctx's error
+// if ctx ended first (the session is closed anyway). It blocks; call it
+// from the Pump goroutine, like engine.Server.Shutdown.
+func (s *Session) Shutdown(ctx context.Context, reason string) error {
+	s.locked = true // no admission from here on
+	s.stopAdvertising()
+	for id, d := range s.pending {
+		d.cancel()
+		delete(s.pending, id)
+	}
+	err := s.srv.Shutdown(ctx, reason)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -570,6 +629,11 @@ func (s *Session) advertise() error {
 		return nil
 	}
 	rec := s.record()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
 	if s.adv != nil {
 		return s.adv.Update(rec)
 	}
@@ -703,6 +767,7 @@ func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
 	case <-s.wake:
 	case <-ctx.Done():
 	case <-tc:
+	case <-s.done:
 	}
 	s.Pump()
 }
@@ -745,7 +810,7 @@ func (s *Session) nextDue() time.Time {
 // each identity it dials one target at a time (nextTarget), and the
 // handshake, which pins the identity, decides whether the peer is there.
 func (s *Session) connectToRecords() {
-	if s.locked || s.left {
+	if s.locked || s.left || s.closed.Load() {
 		return
 	}
 	now := time.Now()
@@ -780,9 +845,7 @@ func (s *Session) connectToRecords() {
 		ctx, cancel := context.WithCancel(s.ctx)
 		d := &dialing{cancel: cancel}
 		s.pending[id] = d // holds a seat until dialed takes the result
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		if !s.goLive(func() {
 			defer cancel()
 			conn, err := s.ep.Dial(ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
 			defer s.signal()
@@ -793,8 +856,28 @@ func (s *Session) connectToRecords() {
 					conn.Close()
 				}
 			}
-		}()
+		}) {
+			cancel() // Close began on another goroutine
+			delete(s.pending, id)
+			return
+		}
 	}
+}
+
+// goLive runs f on a goroutine that Close waits for, unless Close began:
+// then it reports false and runs nothing.
+func (s *Session) goLive(f func()) bool {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // nextTarget returns the target to dial c at: one whose last dial did not
