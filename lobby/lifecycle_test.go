@@ -147,8 +147,8 @@ type trackingBackend struct {
 	live atomic.Int32
 }
 
-func (b *trackingBackend) Advertise(service string, r discovery.Record) (discovery.Advertisement, error) {
-	ad, err := b.Memory.Advertise(service, r)
+func (b *trackingBackend) Advertise(ctx context.Context, service string, r discovery.Record) (discovery.Advertisement, error) {
+	ad, err := b.Memory.Advertise(ctx, service, r)
 	if err != nil {
 		return nil, err
 	}

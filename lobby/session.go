@@ -193,11 +193,19 @@ type Session struct {
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
-// browses for peers of the same service type. It returns at once; peers
-// arrive through Pump (PeerAdded).
+// browses for peers of the same service type. It does not wait for peers,
+// which arrive through Pump (PeerAdded); it blocks only while it sets up
+// its socket and discovery. ctx bounds that setup, as a net.Dialer's ctx
+// bounds a dial: if ctx is done before or while Join runs, Join undoes
+// what it started and returns an error matching ctx.Err(); once Join has
+// returned, ctx's end does not affect the session (Close ends it), though
+// ctx's values reach discovery for the session's lifetime.
 func Join(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lobby: join: %w", err)
 	}
 	ep, err := netcode.Listen(cfg.ListenAddr, engine.EndpointConfig(cfg.Net))
 	if err != nil {
@@ -213,13 +221,16 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 
 // join is Join with the endpoint and discovery backend given (tests use an
 // in-memory network and registry).
-func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
+func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	initial, err := encodeInitial(&cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lobby: join: %w", err)
 	}
 	service, _ := discovery.ServiceName(cfg.ServiceType)
 	s := &Session{
@@ -244,7 +255,9 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 	s.srv.OnConnect(s.onConnect)
 	s.srv.OnDisconnect(s.onDisconnect)
 	s.host = s.id
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	// The session outlives Join's ctx but keeps its values (for the
+	// discovery backend and the dials).
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	// A failed join stops everything it started (the server's wake-up
 	// relay, the browse loop, the forwarder) and waits for it. Closing
 	// the server closes the endpoint too.
@@ -261,8 +274,11 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 	}
 	s.wg.Add(1)
 	go s.forward()
-	if err := s.advertise(); err != nil {
+	if err := s.advertise(ctx); err != nil {
 		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(fmt.Errorf("lobby: join: %w", err))
 	}
 	return s, nil
 }
@@ -540,7 +556,7 @@ func (s *Session) StartLookingForPeers() error {
 		return nil
 	}
 	s.locked = false
-	return s.advertise()
+	return s.advertise(s.ctx)
 }
 
 // Disconnect leaves the session: every peer is told and will see
@@ -574,6 +590,7 @@ func (s *Session) Disconnect() {
 func (s *Session) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.cancel() // first: an Advertise in progress (under lifeMu) ends
 		s.lifeMu.Lock()
 		s.closed.Store(true) // nothing new starts
 		close(s.done)
@@ -583,8 +600,7 @@ func (s *Session) Close() error {
 		if adv != nil {
 			_ = adv.Stop()
 		}
-		s.cancel() // dials in flight, the browse loop, the forwarder
-		err = s.srv.CloseWithReason("")
+		err = s.srv.CloseWithReason("") // the dials in flight, the browse loop and the forwarder end with s.ctx
 		s.wg.Wait()
 		s.drainBrowse()
 		s.signal() // a Pump delivers the removals
@@ -624,7 +640,9 @@ func (s *Session) drainBrowse() {
 	}
 }
 
-func (s *Session) advertise() error {
+// advertise starts advertising the session's record, or updates it; ctx
+// bounds the start.
+func (s *Session) advertise(ctx context.Context) error {
 	if s.locked || s.left {
 		return nil
 	}
@@ -637,7 +655,7 @@ func (s *Session) advertise() error {
 	if s.adv != nil {
 		return s.adv.Update(rec)
 	}
-	adv, err := s.backend.Advertise(s.service, rec)
+	adv, err := s.backend.Advertise(ctx, s.service, rec)
 	if err != nil {
 		return fmt.Errorf("lobby: advertise: %w", err)
 	}
@@ -1264,7 +1282,7 @@ func (s *Session) updateHost() bool {
 
 // seatsChanged re-advertises the open seats and announces a new host.
 func (s *Session) seatsChanged(hostChanged bool) {
-	_ = s.advertise()
+	_ = s.advertise(s.ctx)
 	if hostChanged {
 		host := s.host
 		s.emit("HostChanged", nil, func(l any) {
