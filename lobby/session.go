@@ -148,6 +148,7 @@ type Session struct {
 	id      netcode.Fingerprint
 	ep      *netcode.Endpoint
 	srv     *engine.Server
+	admit   *engine.Admission // only the session admits peers (Server() cannot)
 	codec   codec.Codec
 	backend discovery.Backend
 	service string
@@ -251,9 +252,11 @@ func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discove
 		done:    make(chan struct{}),
 	}
 	s.initial = initial
-	s.srv = engine.NewServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate})
-	s.srv.OnConnect(s.onConnect)
-	s.srv.OnDisconnect(s.onDisconnect)
+	// The session's hooks are not the server's OnConnect/OnDisconnect,
+	// which stay the game's: Server() cannot replace them, and the game's
+	// hooks and connected/disconnected handlers see admitted peers only.
+	s.srv, s.admit = engine.NewSessionServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate},
+		engine.SessionHooks{Connect: s.onConnect, Disconnect: s.onDisconnect})
 	s.host = s.id
 	// The session outlives Join's ctx but keeps its values (for the
 	// discovery backend and the dials).
@@ -314,8 +317,14 @@ func (s *Session) Name() string { return s.cfg.DisplayName }
 // Addr returns the address the session listens on.
 func (s *Session) Addr() netip.AddrPort { return s.ep.AddrPort() }
 
-// Server returns the engine server that carries the session's peers
-// (for engine.HandleFunc and the like).
+// Server returns the engine server that carries the session's peers (for
+// engine.HandleFunc and the like). It is an engine.NewSessionServer: the
+// session admits peers, so the server's Peers, the game's OnConnect and
+// OnDisconnect set on it, and its "connected" and "disconnected" handlers
+// see admitted peers only (connected just before PeerAdded, with the
+// peer's Name set; disconnected just after PeerRemoved); and nothing set
+// on it replaces the session's own hooks. Its methods belong to the Pump
+// goroutine, as the session's do.
 func (s *Session) Server() *engine.Server { return s.srv }
 
 // Register adds a listener. Its Network_<action>(p *Peer, m) methods receive
@@ -1179,9 +1188,15 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		}
 		s.sendHello(ch)
 	}
+	ch.Name = h.Name
+	if err := s.admit.Admit(ch); err != nil {
+		// The game's OnConnect or "connected" handler panicked: the
+		// engine closed the connection (and reported it); the session
+		// never counts the peer.
+		return
+	}
 	st.admitted = true
 	st.initial = h.Data
-	ch.Name = h.Name
 	i, _ := slices.BinarySearchFunc(s.admitted, claimed, func(p *Peer, id netcode.Fingerprint) int {
 		return compareFP(p.Fingerprint(), id)
 	})
