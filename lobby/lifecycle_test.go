@@ -418,3 +418,48 @@ func TestShutdownDeliversAndSaysWhy(t *testing.T) {
 		}
 	})
 }
+
+// TestShutdownCtxEnds: when ctx ends before the peer acknowledged
+// everything (here: the link drops every datagram), Shutdown returns ctx's
+// error, and the session is closed all the same.
+func TestShutdownCtxEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		tb := &trackingBackend{Memory: l.mem}
+		fc, err := l.net.Listen(netip.MustParseAddrPort("10.5.7.1:7000"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pc := &blackholeConn{Conn: fc}
+		a := l.joinOn(pc, tb, "a")
+		b := l.join("b")
+		l.pumpUntil(20*time.Second, meshComplete([]*Session{a, b}, 2))
+		pc.drop.Store(true)
+		if err := a.Send(engine.Msg{"action": "chat", "text": "lost"}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if err := a.Shutdown(ctx, "game over"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Shutdown: %v, want context.DeadlineExceeded", err)
+		}
+		if el := time.Since(start); el != time.Second {
+			t.Errorf("Shutdown returned after %v, want when ctx ended (1s)", el)
+		}
+		checkClosed(t, l, a, tb)
+	})
+}
+
+// blackholeConn drops every datagram it sends while drop is set.
+type blackholeConn struct {
+	*fakenet.Conn
+	drop atomic.Bool
+}
+
+func (c *blackholeConn) WriteToUDPAddrPort(b []byte, addr netip.AddrPort) (int, error) {
+	if c.drop.Load() {
+		return len(b), nil
+	}
+	return c.Conn.WriteToUDPAddrPort(b, addr)
+}
