@@ -93,6 +93,13 @@
 // everything it held is freed (its socket, reader and timers), whether it
 // was closed or the server closed it or it timed out.
 //
+// A server made by NewSessionServer (the lobby's) carries a peer-to-peer
+// session that admits its own members: its new peers are pending until
+// the session's Admission admits them, and only admitted peers reach
+// Peers, OnConnect, OnDisconnect and the "connected" and "disconnected"
+// events; the session's SessionHooks, which see every connection, cannot
+// be replaced through the Server.
+//
 // A message whose action no handler takes is dropped, and told once per
 // action as an "error" event matching ErrUnhandled (a typo such as "mvoe"
 // shows up at once instead of vanishing); the connection stays. A

@@ -9,7 +9,8 @@ package engine
 //     server: take it as a Msg (`func (g *Game) Network_connected(m
 //     engine.Msg)`), or as a struct of your own if your server greets
 //     with more fields; on a server, a new client (local event, the
-//     Connected struct, or a Msg with its fields).
+//     Connected struct, or a Msg with its fields); on a NewSessionServer,
+//     a peer the session admitted.
 //   - "socketConnect": on a client, the secure connection is up, before the
 //     server's greeting (local event, SocketConnect).
 //   - "disconnected": the connection ended, for any reason; always the last

@@ -76,8 +76,9 @@ func (timeout) sendOption() {}
 // Peer's or a Client's), or Timeout on anything but a request.
 var ErrSendOption = errors.New("engine: bad send option")
 
-// ErrNotPeer: Server.Send was given a peer (in To) that is nil or
-// belongs to another server.
+// ErrNotPeer: Server.Send was given a peer (in To) that is nil, belongs
+// to another server, or is a session's peer not yet admitted (see
+// NewSessionServer).
 var ErrNotPeer = errors.New("engine: not a peer of this server")
 
 // sendOpts is what a list of SendOptions asks for.
@@ -160,6 +161,7 @@ func onePeerOptions(op string, opts []SendOption) (sendOpts, error) {
 // Send queues msg (a Msg or a struct with an Action field) for every open
 // peer, or for those the options pick (To, Except), with the delivery mode
 // they give (default ReliableOrdered); Pump flushes it. It encodes once.
+// A session's peers not yet admitted (NewSessionServer) never get it.
 // It returns the first error, and every peer is still tried: a peer in To
 // that is nil or another server's is an error wrapping ErrNotPeer, a full
 // queue one wrapping ErrQueueFull. Peers whose connection already ended
@@ -190,11 +192,11 @@ func (s *Server) Send(msg any, opts ...SendOption) error {
 	var first error
 	var frame []byte
 	for _, p := range list {
-		if p == nil || p.server != s {
-			if first == nil {
+		if p == nil || p.server != s || p.pending {
+			if first == nil && (o.toSet || p == nil || p.server != s) {
 				first = fmt.Errorf("%w: %s", ErrNotPeer, describePeer(p))
 			}
-			continue
+			continue // a session's pending peer is no one's to reach yet
 		}
 		if p.sendStamp == stamp {
 			continue

@@ -9,6 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pumpnet/pumpnet/internal/fakenet"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -188,6 +189,58 @@ func TestSendDoesNotAllocate(t *testing.T) {
 				t.Errorf("%s: %v allocations per send, want 0", name, n)
 			}
 			w.pumpUntil(time.Second, func() bool { return true })
+		}
+	})
+}
+
+// A session's pending peers (NewSessionServer) are no one's to reach: Send
+// to all skips them, and To names them as ErrNotPeer.
+func TestSendSkipsPendingPeers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := fakenet.New()
+		pc, err := n.Listen(srvAP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep, err := netcode.ListenPacket(pc, EndpointConfig(netcode.Config{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var arrived []*Peer
+		srv, adm := NewSessionServer(ep, &ServerConfig{SkipGreeting: true}, SessionHooks{
+			Connect: func(p *Peer) { arrived = append(arrived, p) },
+		})
+		w := &world{t: t, net: n, srv: srv}
+		t.Cleanup(func() {
+			for _, c := range w.clients {
+				c.Close()
+			}
+			srv.Close()
+		})
+		heard := map[netip.AddrPort][]string{}
+		for range 2 {
+			c := w.client()
+			c.Handle("news", func(c *Client, m Msg) {
+				addr := c.Conn().(*netcode.Conn).LocalAddr().(interface{ AddrPort() netip.AddrPort }).AddrPort()
+				heard[addr] = append(heard[addr], m["Text"].(string))
+			})
+		}
+		w.pumpUntil(10*time.Second, func() bool { return len(arrived) == 2 })
+		member, pending := arrived[0], arrived[1]
+		if err := adm.Admit(member); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.srv.Send(&news{"news", "to all"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.srv.Send(&news{"news", "to the pending one"}, To(pending)); !errors.Is(err, ErrNotPeer) {
+			t.Errorf("Send To a pending peer: %v, want ErrNotPeer", err)
+		}
+		w.pumpUntil(10*time.Second, func() bool { return len(heard[member.Addr()]) == 1 })
+		time.Sleep(time.Second)
+		w.pumpUntil(time.Second, func() bool { return true })
+		if got := heard[pending.Addr()]; len(got) != 0 {
+			t.Errorf("the pending peer heard %q", got)
 		}
 	})
 }

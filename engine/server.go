@@ -50,6 +50,7 @@ type Server struct {
 	onDisc    func(*Peer, error)
 	greet     bool
 	gate      func(*Peer, []byte) bool
+	session   *SessionHooks // NewSessionServer's: new peers wait for Admit
 	wake      chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
 	stop      chan struct{}
 	relay     sync.WaitGroup
@@ -217,11 +218,12 @@ func (s *Server) Register(obj any) error { return s.handlers.Register(obj) }
 // (*Peer, Msg) or (*Peer, T) for a struct type T.
 func (s *Server) Handle(action string, fn any) error { return s.handlers.Handle(action, fn) }
 
-// Peers returns the open peers, oldest first. The slice is a copy.
+// Peers returns the open peers, oldest first (on a NewSessionServer, the
+// admitted ones). The slice is a copy.
 func (s *Server) Peers() []*Peer {
 	out := make([]*Peer, 0, len(s.peers))
 	for _, p := range s.peers {
-		if !p.gone {
+		if !p.gone && !p.pending {
 			out = append(out, p)
 		}
 	}
@@ -397,17 +399,29 @@ func (s *Server) accept(c netcode.Transport) *Peer {
 		// PodSixNet: the server greets every new connection.
 		_ = ch.Send(Msg{"action": "connected"})
 	}
+	if s.session != nil {
+		s.pend(ch) // OnConnect and "connected" wait for Admit
+		return ch
+	}
+	_ = s.connected(ch)
+	return ch
+}
+
+// connected runs OnConnect and the "connected" event for a new (or newly
+// admitted) peer; a panic in either closes the peer and is returned.
+func (s *Server) connected(p *Peer) error {
 	if s.onConn != nil {
-		if err := recoverHook("connected", "OnConnect", func() { s.onConn(ch) }); err != nil {
-			ch.fail(err) // no "connected" event: "disconnected" follows
-			return ch
+		if err := recoverHook("connected", "OnConnect", func() { s.onConn(p) }); err != nil {
+			p.fail(err) // no "connected" event: "disconnected" follows
+			return err
 		}
 	}
-	if _, err := s.handlers.Event(ch, "connected", Connected{Action: "connected", Addr: c.RemoteAddr().String(),
-		Fingerprint: c.PeerFingerprint().String()}); err != nil {
-		ch.fail(err)
+	if _, err := s.handlers.Event(p, "connected", Connected{Action: "connected", Addr: p.conn.RemoteAddr().String(),
+		Fingerprint: p.conn.PeerFingerprint().String()}); err != nil {
+		p.fail(err)
+		return err
 	}
-	return ch
+	return nil
 }
 
 // Close closes every peer at once (each client is told, with the
@@ -514,6 +528,7 @@ type Peer struct {
 	gone         bool // disconnected delivered; pruned from the server
 	disconnected bool
 	sendStamp    uint64 // the server's Send that last served or excluded it
+	pending      bool   // a NewSessionServer's peer not yet admitted
 }
 
 // Addr returns the client's address.
@@ -578,6 +593,9 @@ func (p *Peer) end() {
 	reason := p.conn.Err()
 	if err := p.failRequests(reason); err != nil {
 		s.handlers.Event(p, "error", err)
+	}
+	if s.session != nil && s.sessionEnd(p, reason) {
+		return // never admitted: the game never saw it
 	}
 	if s.onDisc != nil {
 		if err := recoverHook("disconnected", "OnDisconnect", func() { s.onDisc(p, reason) }); err != nil {

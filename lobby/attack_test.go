@@ -320,7 +320,7 @@ func TestAttackPoisonedRecordDoesNotBlockPeers(t *testing.T) {
 		evilEP, _ := netcode.ListenPacket(evilPC, engine.EndpointConfig(netcode.Config{}))
 		defer evilEP.Close()
 		highFP, _ := netcode.FingerprintOf(certs[2].Certificate[0])
-		ad, err := l.mem.Advertise(service, discovery.Record{Instance: "0000", Addrs: []netip.Addr{netip.MustParseAddr("10.5.0.250")},
+		ad, err := l.mem.Advertise(context.Background(), service, discovery.Record{Instance: "0000", Addrs: []netip.Addr{netip.MustParseAddr("10.5.0.250")},
 			Port: 7000, ID: highFP.String(), Version: ProtocolVersion, Seats: 7, Name: "high"})
 		if err != nil {
 			t.Fatal(err)
@@ -401,7 +401,7 @@ func TestAttackPoisonedRecordsAsPeerAppears(t *testing.T) {
 				highFP, _ := netcode.FingerprintOf(certs[2].Certificate[0])
 				high := l.join("high", func(c *Config) { c.Net.Certificate = certs[2] })
 				for i, e := range evil {
-					ad, err := l.mem.Advertise(service, discovery.Record{Instance: fmt.Sprintf("000%d", i), Addrs: []netip.Addr{e.Addr()},
+					ad, err := l.mem.Advertise(context.Background(), service, discovery.Record{Instance: fmt.Sprintf("000%d", i), Addrs: []netip.Addr{e.Addr()},
 						Port: e.Port(), ID: highFP.String(), Version: ProtocolVersion, Seats: tc.seats, Name: "high"})
 					if err != nil {
 						t.Fatal(err)

@@ -29,6 +29,36 @@
 // they dial; refusals reach the newcomer as PeerRefused. Disconnect leaves
 // the session; Close ends everything.
 //
+// # Lifecycle
+//
+// A Session keeps engine.Server's contract. Join blocks only while it sets
+// up the socket and discovery, and honours its ctx then: a ctx done before
+// or during setup makes it undo what it started and return an error
+// matching ctx.Err(); the session outlives ctx (ctx's values still reach
+// discovery). Pump never blocks; PumpWait(ctx, d) sleeps until there is
+// work (messages, connections, discovery, the session's own timers), ctx
+// ends, Close is called or d passes, d <= 0 meaning no limit. Every method
+// belongs to the Pump goroutine except Close and Wake: Close is safe from
+// any goroutine, also while Pump or PumpWait runs, idempotent, unblocks a
+// PumpWait in progress, and returns once nothing the session started still
+// runs (goroutines, socket, advertisement); like engine.Server.Close it
+// discards unacknowledged data. Shutdown(ctx, reason), from the Pump
+// goroutine, is the graceful way: it waits (until ctx ends at most) for
+// every peer to acknowledge this one's reliable messages, then closes with
+// reason, which each peer's PeerRemoved reason carries. After either, Pump
+// delivers PeerRemoved for the peers left.
+//
+// Server returns the engine server under the session, for engine.HandleFunc
+// and the like. The session admits its peers (see Seats and admission), and
+// the engine server knows it (engine.NewSessionServer): its Peers, the
+// "connected" and "disconnected" events and the OnConnect and OnDisconnect
+// hooks a game sets on it see admitted peers only, once each ("connected"
+// just before PeerAdded, with Peer.Name set; "disconnected" just after
+// PeerRemoved); connections that are refused, or never say hello, never
+// reach them. The session's own hooks are not those setters, so a game
+// setting OnConnect on Server cannot undo its admission. A panic in the
+// game's OnConnect closes that peer, which is then never added.
+//
 // # Seats and admission
 //
 // Admission is an agreement between the two ends of a pair's one
@@ -162,7 +192,6 @@
 //	import (
 //		"context"
 //		"fmt"
-//		"time"
 //
 //		"github.com/pumpnet/pumpnet/engine"
 //		"github.com/pumpnet/pumpnet/lobby"
@@ -185,7 +214,7 @@
 //		defer s.Close()
 //		s.Register(&room{s})
 //		for {
-//			s.PumpWait(context.Background(), 100*time.Millisecond)
+//			s.PumpWait(context.Background(), 0) // until there is something to do
 //		}
 //	}
 package lobby

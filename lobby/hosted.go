@@ -59,7 +59,7 @@ func advertiseServer(ap netip.AddrPort, fp netcode.Fingerprint, cfg HostedConfig
 	if ap.Addr().IsValid() && !ap.Addr().IsUnspecified() {
 		rec.Addrs = []netip.Addr{ap.Addr().Unmap()}
 	}
-	ad, err := b.Advertise(service, rec)
+	ad, err := b.Advertise(context.Background(), service, rec)
 	if err != nil {
 		return nil, fmt.Errorf("lobby: advertise: %w", err)
 	}

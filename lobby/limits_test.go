@@ -70,7 +70,7 @@ type refusingBackend struct {
 	browse bool
 }
 
-func (r refusingBackend) Advertise(service string, rec discovery.Record) (discovery.Advertisement, error) {
+func (r refusingBackend) Advertise(_ context.Context, service string, rec discovery.Record) (discovery.Advertisement, error) {
 	return nil, errors.New("advertise refused")
 }
 
@@ -119,11 +119,11 @@ type lingeringBackend struct {
 	ended  atomic.Bool
 }
 
-func (b *lingeringBackend) Advertise(service string, rec discovery.Record) (discovery.Advertisement, error) {
+func (b *lingeringBackend) Advertise(ctx context.Context, service string, rec discovery.Record) (discovery.Advertisement, error) {
 	if b.refuse {
 		return nil, errors.New("advertise refused")
 	}
-	return b.Memory.Advertise(service, rec)
+	return b.Memory.Advertise(ctx, service, rec)
 }
 
 func (b *lingeringBackend) Browse(ctx context.Context, service string, interval time.Duration) (<-chan []discovery.Record, error) {

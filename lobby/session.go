@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpnet/pumpnet/codec"
@@ -139,12 +140,15 @@ type candidate struct {
 
 // Session is one peer's membership of a LAN session of 2-8 peers, in which
 // every pair holds exactly one connection (the lower identity dials). Its
-// methods must be called from the goroutine that calls Pump, except Close.
+// methods must be called from the goroutine that calls Pump, except Close
+// and Wake, which are safe from any goroutine, also while Pump or PumpWait
+// runs (the same contract as engine.Server).
 type Session struct {
 	cfg     Config
 	id      netcode.Fingerprint
 	ep      *netcode.Endpoint
 	srv     *engine.Server
+	admit   *engine.Admission // only the session admits peers (Server() cannot)
 	codec   codec.Codec
 	backend discovery.Backend
 	service string
@@ -155,7 +159,15 @@ type Session struct {
 	wg     sync.WaitGroup
 	dials  chan dialResult
 
-	adv        discovery.Advertisement
+	// Close runs on any goroutine, beside Pump. lifeMu orders it with
+	// what the Pump goroutine starts: goroutines (wg.Add) and the
+	// advertisement (adv). Once closed is set nothing new starts.
+	lifeMu    sync.Mutex
+	closed    atomic.Bool
+	closeOnce sync.Once
+	done      chan struct{} // closed when Close begins: PumpWait returns
+
+	adv        discovery.Advertisement // under lifeMu
 	browse     <-chan []discovery.Record
 	records    []discovery.Record
 	candidates []candidate // from records, by identity
@@ -184,11 +196,19 @@ type Session struct {
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
-// browses for peers of the same service type. It returns at once; peers
-// arrive through Pump (PeerAdded).
+// browses for peers of the same service type. It does not wait for peers,
+// which arrive through Pump (PeerAdded); it blocks only while it sets up
+// its socket and discovery. ctx bounds that setup, as a net.Dialer's ctx
+// bounds a dial: if ctx is done before or while Join runs, Join undoes
+// what it started and returns an error matching ctx.Err(); once Join has
+// returned, ctx's end does not affect the session (Close ends it), though
+// ctx's values reach discovery for the session's lifetime.
 func Join(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lobby: join: %w", err)
 	}
 	ep, err := netcode.Listen(cfg.ListenAddr, engine.EndpointConfig(cfg.Net))
 	if err != nil {
@@ -204,13 +224,16 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 
 // join is Join with the endpoint and discovery backend given (tests use an
 // in-memory network and registry).
-func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
+func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	initial, err := encodeInitial(&cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lobby: join: %w", err)
 	}
 	service, _ := discovery.ServiceName(cfg.ServiceType)
 	s := &Session{
@@ -228,13 +251,18 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 		full:    newMemo(),
 		known:   newMemo(),
 		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	s.initial = initial
-	s.srv = engine.NewServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate})
-	s.srv.OnConnect(s.onConnect)
-	s.srv.OnDisconnect(s.onDisconnect)
+	// The session's hooks are not the server's OnConnect/OnDisconnect,
+	// which stay the game's: Server() cannot replace them, and the game's
+	// hooks and connected/disconnected handlers see admitted peers only.
+	s.srv, s.admit = engine.NewSessionServer(ep, &engine.ServerConfig{Codec: s.codec, SkipGreeting: true, Gate: s.gate},
+		engine.SessionHooks{Connect: s.onConnect, Disconnect: s.onDisconnect})
 	s.host = s.id
-	s.ctx, s.cancel = context.WithCancel(context.Background())
+	// The session outlives Join's ctx but keeps its values (for the
+	// discovery backend and the dials).
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	// A failed join stops everything it started (the server's wake-up
 	// relay, the browse loop, the forwarder) and waits for it. Closing
 	// the server closes the endpoint too.
@@ -251,8 +279,11 @@ func join(_ context.Context, cfg Config, ep *netcode.Endpoint, backend discovery
 	}
 	s.wg.Add(1)
 	go s.forward()
-	if err := s.advertise(); err != nil {
+	if err := s.advertise(ctx); err != nil {
 		return fail(err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(fmt.Errorf("lobby: join: %w", err))
 	}
 	return s, nil
 }
@@ -288,8 +319,14 @@ func (s *Session) Name() string { return s.cfg.DisplayName }
 // Addr returns the address the session listens on.
 func (s *Session) Addr() netip.AddrPort { return s.ep.AddrPort() }
 
-// Server returns the engine server that carries the session's peers
-// (for engine.HandleFunc and the like).
+// Server returns the engine server that carries the session's peers (for
+// engine.HandleFunc and the like). It is an engine.NewSessionServer: the
+// session admits peers, so the server's Peers, the game's OnConnect and
+// OnDisconnect set on it, and its "connected" and "disconnected" handlers
+// see admitted peers only (connected just before PeerAdded, with the
+// peer's Name set; disconnected just after PeerRemoved); and nothing set
+// on it replaces the session's own hooks. Its methods belong to the Pump
+// goroutine, as the session's do.
 func (s *Session) Server() *engine.Server { return s.srv }
 
 // Register adds a listener. Its Network_<action>(p *Peer, m) methods receive
@@ -542,11 +579,19 @@ func (s *Session) StopLookingForPeers() {
 		return
 	}
 	s.locked = true
-	if s.adv != nil {
-		_ = s.adv.Stop()
-		s.adv = nil
-	}
+	s.stopAdvertising()
 	s.abandonAdmissions(ReasonLocked)
+}
+
+// stopAdvertising stops the advertisement, if any. Safe beside Close.
+func (s *Session) stopAdvertising() {
+	s.lifeMu.Lock()
+	adv := s.adv
+	s.adv = nil
+	s.lifeMu.Unlock()
+	if adv != nil {
+		_ = adv.Stop()
+	}
 }
 
 // abandonAdmissions cancels every dial in progress and closes every
@@ -569,7 +614,7 @@ func (s *Session) StartLookingForPeers() error {
 		return nil
 	}
 	s.locked = false
-	return s.advertise()
+	return s.advertise(s.ctx)
 }
 
 // Disconnect leaves the session: every peer is told and will see
@@ -581,10 +626,7 @@ func (s *Session) Disconnect() {
 	}
 	s.left = true
 	s.locked = true
-	if s.adv != nil {
-		_ = s.adv.Stop()
-		s.adv = nil
-	}
+	s.stopAdvertising()
 	s.cancel()
 	clear(s.pending) // cancelled with s.ctx
 	for ch := range s.states {
@@ -592,13 +634,55 @@ func (s *Session) Disconnect() {
 	}
 }
 
-// Close ends everything (Multipeer's end_all): Disconnect, then the socket.
-// Safe to call from any goroutine once Pump no longer runs; idempotent.
+// Close ends everything at once (Multipeer's end_all): it stops
+// advertising and browsing, cancels dials, closes every connection (each
+// peer is told and removes this one) and the socket. Like
+// engine.Server.Close it discards what was not yet delivered: peers whose
+// reliable messages were not all acknowledged see a close matching
+// netcode.ErrUnsentData; Shutdown is the graceful way. It blocks until
+// nothing the session started still runs (goroutines, socket,
+// advertisement) and unblocks a PumpWait in progress; the next Pump
+// delivers PeerRemoved for the peers left. Safe from any goroutine, also
+// while Pump or PumpWait runs; idempotent (later calls wait for the first
+// and return nil).
 func (s *Session) Close() error {
-	s.Disconnect()
-	err := s.srv.Close()
-	s.wg.Wait()
-	s.drainBrowse()
+	var err error
+	s.closeOnce.Do(func() {
+		s.cancel() // first: an Advertise in progress (under lifeMu) ends
+		s.lifeMu.Lock()
+		s.closed.Store(true) // nothing new starts
+		close(s.done)
+		adv := s.adv
+		s.adv = nil
+		s.lifeMu.Unlock()
+		if adv != nil {
+			_ = adv.Stop()
+		}
+		err = s.srv.CloseWithReason("") // the dials in flight, the browse loop and the forwarder end with s.ctx
+		s.wg.Wait()
+		s.drainBrowse()
+		s.signal() // a Pump delivers the removals
+	})
+	return err
+}
+
+// Shutdown leaves gracefully: it stops advertising and dialing, waits (at
+// most until ctx ends) until every peer acknowledged this peer's reliable
+// messages, closes every connection with reason (each peer's PeerRemoved
+// reason carries it), then closes as Close does. It returns ctx's error
+// if ctx ended first (the session is closed anyway). It blocks; call it
+// from the Pump goroutine, like engine.Server.Shutdown.
+func (s *Session) Shutdown(ctx context.Context, reason string) error {
+	s.locked = true // no admission from here on
+	s.stopAdvertising()
+	for id, d := range s.pending {
+		d.cancel()
+		delete(s.pending, id)
+	}
+	err := s.srv.Shutdown(ctx, reason)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -614,15 +698,22 @@ func (s *Session) drainBrowse() {
 	}
 }
 
-func (s *Session) advertise() error {
+// advertise starts advertising the session's record, or updates it; ctx
+// bounds the start.
+func (s *Session) advertise(ctx context.Context) error {
 	if s.locked || s.left {
 		return nil
 	}
 	rec := s.record()
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
 	if s.adv != nil {
 		return s.adv.Update(rec)
 	}
-	adv, err := s.backend.Advertise(s.service, rec)
+	adv, err := s.backend.Advertise(ctx, s.service, rec)
 	if err != nil {
 		return fmt.Errorf("lobby: advertise: %w", err)
 	}
@@ -730,17 +821,64 @@ func (s *Session) Pump() {
 	s.srv.Pump()
 }
 
-// PumpWait sleeps until there is something to do or timeout passes, then
-// Pumps.
+// PumpWait sleeps until there is something to do, ctx ends or timeout
+// passes (timeout <= 0: no limit), then Pumps, as engine.Server.PumpWait
+// does. Something to do includes the session's own timers (a connection
+// whose hello is overdue, a peer to dial again after its backoff), so a
+// game that only calls PumpWait(ctx, 0) misses none. It blocks; call it
+// from the Pump goroutine.
 func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
+	if due := s.nextDue(); !due.IsZero() {
+		if d := max(time.Until(due), time.Millisecond); timeout <= 0 || d < timeout {
+			timeout = d
+		}
+	}
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
 	select {
 	case <-s.wake:
 	case <-ctx.Done():
-	case <-t.C:
+	case <-tc:
+	case <-s.done:
 	}
 	s.Pump()
+}
+
+// nextDue returns when Pump next has timed work of the session's own (zero:
+// none): a connection not yet admitted reaching helloTimeout, a candidate's
+// redial backoff or a failed target's backoff ending. PumpWait sleeps no
+// longer than that.
+func (s *Session) nextDue() time.Time {
+	var due time.Time
+	sooner := func(t time.Time) {
+		if due.IsZero() || t.Before(due) {
+			due = t
+		}
+	}
+	for p, st := range s.states {
+		if !st.admitted && p.Conn().Err() == nil {
+			sooner(st.since.Add(helloTimeout + time.Millisecond)) // closeSilent: past the timeout
+		}
+	}
+	if s.locked || s.left {
+		return due
+	}
+	now := time.Now()
+	for _, c := range s.candidates {
+		if t := s.retry.get(c.id); t.After(now) {
+			sooner(t)
+		}
+		for _, a := range c.targets {
+			if f, ok := s.failed[dialTarget{c.id, a}]; ok && f.Add(redialAfter).After(now) {
+				sooner(f.Add(redialAfter))
+			}
+		}
+	}
+	return due
 }
 
 // connectToRecords dials the peers this session must dial (lower identity
@@ -748,7 +886,7 @@ func (s *Session) PumpWait(ctx context.Context, timeout time.Duration) {
 // each identity it dials one target at a time (nextTarget), and the
 // handshake, which pins the identity, decides whether the peer is there.
 func (s *Session) connectToRecords() {
-	if s.locked || s.left {
+	if s.locked || s.left || s.closed.Load() {
 		return
 	}
 	now := time.Now()
@@ -783,9 +921,7 @@ func (s *Session) connectToRecords() {
 		ctx, cancel := context.WithCancel(s.ctx)
 		d := &dialing{cancel: cancel}
 		s.pending[id] = d // holds a seat until dialed takes the result
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		if !s.goLive(func() {
 			defer cancel()
 			conn, err := s.ep.Dial(ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
 			defer s.signal()
@@ -796,8 +932,28 @@ func (s *Session) connectToRecords() {
 					conn.Close()
 				}
 			}
-		}()
+		}) {
+			cancel() // Close began on another goroutine
+			delete(s.pending, id)
+			return
+		}
 	}
+}
+
+// goLive runs f on a goroutine that Close waits for, unless Close began:
+// then it reports false and runs nothing.
+func (s *Session) goLive(f func()) bool {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	if s.closed.Load() {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // nextTarget returns the target to dial c at: one whose last dial did not
@@ -1081,9 +1237,15 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 		}
 		s.sendHello(ch)
 	}
+	ch.Name = h.Name
+	if err := s.admit.Admit(ch); err != nil {
+		// The game's OnConnect or "connected" handler panicked: the
+		// engine closed the connection (and reported it); the session
+		// never counts the peer.
+		return
+	}
 	st.admitted = true
 	st.initial = h.Data
-	ch.Name = h.Name
 	i, _ := slices.BinarySearchFunc(s.admitted, claimed, func(p *Peer, id netcode.Fingerprint) int {
 		return compareFP(p.Fingerprint(), id)
 	})
@@ -1185,7 +1347,7 @@ func (s *Session) updateHost() bool {
 
 // seatsChanged re-advertises the open seats and announces a new host.
 func (s *Session) seatsChanged(hostChanged bool) {
-	_ = s.advertise()
+	_ = s.advertise(s.ctx)
 	if hostChanged {
 		host := s.host
 		s.emit("HostChanged", nil, func(l any) {

@@ -29,7 +29,11 @@ type Backend interface {
 	// Advertise starts answering for r under service (a name returned by
 	// ServiceName) until the Advertisement is stopped. It validates r (see
 	// Record and TXT) and errors wrap ErrInvalidRecord or ErrInvalidService.
-	Advertise(service string, r Record) (Advertisement, error)
+	// ctx bounds the setup only (its values reach it; once Advertise has
+	// returned, ctx's end does not stop the advertisement): if ctx ends
+	// first, Advertise undoes what it started and returns an error
+	// matching ctx.Err().
+	Advertise(ctx context.Context, service string, r Record) (Advertisement, error)
 	// Browse polls for records of service every interval (0 means
 	// DefaultInterval) on one goroutine and sends the full current set,
 	// sorted by ID, instance and port (CompareRecords) and excluding

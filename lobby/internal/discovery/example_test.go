@@ -20,7 +20,7 @@ func Example() {
 	}
 	for i, name := range []string{"ann", "Zoë"} {
 		id := strings.Repeat(fmt.Sprintf("%x", i+1), 64)
-		ad, err := backend.Advertise(service, discovery.Record{
+		ad, err := backend.Advertise(context.Background(), service, discovery.Record{
 			Instance: id[:16],
 			Addrs:    []netip.Addr{netip.AddrFrom4([4]byte{192, 168, 1, byte(20 + i)})},
 			Port:     31425,

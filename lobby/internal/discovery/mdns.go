@@ -216,11 +216,16 @@ func orderAddrs(as []netip.Addr) []netip.Addr {
 // MDNS). An empty r.Addrs advertises each interface's own addresses.
 // Interfaces whose responder cannot start are skipped; Advertise fails
 // only if none starts. It does not block beyond opening sockets and
-// sending the first announcement.
-func (m *MDNS) Advertise(service string, r Record) (Advertisement, error) {
+// sending the first announcement. If ctx ends before every responder
+// started, it stops those that did and returns an error matching
+// ctx.Err().
+func (m *MDNS) Advertise(ctx context.Context, service string, r Record) (Advertisement, error) {
 	txt, err := prepare(service, r)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("discovery: advertise: %w", err)
 	}
 	infos, err := m.interfaces()
 	if err != nil {
@@ -236,6 +241,10 @@ func (m *MDNS) Advertise(service string, r Record) (Advertisement, error) {
 		for _, v6 := range []bool{false, true} {
 			if (!v6 && !info.v4) || (v6 && !info.v6) {
 				continue
+			}
+			if err := ctx.Err(); err != nil {
+				_ = ad.Stop()
+				return nil, fmt.Errorf("discovery: advertise: %w", err)
 			}
 			c, err := m.open(info.iface, v6)
 			if err != nil {

@@ -103,12 +103,12 @@ func TestMDNSAdvertiseBrowseOnLAN(t *testing.T) {
 		ch, stop := browseUntilReturn(t, h1, time.Second)
 		defer stop()
 		synctest.Wait() // listening: the announcements reach the browser
-		adA, err := h1.Advertise(testService, a)
+		adA, err := h1.Advertise(context.Background(), testService, a)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer adA.Stop()
-		adB, err := h2.Advertise(testService, b)
+		adB, err := h2.Advertise(context.Background(), testService, b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +295,7 @@ func TestMDNSBrowseBesideAvahi(t *testing.T) {
 		av := startAvahiLike(t, lan, "10.0.0.9", 10)
 		defer av.stop()
 		peer := hostOn(lan, "10.0.0.2")
-		ad, err := peer.Advertise(testService, Record{Instance: "peer", Port: 5000, ID: idC, Version: 1, Seats: 1})
+		ad, err := peer.Advertise(context.Background(), testService, Record{Instance: "peer", Port: 5000, ID: idC, Version: 1, Seats: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,12 +384,12 @@ func TestMDNSBrowseFiltersAndCounts(t *testing.T) {
 		synctest.Wait() // the browser's socket is open
 		a := recA()
 		a.Addrs = nil
-		adA, err := hostOn(lan, "10.0.0.2").Advertise(testService, a)
+		adA, err := hostOn(lan, "10.0.0.2").Advertise(context.Background(), testService, a)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer adA.Stop()
-		other, err := hostOn(lan, "10.0.0.3").Advertise("_chat._udp", recB())
+		other, err := hostOn(lan, "10.0.0.3").Advertise(context.Background(), "_chat._udp", recB())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -444,7 +444,7 @@ func TestMDNSBrowseQueriesEveryInterface(t *testing.T) {
 			ifaces: fakeIfaces(describe(veth0, []net.Addr{ipnet("10.99.0.2/24")}), describe(veth1, []net.Addr{ipnet("192.168.7.20/24")}))}
 		a := recA()
 		a.Addrs = nil
-		ad, err := adv.Advertise(testService, a)
+		ad, err := adv.Advertise(context.Background(), testService, a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -477,7 +477,7 @@ func TestMDNSBrowseFallsBackToIPv4(t *testing.T) {
 		synctest.Wait()
 		a := recA()
 		a.Addrs = nil
-		ad, err := hostOn(lan, "10.99.0.2").Advertise(testService, a)
+		ad, err := hostOn(lan, "10.99.0.2").Advertise(context.Background(), testService, a)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -526,7 +526,7 @@ func TestMDNSBrowseNoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	lan := &fakeLAN{}
 	m := hostOn(lan, "10.0.0.1")
-	ad, err := m.Advertise(testService, recA())
+	ad, err := m.Advertise(context.Background(), testService, recA())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +571,7 @@ func TestMDNSAdvertiseAnnouncesAndSaysGoodbye(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lan := &fakeLAN{}
 		sn := lan.sniff("veth0", false, "10.0.0.50")
-		ad, err := hostOn(lan, "10.0.0.1").Advertise(testService, recA())
+		ad, err := hostOn(lan, "10.0.0.1").Advertise(context.Background(), testService, recA())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -617,7 +617,7 @@ func TestMDNSAdvertiseAnnouncesAndSaysGoodbye(t *testing.T) {
 func TestMDNSResponderOnTheWire(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lan := &fakeLAN{}
-		ad, err := hostOn(lan, "10.0.0.1").Advertise(testService, recA())
+		ad, err := hostOn(lan, "10.0.0.1").Advertise(context.Background(), testService, recA())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -701,7 +701,7 @@ func TestMDNSAdvertiseExplicitAddrs(t *testing.T) {
 		sn0, sn1 := lan.sniff("veth0", false, "10.99.0.50"), lan.sniff("veth1", false, "192.168.7.50")
 		r := recA()
 		r.Addrs = addrs("2001:db8::5", "10.0.0.5", "fe80::5%veth0")
-		ad, err := m.Advertise(testService, r)
+		ad, err := m.Advertise(context.Background(), testService, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -731,7 +731,7 @@ func TestMDNSAdvertiseExplicitAddrs(t *testing.T) {
 func TestMDNSAdvertiseSkipsFailingInterfaces(t *testing.T) {
 	lan := &fakeLAN{fail: map[string]bool{"veth0/v4": true}}
 	m := &MDNS{listen: lan.host(map[string]string{"veth0": "10.99.0.1", "veth1": "192.168.7.1"}), ifaces: fakeIfaces(v4Only, second)}
-	ad, err := m.Advertise(testService, recA())
+	ad, err := m.Advertise(context.Background(), testService, recA())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,17 +744,17 @@ func TestMDNSAdvertiseSkipsFailingInterfaces(t *testing.T) {
 	ad.Stop()
 	lan = &fakeLAN{fail: map[string]bool{"veth0/v4": true, "veth1/v4": true}}
 	m = &MDNS{listen: lan.host(map[string]string{"veth0": "10.99.0.1", "veth1": "192.168.7.1"}), ifaces: fakeIfaces(v4Only, second)}
-	if _, err := m.Advertise(testService, recA()); err == nil || !strings.Contains(err.Error(), "veth0") || !strings.HasPrefix(err.Error(), "discovery: ") {
+	if _, err := m.Advertise(context.Background(), testService, recA()); err == nil || !strings.Contains(err.Error(), "veth0") || !strings.HasPrefix(err.Error(), "discovery: ") {
 		t.Fatalf("Advertise with every responder failing = %v", err)
 	}
 	m = &MDNS{listen: lan.host(nil), ifaces: fakeIfaces()}
-	if _, err := m.Advertise(testService, recA()); !errors.Is(err, ErrNoInterface) {
+	if _, err := m.Advertise(context.Background(), testService, recA()); !errors.Is(err, ErrNoInterface) {
 		t.Fatalf("no interfaces: %v", err)
 	}
 	m = &MDNS{listen: lan.host(nil), ifaces: fakeIfaces(v4Only)}
 	r := recA()
 	r.Instance = "a.b"
-	if _, err := m.Advertise(testService, r); !errors.Is(err, ErrInvalidRecord) {
+	if _, err := m.Advertise(context.Background(), testService, r); !errors.Is(err, ErrInvalidRecord) {
 		t.Fatalf("bad instance: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -40,11 +41,14 @@ type memoryAd struct {
 
 // Advertise registers r under service until the Advertisement is stopped.
 // Besides the checks of Backend.Advertise, r needs at least one address.
-// It does not block.
-func (m *Memory) Advertise(service string, r Record) (Advertisement, error) {
+// It does not block; an ended ctx is an error matching ctx.Err().
+func (m *Memory) Advertise(ctx context.Context, service string, r Record) (Advertisement, error) {
 	txt, err := prepareMemory(service, r)
 	if err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("discovery: advertise: %w", err)
 	}
 	ad := &memoryAd{m: m, service: service, rec: cloneRecords([]Record{r})[0], txt: txt}
 	m.mu.Lock()

@@ -50,7 +50,7 @@ func none(t *testing.T, ch <-chan []Record) {
 
 func advertise(t *testing.T, b Backend, r Record) Advertisement {
 	t.Helper()
-	ad, err := b.Advertise(testService, r)
+	ad, err := b.Advertise(context.Background(), testService, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestMemoryBrowsesOnlyItsService(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m := NewMemory()
 		advertise(t, m, recA())
-		if _, err := m.Advertise("_chat._udp", recB()); err != nil {
+		if _, err := m.Advertise(context.Background(), "_chat._udp", recB()); err != nil {
 			t.Fatal(err)
 		}
 		ch, err := m.Browse(t.Context(), testService, time.Second)
@@ -302,7 +302,7 @@ func TestMemoryAdvertiseValidates(t *testing.T) {
 	} {
 		r := recA()
 		tc.edit(&r)
-		if _, err := m.Advertise(tc.service, r); !errors.Is(err, tc.want) {
+		if _, err := m.Advertise(context.Background(), tc.service, r); !errors.Is(err, tc.want) {
 			t.Errorf("%s: Advertise = %v, want %v", tc.what, err, tc.want)
 		}
 	}

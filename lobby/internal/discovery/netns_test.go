@@ -316,7 +316,7 @@ func netnsPeer(t *testing.T, ifc *net.Interface) {
 	}
 	m := &MDNS{Interface: ifc}
 	r := Record{Instance: os.Getenv(netnsInstanceEnv), Port: 5000, ID: os.Getenv(netnsIDEnv), Version: 1, Seats: 2, Name: "peer " + os.Getenv(netnsInstanceEnv)}
-	ad, err := m.Advertise(service, r)
+	ad, err := m.Advertise(context.Background(), service, r)
 	if err != nil {
 		t.Fatal(err)
 	}
