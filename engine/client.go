@@ -132,6 +132,7 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 		relay:      c.Endpoint != nil || c.Dial != nil,
 		connecting: true,
 	}
+	cl.wakeUp = cl.signal
 	ctx, cancel := context.WithCancel(context.Background())
 	cl.ctx, cl.cancel = ctx, cancel
 	opts := netcode.DialOptions{Fingerprint: t.Fingerprint, InsecureAcceptAnyServer: c.InsecureAcceptAnyServer}

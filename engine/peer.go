@@ -157,6 +157,19 @@ type pendingRequest struct {
 	ctxDeadline bool
 	done        replyFunc
 	action      string
+	// stop ends the timer and ctx watch that wake Pump for this request
+	stopTimer func() bool
+	stopCtx   func() bool
+}
+
+// release stops r's wake-ups (its reply, failure or expiry came).
+func (r *pendingRequest) release() {
+	if r.stopTimer != nil {
+		r.stopTimer()
+	}
+	if r.stopCtx != nil {
+		r.stopCtx()
+	}
 }
 
 type queued struct {
@@ -182,6 +195,9 @@ type link struct {
 	curRID     uint64
 	curPayload []byte
 	badFrames  int
+	// wake signals the owner's Pump (a request's deadline came, or its
+	// ctx ended), so PumpWait does not sleep through it.
+	wakeUp func()
 }
 
 func newLink(c codec.Codec, queueMax int) link {
@@ -341,6 +357,7 @@ func (p *link) expire(now time.Time) error {
 			continue
 		}
 		delete(p.requests, rid)
+		r.release()
 		if err := r.call(nil, nil, fail); err != nil && first == nil {
 			first = err
 		}
@@ -358,6 +375,7 @@ func (p *link) failRequests(reason error) error {
 	var first error
 	for rid, r := range p.requests {
 		delete(p.requests, rid)
+		r.release()
 		if perr := r.call(nil, nil, err); perr != nil && first == nil {
 			first = perr
 		}
@@ -392,6 +410,7 @@ func (p *link) handleReply(kind byte, rid uint64, payload []byte) error {
 		return nil
 	}
 	delete(p.requests, rid)
+	r.release()
 	if kind == kindReplyError {
 		return r.call(nil, nil, parseRemoteError(payload))
 	}

@@ -257,6 +257,15 @@ func (l *link) request(ctx context.Context, msg any, done replyFunc, o sendOpts)
 	if err := l.sendFrame(b, o.mode); err != nil {
 		return err
 	}
-	l.requests[rid] = &pendingRequest{ctx: ctx, deadline: deadline, ctxDeadline: ok, done: done, action: action}
+	r := &pendingRequest{ctx: ctx, deadline: deadline, ctxDeadline: ok, done: done, action: action}
+	if l.wakeUp != nil {
+		// Wake Pump when the request is due or ctx ends: PumpWait with
+		// no limit must not sleep through either.
+		r.stopTimer = time.AfterFunc(time.Until(deadline)+time.Millisecond, l.wakeUp).Stop
+		if ctx.Done() != nil {
+			r.stopCtx = context.AfterFunc(ctx, l.wakeUp)
+		}
+	}
+	l.requests[rid] = r
 	return nil
 }

@@ -164,3 +164,62 @@ func TestClientForward(t *testing.T) {
 		}
 	})
 }
+
+// A game that sleeps in PumpWait(ctx, 0) (no limit) still gets its
+// request callbacks when the request times out or its ctx is cancelled:
+// nothing else need wake it.
+func TestPumpWaitWakesForRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newWorld(t)
+		c := w.client()
+		w.srv.Handle("hold", func(*Peer, Msg) {}) // never answers
+		w.pumpUntil(10*time.Second, func() bool { return c.Connected() })
+		stop := make(chan struct{})
+		srvDone := make(chan struct{})
+		go func() { // the server's own loop
+			defer close(srvDone)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				w.srv.PumpWait(t.Context(), 50*time.Millisecond)
+			}
+		}()
+		cancelled, cancel := context.WithCancel(context.Background())
+		got := map[string]time.Duration{}
+		start := time.Now()
+		c.Request(context.Background(), Msg{"action": "hold"}, func(_ Msg, err error) {
+			if errors.Is(err, ErrRequestTimeout) {
+				got["timeout"] = time.Since(start)
+			}
+		}, Timeout(2*time.Second))
+		c.Request(cancelled, Msg{"action": "hold"}, func(_ Msg, err error) {
+			if errors.Is(err, context.Canceled) {
+				got["cancel"] = time.Since(start)
+			}
+		}, Timeout(time.Hour))
+		ctx, stopPump := context.WithCancel(context.Background())
+		pumped := make(chan struct{})
+		go func() { // the client's loop: no limit, as the docs allow
+			defer close(pumped)
+			for ctx.Err() == nil {
+				c.PumpWait(ctx, 0)
+			}
+		}()
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+		time.Sleep(3 * time.Second)
+		stopPump()
+		<-pumped
+		close(stop)
+		<-srvDone
+		if d, ok := got["cancel"]; !ok || d > 600*time.Millisecond {
+			t.Errorf("cancelled request's callback: ran %v after %v, want at the cancel (500ms)", ok, d)
+		}
+		if d, ok := got["timeout"]; !ok || d > 2100*time.Millisecond {
+			t.Errorf("timed-out request's callback: ran %v after %v, want at 2s", ok, d)
+		}
+	})
+}

@@ -386,6 +386,7 @@ func (s *Server) Adopt(c netcode.Transport) *Peer { return s.accept(c) }
 
 func (s *Server) accept(c netcode.Transport) *Peer {
 	ch := &Peer{server: s, link: newLink(s.codec, 0)}
+	ch.wakeUp = s.signal
 	ch.conn = c
 	s.mu.Lock()
 	s.peers = append(s.peers, ch)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
@@ -110,17 +109,9 @@ func (r *sessionRoom) pump()                 { r.s.Pump() }
 // acknowledged it, and closes the session: the peers see this one leave
 // at once.
 func (r *sessionRoom) leave() {
-	r.s.Pump()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	var wg sync.WaitGroup
-	for _, p := range r.s.Peers() {
-		if conn, ok := p.Conn().(interface{ Shutdown(context.Context) error }); ok {
-			wg.Go(func() { conn.Shutdown(ctx) })
-		}
-	}
-	wg.Wait()
-	r.s.Close()
+	r.s.Shutdown(ctx, "left")
 }
 
 // Listener methods (lobby.Session.Register).
