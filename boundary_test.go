@@ -80,3 +80,19 @@ func TestCoreHasNoEbitenAndNoCgo(t *testing.T) {
 func TestCoreBuildsWithoutCgo(t *testing.T) {
 	goCmd(t, []string{"CGO_ENABLED=0"}, "build", "./...")
 }
+
+// TestNativeEngineLeavesWebRTCOut: a native game or headless server that
+// imports engine (or lobby) does not carry the WebRTC stack; only browser
+// builds (GOOS=js), whose Connect dials signaling URLs, and programs that
+// import the webrtc package themselves do.
+func TestNativeEngineLeavesWebRTCOut(t *testing.T) {
+	const stack = "github.com/pion/webrtc/"
+	native := goCmd(t, nil, "list", "-deps", "-f", "{{.ImportPath}}", "./engine", "./lobby")
+	if bytes.Contains(native, []byte(stack)) {
+		t.Fatalf("a native build of engine or lobby imports %s", stack)
+	}
+	browser := goCmd(t, []string{"GOOS=js", "GOARCH=wasm"}, "list", "-deps", "-f", "{{.ImportPath}}", "./engine")
+	if !bytes.Contains(browser, []byte(stack)) {
+		t.Fatalf("the browser build of engine does not import %s: Connect could not dial a signaling URL", stack)
+	}
+}

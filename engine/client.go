@@ -89,13 +89,21 @@ type Client struct {
 
 // Connect starts connecting to target ("host:port#fingerprint", a connect
 // string, or "host:port" with cfg.InsecureAcceptAnyServer) and returns at
-// once. The outcome arrives in Pump: "socketConnect" then the server's
+// once. In a browser build (GOOS=js) target may be a WebRTC signaling
+// URL, "https://host/path#fingerprint" (the fragment pins the server's
+// key; over https it may be left out): the client then runs over the
+// browser's RTCPeerConnection, with the same API. The outcome arrives in Pump: "socketConnect" then the server's
 // "connected", or "error" then "disconnected".
 func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	var err error
 	var c ClientConfig
 	if cfg != nil {
 		c = *cfg
+	}
+	if c.Dial == nil && isSignalURL(target) {
+		if c.Dial, err = signalDialer(target, c.InsecureAcceptAnyServer); err != nil {
+			return nil, err
+		}
 	}
 	var t Target
 	if c.Dial != nil {
