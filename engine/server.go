@@ -17,8 +17,10 @@ import (
 // ServerConfig configures a Server. The zero value works.
 type ServerConfig struct {
 	// Net configures the transport (identity, limits, timeouts, link
-	// conditioner). Its Channels field is ignored: the engine opens one
-	// channel per delivery mode.
+	// conditioner). Its Channels and Application fields are ignored: the
+	// engine opens one channel per delivery mode and names its codec
+	// (ApplicationProtocol), so clients of another codec are closed at
+	// connect.
 	Net netcode.Config
 	// Codec encodes messages. Default: codec.Default() (msgpack).
 	Codec codec.Codec
@@ -80,6 +82,7 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	nc.Application = ApplicationProtocol(c.Codec)
 	wake := make(chan struct{}, 1)
 	nc.Notify = wake
 	ep, err := netcode.Listen(addr, &nc)
@@ -91,7 +94,8 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 
 // NewServer runs a server on an existing accepting endpoint (e.g. one the
 // lobby made). The endpoint must have been created with the engine's
-// channel layout: see EndpointConfig.
+// channel layout and the application protocol of cfg.Codec: see
+// EndpointConfig.
 func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
 	var c ServerConfig
 	if cfg != nil {
@@ -101,9 +105,15 @@ func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
 }
 
 // EndpointConfig returns cfg with the channel layout the engine needs, for
-// endpoints made outside Listen and Connect.
+// endpoints made outside Listen and Connect, and, if cfg.Application is
+// empty, the application protocol of the default codec
+// (ApplicationProtocol(nil)); for another codec set cfg.Application to
+// ApplicationProtocol(thatCodec) first.
 func EndpointConfig(cfg netcode.Config) *netcode.Config {
 	cfg.Channels = engineChannels
+	if cfg.Application == "" {
+		cfg.Application = ApplicationProtocol(nil)
+	}
 	return &cfg
 }
 
