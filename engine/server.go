@@ -50,6 +50,7 @@ type Server struct {
 	handlers  *dispatch.Table[*Peer]
 	onConn    func(*Peer)
 	onDisc    func(*Peer, error)
+	onAccept  func(Arrival) error // see OnAccept (admit.go)
 	greet     bool
 	gate      func(*Peer, []byte) bool
 	wake      chan struct{} // capacity 1; the endpoint signals it (Notify) or a relay does
@@ -274,7 +275,9 @@ func (s *Server) Pump() {
 		if !ok {
 			break
 		}
-		s.accept(c)
+		if s.admit(c) {
+			s.accept(c)
+		}
 	}
 	now := time.Now()
 	more := false
