@@ -470,8 +470,7 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameKeysReady:
 		if !bytes.Equal(f.Params, c.params) {
-			c.closeLocked(now, &CloseError{Code: CodeConfigMismatch, Reason: fmt.Sprintf(
-				"%s", mismatchReason(c.params, f.Params, c.server))}, true)
+			c.closeLocked(now, &CloseError{Code: CodeConfigMismatch, Reason: mismatchReason(c.params, f.Params, c.server)}, true)
 			return errStopFrames
 		}
 	case wire.FrameAck:
