@@ -35,9 +35,9 @@ const maxRefusalReason = 256
 // netcode.CodeRefused and err's text as the reason (at most 256 bytes;
 // "refused" if empty), and the server's game sees nothing more of it — no
 // Peer, no OnConnect, no "connected" or "disconnected" event. The client
-// gets "disconnected" (after "socketConnect", without the greeting) with
-// an error matching netcode.ErrRefused whose CloseError.Reason is that
-// text. A panicking hook refuses the client ("accept hook failed") and is
+// gets "disconnected" (after "socketConnect", without the greeting; or
+// after "error" if the refusal overtook the end of its handshake) with an
+// error matching netcode.ErrRefused whose CloseError.Reason is that text. A panicking hook refuses the client ("accept hook failed") and is
 // reported as an "error" event (for a nil *Peer) holding a *PanicError.
 //
 // The hook runs after the handshake, not during it: by then the client has
@@ -51,8 +51,8 @@ const maxRefusalReason = 256
 // before the hook ran: they are dropped, never dispatched.
 //
 // The hook sees connections the server accepts, not those it adopts
-// (Adopt: the caller chose them). Call OnAccept from the Pump goroutine,
-// before or between Pumps; nil removes the hook.
+// (Adopt: the caller chose them). OnAccept does not block; call it from
+// the Pump goroutine, before or between Pumps. nil removes the hook.
 func (s *Server) OnAccept(f func(a Arrival) error) { s.onAccept = f }
 
 // admit runs the accept hook on an accepted connection and reports
