@@ -212,8 +212,9 @@ func TestAcceptHookFloodOfRefusedClients(t *testing.T) {
 			}
 		}()
 	}
-	// Let the flood build up.
-	for deadline := time.Now().Add(30 * time.Second); refused.Load() < 2*attackers; {
+	// Let the flood build up: a second at least.
+	floodStart := time.Now()
+	for deadline := floodStart.Add(30 * time.Second); refused.Load() < 2*attackers || time.Since(floodStart) < time.Second; {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d refusals in 30 s", refused.Load())
 		}
@@ -238,10 +239,12 @@ func TestAcceptHookFloodOfRefusedClients(t *testing.T) {
 	}
 	el := time.Since(start)
 	midFlood := refused.Load()
+	floodFor := time.Since(floodStart)
 	stopFlood()
 	wg.Wait()
-	t.Logf("good client greeted=%v after %v (err %v); %d attacker connections refused (hook ran %d times), %d ended otherwise; server endpoint %+v",
-		greeted, el.Round(time.Millisecond), failure, refused.Load(), refusedByHook.Load(), otherEnds.Load(), srv.Endpoint().Stats())
+	t.Logf("good client greeted=%v after %v (err %v); %d attacker connections refused in %v (%.0f/s; hook ran %d times), %d ended otherwise; server endpoint %+v",
+		greeted, el.Round(time.Millisecond), failure, midFlood, floodFor.Round(time.Millisecond), float64(midFlood)/floodFor.Seconds(),
+		refusedByHook.Load(), otherEnds.Load(), srv.Endpoint().Stats())
 	if !greeted {
 		t.Fatalf("good client not greeted during the flood of refused clients: %v", failure)
 	}
