@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -125,4 +126,33 @@ func TestConnectChecksEndpointCodec(t *testing.T) {
 		t.Fatalf("Connect with a JSON endpoint and the JSON codec: %v", err)
 	}
 	c.Close()
+}
+
+// A peer that sends no application protocol (parameters version 0, as
+// pumpnet did before strict connections) meets an engine server with a
+// clear close at connect naming what each side sent, within the handshake,
+// not a hang or a stream of decode errors.
+func TestOldFormatPeerGetsClearError(t *testing.T) {
+	srv, err := Listen("127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	old := netcode.Config{Channels: engineChannels} // no Application: version 0
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	c, err := netcode.Dial(ctx, srv.Addr().String(), &old, netcode.DialOptions{Fingerprint: srv.Fingerprint()})
+	if err == nil {
+		c.Close()
+		t.Fatal("an old-format peer connected to an engine server")
+	}
+	var ce *netcode.CloseError
+	if !errors.As(err, &ce) || ce.Code != netcode.CodeConfigMismatch ||
+		!strings.Contains(ce.Reason, "client none") || !strings.Contains(ce.Reason, `server "`+ApplicationProtocol(nil)+`"`) {
+		t.Fatalf("old-format peer: %v, want CodeConfigMismatch naming both sides", err)
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Fatalf("old-format peer told after %v", el)
+	}
 }
