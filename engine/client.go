@@ -18,10 +18,12 @@ import (
 // ClientConfig configures a Client. The zero value works for connect
 // strings that carry the server's fingerprint.
 type ClientConfig struct {
-	// Net configures the transport. Its Channels field is ignored.
+	// Net configures the transport. Its Channels and Application fields
+	// are ignored (the engine sets them: see ApplicationProtocol).
 	Net netcode.Config
 	// Codec encodes messages. Default: codec.Default() (msgpack). It must
-	// match the server's.
+	// match the server's: a client of another codec is closed at connect,
+	// with a reason naming both (see ApplicationProtocol).
 	Codec codec.Codec
 	// InsecureAcceptAnyServer allows a target without a fingerprint
 	// ("host:port" instead of the connect string): the traffic is
@@ -38,8 +40,9 @@ type ClientConfig struct {
 	MaxBadMessages int
 	// Endpoint, when set, is dialed from instead of a fresh socket (the
 	// lobby shares one endpoint; tests use an in-memory network). It must
-	// use the engine's channel layout (EndpointConfig), and the target's
-	// host must then be an IP address. Net is ignored.
+	// use the engine's channel layout and the application protocol of
+	// Codec (EndpointConfig), and the target's host must then be an IP
+	// address. Net is ignored.
 	Endpoint *netcode.Endpoint
 	// Dial, when set, makes the connection instead of netcode: another
 	// transport, such as WebRTC data channels (webrtc.Dial, whose Config
@@ -123,8 +126,14 @@ func Connect(target string, cfg *ClientConfig) (*Client, error) {
 	if c.MaxBadMessages <= 0 {
 		c.MaxBadMessages = 16
 	}
+	if c.Endpoint != nil {
+		if err := checkEndpointCodec(c.Endpoint, c.Codec); err != nil {
+			return nil, err
+		}
+	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	nc.Application = ApplicationProtocol(c.Codec)
 	wake := make(chan struct{}, 1)
 	nc.Notify = wake // the connection wakes the client directly
 	table := dispatch.New[*Client](c.Codec)

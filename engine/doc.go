@@ -85,8 +85,8 @@
 // "socketConnect" (a client: the secure connection is up), "disconnected"
 // (always the last event of a connection, whatever ended it; its reason
 // says why) and "error" (a Go error: match it with errors.Is/As). A panic in
-// game code the engine calls — a handler, a Request callback, OnConnect,
-// OnDisconnect, ServerConfig.Gate — is recovered and reported as an "error"
+// game code the engine calls — a handler, a Request callback, OnAccept,
+// OnConnect, OnDisconnect, ServerConfig.Gate — is recovered and reported as an "error"
 // event holding a *PanicError (the action, the value, the stack); on a
 // server it closes only that client's connection, on a client its
 // connection. By the time a client's "disconnected" is delivered,
@@ -165,6 +165,43 @@
 // traffic arrives (PumpWait) or runs a fixed-rate simulation with RunTicks,
 // which schedules ticks against a fixed start so the rate never drifts.
 //
+// # Admission
+//
+// Server.OnAccept sets the accept/deny hook (peerpy's offer handler). It
+// runs inside Pump, like every handler, once per arriving client and before
+// anything else happens for it, with the client's address, its key (proven
+// in the handshake) and the number of open peers (Arrival). A nil error
+// admits the client; an error refuses it: the connection is closed with
+// netcode.CodeRefused and the error's text, the client's "disconnected"
+// error matches netcode.ErrRefused and carries that text, and the server's
+// game never sees the client (no Peer, no OnConnect, no events). It runs
+// after the handshake rather than during it so that game state needs no
+// locks and the key is proven; a refused client costs one handshake (which
+// netcode's handshake limits bound) and nothing after the refusal.
+//
+// # Strict connections
+//
+// Client and server agree on the codec when they connect: Listen, Connect
+// and EndpointConfig name the codec as the transport's application
+// protocol (ApplicationProtocol: "pumpnet engine 0, codec msgpack"), and
+// two sides that name different ones are closed before either is
+// connected, with netcode.CodeConfigMismatch and a reason naming both
+// ("application protocols differ: client "...codec msgpack", server
+// "...codec json""), instead of exchanging messages neither can decode.
+// The client gets "error" then "disconnected" with that reason; the
+// server's game sees nothing. An endpoint made for NewServer or
+// ClientConfig.Endpoint must name the codec used with it (EndpointConfig
+// names the default one; Connect checks).
+//
+// # One-shot sends
+//
+// SendOnce delivers one message to an address over a temporary connection
+// (p2py's temporary connections): it dials, waits for the server's
+// greeting (so a refusal is an error), sends reliably, waits for the
+// acknowledgement and closes normally, returning nil only then; when ctx
+// ends first it returns ctx's error at once. It blocks, keeps no state
+// and leaves no goroutine or socket behind.
+//
 // # Wire format
 //
 // Each message travels in one netcode message: a kind byte (0 message,
@@ -172,5 +209,8 @@
 // then the codec payload (msgpack by default); a failed request carries a
 // varint RemoteCode (0 failed, 1 no handler, 2 timed out, 3 closed) and at
 // most 256 bytes of UTF-8 text instead. The engine opens one netcode
-// channel per delivery mode, numbered as the Mode constants.
+// channel per delivery mode, numbered as the Mode constants, and names
+// "pumpnet engine 0, codec <name>" as netcode's application protocol
+// (KEYS_READY parameters version 1, netcode/PROTOCOL.md §5); the 0 is the
+// version of the framing above.
 package engine

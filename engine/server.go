@@ -17,8 +17,10 @@ import (
 // ServerConfig configures a Server. The zero value works.
 type ServerConfig struct {
 	// Net configures the transport (identity, limits, timeouts, link
-	// conditioner). Its Channels field is ignored: the engine opens one
-	// channel per delivery mode.
+	// conditioner). Its Channels and Application fields are ignored: the
+	// engine opens one channel per delivery mode and names its codec
+	// (ApplicationProtocol), so clients of another codec are closed at
+	// connect.
 	Net netcode.Config
 	// Codec encodes messages. Default: codec.Default() (msgpack).
 	Codec codec.Codec
@@ -48,6 +50,7 @@ type Server struct {
 	handlers  *dispatch.Table[*Peer]
 	onConn    func(*Peer)
 	onDisc    func(*Peer, error)
+	onAccept  func(Arrival) error // see OnAccept (admit.go)
 	greet     bool
 	gate      func(*Peer, []byte) bool
 	session   *SessionHooks // NewSessionServer's: new peers wait for Admit
@@ -91,6 +94,7 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 	}
 	nc := c.Net
 	nc.Channels = engineChannels
+	nc.Application = ApplicationProtocol(c.Codec)
 	wake := make(chan struct{}, 1)
 	nc.Notify = wake
 	ep, err := netcode.Listen(addr, &nc)
@@ -102,7 +106,8 @@ func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 
 // NewServer runs a server on an existing accepting endpoint (e.g. one the
 // lobby made). The endpoint must have been created with the engine's
-// channel layout: see EndpointConfig.
+// channel layout and the application protocol of cfg.Codec: see
+// EndpointConfig.
 func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
 	var c ServerConfig
 	if cfg != nil {
@@ -112,9 +117,15 @@ func NewServer(ep *netcode.Endpoint, cfg *ServerConfig) *Server {
 }
 
 // EndpointConfig returns cfg with the channel layout the engine needs, for
-// endpoints made outside Listen and Connect.
+// endpoints made outside Listen and Connect, and, if cfg.Application is
+// empty, the application protocol of the default codec
+// (ApplicationProtocol(nil)); for another codec set cfg.Application to
+// ApplicationProtocol(thatCodec) first.
 func EndpointConfig(cfg netcode.Config) *netcode.Config {
 	cfg.Channels = engineChannels
+	if cfg.Application == "" {
+		cfg.Application = ApplicationProtocol(nil)
+	}
 	return &cfg
 }
 
@@ -247,7 +258,9 @@ func (s *Server) Pump() {
 		if !ok {
 			break
 		}
-		s.accept(c)
+		if s.admit(c) {
+			s.accept(c)
+		}
 	}
 	for !s.isClosed() {
 		if !s.acceptServed() {
@@ -371,7 +384,9 @@ func (s *Server) serve(l netcode.TransportListener) {
 func (s *Server) acceptServed() bool {
 	select {
 	case c := <-s.incoming:
-		s.accept(c)
+		if s.admit(c) {
+			s.accept(c)
+		}
 		return true
 	default:
 		return false

@@ -69,9 +69,10 @@ type Config struct {
 	// PollInterval is how often the LAN is browsed. Default 500 ms.
 	PollInterval time.Duration
 	// Net configures the transport (timeouts, limits, link conditioner).
-	// Its Channels field is ignored.
+	// Its Channels and Application fields are ignored.
 	Net netcode.Config
-	// Codec encodes messages. Default msgpack.
+	// Codec encodes messages. Default msgpack. Peers of another codec are
+	// closed at connect (engine.ApplicationProtocol).
 	Codec codec.Codec
 	// Streams declares named streams that the session opens with every
 	// peer as it is admitted (peerpy's initialize_streams), each a byte

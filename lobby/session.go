@@ -210,7 +210,9 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lobby: join: %w", err)
 	}
-	ep, err := netcode.Listen(cfg.ListenAddr, engine.EndpointConfig(cfg.Net))
+	nc := cfg.Net
+	nc.Application = engine.ApplicationProtocol(cfg.Codec) // peers of another codec are closed at connect
+	ep, err := netcode.Listen(cfg.ListenAddr, engine.EndpointConfig(nc))
 	if err != nil {
 		return nil, fmt.Errorf("lobby: %w", err)
 	}

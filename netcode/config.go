@@ -171,6 +171,16 @@ type Config struct {
 	// before a key update. Default 2^20; must be below 2^23.
 	KeyUpdateInterval uint64
 
+	// Application names the protocol the application speaks over the
+	// connection (at most MaxApplicationLen bytes; the engine sets
+	// "pumpnet engine 0, codec msgpack" and the like). Both peers must
+	// name the same one: it travels in KEYS_READY (parameters version 1,
+	// PROTOCOL.md §5), and a peer naming another one, or none, is closed
+	// with CodeConfigMismatch before either side is established, with a
+	// reason that names both. Empty: no application protocol is sent
+	// (parameters version 0, as older pumpnet sends).
+	Application string
+
 	// Link, when set, puts a link conditioner between the endpoint and its
 	// socket (tests, and games' -lag/-loss flags).
 	Link *LinkConditions
@@ -222,6 +232,8 @@ func (c *Config) resolve() (*config, error) {
 		return nil, fmt.Errorf("netcode: KeyUpdateInterval %d must be below 2^23 (AES-GCM limit)", d.KeyUpdateInterval)
 	case d.PSK != nil && len(d.PSKIdentity) == 0:
 		return nil, errors.New("netcode: PSK mode needs PSKIdentity")
+	case len(d.Application) > MaxApplicationLen:
+		return nil, fmt.Errorf("netcode: Application is %d bytes, at most %d", len(d.Application), MaxApplicationLen)
 	case len(d.Channels) > 256:
 		return nil, fmt.Errorf("netcode: %d channels, at most 256", len(d.Channels))
 	}

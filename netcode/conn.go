@@ -470,8 +470,7 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 	case wire.FramePadding, wire.FramePing:
 	case wire.FrameKeysReady:
 		if !bytes.Equal(f.Params, c.params) {
-			c.closeLocked(now, &CloseError{Code: CodeConfigMismatch, Reason: fmt.Sprintf(
-				"peers configured differently: here %s, peer %s", describeParams(c.params), describeParams(f.Params))}, true)
+			c.closeLocked(now, &CloseError{Code: CodeConfigMismatch, Reason: mismatchReason(c.params, f.Params, c.server)}, true)
 			return errStopFrames
 		}
 	case wire.FrameAck:

@@ -76,7 +76,8 @@
 // Config.IdleTimeout (10 s) ends with CodeTimeout; idle connections send a
 // PING every Config.KeepAlive (1 s). After a connection ends, Err returns a
 // *CloseError (code, reason, who closed) that matches net.ErrClosed, and
-// ErrTimeout, ErrRefused (CodeServerBusy) or ErrUnsentData by its code.
+// ErrTimeout, ErrRefused (CodeServerBusy, CodeRefused) or ErrUnsentData by
+// its code.
 //
 // # Example
 //

@@ -26,7 +26,8 @@ var (
 	ErrTimeout = errors.New("netcode: timeout")
 	// ErrRefused means the server turned the connection away: a CloseError
 	// with CodeServerBusy (a server that is full closes newcomers with it)
-	// matches it.
+	// or CodeRefused (an application's accept hook said no; the reason says
+	// why) matches it.
 	ErrRefused = errors.New("netcode: refused")
 	// ErrUnsentData means the peer closed (or this side closed) with
 	// reliable messages not yet acknowledged, which were discarded: a
@@ -51,7 +52,8 @@ const (
 	CodeInternal          CloseCode = 0x06 // a local failure (e.g. socket error)
 	CodeConfigMismatch    CloseCode = 0x07 // the peers' channels, window or message limit differ
 	CodeUnsentData        CloseCode = 0x08 // Close discarded reliable data the peer had not acknowledged
-	CodeReceiveOverflow   CloseCode = 0x09 // a receive queue without flow control overflowed (a browser's WebRTC transport)
+	CodeRefused           CloseCode = 0x09 // the application refused the connection (an accept hook); the reason says why
+	CodeReceiveOverflow   CloseCode = 0x0a // a receive queue without flow control overflowed (a browser's WebRTC transport)
 	CodeApplication       CloseCode = 0x100
 )
 
@@ -75,6 +77,8 @@ func (c CloseCode) String() string {
 		return "configuration mismatch"
 	case CodeUnsentData:
 		return "unsent data discarded"
+	case CodeRefused:
+		return "refused"
 	case CodeReceiveOverflow:
 		return "receive queue overflow"
 	}
@@ -86,8 +90,8 @@ func (c CloseCode) String() string {
 
 // CloseError is the reason a connection ended. Conn.Err returns one; it
 // matches net.ErrClosed with errors.Is, ErrTimeout when Code is
-// CodeTimeout, ErrRefused when Code is CodeServerBusy, and ErrUnsentData
-// when Code is CodeUnsentData.
+// CodeTimeout, ErrRefused when Code is CodeServerBusy or CodeRefused, and
+// ErrUnsentData when Code is CodeUnsentData.
 type CloseError struct {
 	Code   CloseCode
 	Reason string
@@ -107,8 +111,8 @@ func (e *CloseError) Error() string {
 }
 
 // Is makes a CloseError match net.ErrClosed, ErrTimeout for timeouts,
-// ErrRefused for a server that was busy and ErrUnsentData for a close that
-// discarded reliable data.
+// ErrRefused for a server that was busy or refused the connection, and
+// ErrUnsentData for a close that discarded reliable data.
 func (e *CloseError) Is(target error) bool {
 	switch target {
 	case net.ErrClosed:
@@ -116,7 +120,7 @@ func (e *CloseError) Is(target error) bool {
 	case ErrTimeout:
 		return e.Code == CodeTimeout
 	case ErrRefused:
-		return e.Code == CodeServerBusy
+		return e.Code == CodeServerBusy || e.Code == CodeRefused
 	case ErrUnsentData:
 		return e.Code == CodeUnsentData
 	}
