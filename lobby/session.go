@@ -24,10 +24,11 @@ import (
 // Request, Stats and the rest work as on any engine peer.
 type Peer = engine.Peer
 
-// CodeRefused is the close code a peer that refuses an offer uses; the
-// close reason says why ("session full", "session locked", or the Accept
-// hook's error).
-const CodeRefused = netcode.CodeApplication + 1
+// CodeRefused is the close code a peer that refuses an offer uses:
+// netcode's, so the refused side's error matches netcode.ErrRefused, as
+// an engine server's accept hook makes it. The reason says why (full,
+// locked, Config.Accept's error, a bad hello).
+const CodeRefused = netcode.CodeRefused
 
 // Refusal reasons, as the refused peer sees them in its close reason.
 const (
@@ -44,7 +45,8 @@ var (
 )
 
 // RefusedError says which peer refused this one, and why. It matches
-// ErrRefused, and ErrSessionFull or ErrSessionLocked for those reasons.
+// ErrRefused (and netcode.ErrRefused, as an engine server's refusal
+// does), and ErrSessionFull or ErrSessionLocked for those reasons.
 type RefusedError struct {
 	ID     netcode.Fingerprint
 	Name   string // from the peer's advertisement, if known
@@ -62,7 +64,7 @@ func (e *RefusedError) Error() string {
 // Is matches ErrRefused and the sentinel of its reason.
 func (e *RefusedError) Is(target error) bool {
 	switch target {
-	case ErrRefused:
+	case ErrRefused, netcode.ErrRefused:
 		return true
 	case ErrSessionFull:
 		return e.Reason == ReasonFull

@@ -331,6 +331,9 @@ func TestAcceptHookInitialDataAndMessages(t *testing.T) {
 		if keeper.Peers()[0].Name != "ann" || !strings.Contains(l.logs[bob].refused[0], "no bobs (color 3)") {
 			t.Fatalf("keeper peers %v, bob refusals %v", keeper.Peers(), l.logs[bob].refused)
 		}
+		if !errors.Is(l.logs[bob].refusals[0], netcode.ErrRefused) {
+			t.Errorf("bob's refusal %v does not match netcode.ErrRefused, as an engine server's refusal does", l.logs[bob].refusals[0])
+		}
 		var got color
 		if err := keeper.InitialData(keeper.Peers()[0], &got); err != nil || got.Color != 2 {
 			t.Fatalf("initial data %+v, %v", got, err)
