@@ -61,9 +61,11 @@ func transportPair(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode
 		b.Fatal(err)
 	}
 	wg.Add(1)
+	nAccepted := make(chan struct{})
 	go func() {
 		defer wg.Done()
 		c, err := nsrv.Accept(ctx)
+		close(nAccepted)
 		if err != nil {
 			return
 		}
@@ -95,9 +97,11 @@ func transportPair(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode
 		b.Fatal(err)
 	}
 	wg.Add(1)
+	wAccepted := make(chan struct{})
 	go func() {
 		defer wg.Done()
 		c, err := wsrv.Accept(ctx)
+		close(wAccepted)
 		if err != nil {
 			return
 		}
@@ -122,6 +126,11 @@ func transportPair(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode
 		send: wcl.Send, flush: wcl.Flush, wake: wcl.Wake(), close: func() { wcl.Close() },
 		receive: func() bool { _, ok := wcl.Receive(); return ok },
 	}
+	// ctx ends when this returns: both servers must have accepted by then
+	// (a WebRTC connection reaches Accept about when Dial returns, and an
+	// Accept cancelled before it left the server reading nothing).
+	<-nAccepted
+	<-wAccepted
 	return nc, wc, func() {
 		for _, s := range stops {
 			s()
