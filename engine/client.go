@@ -527,10 +527,11 @@ func (c *Client) Shutdown(ctx context.Context, reason string) error {
 // dropped), not a normal close; Shutdown is the graceful way. When Close
 // returns, the connection is closed, and a dial in progress was stopped
 // (or its connection closed); the "disconnected" event is delivered by
-// the next Pump if it was not yet. It blocks only for that. Safe from any
-// goroutine; idempotent.
+// the next Pump if it was not yet, and a PumpWait in progress returns. It
+// blocks only for that. Safe from any goroutine; idempotent.
 func (c *Client) Close() error {
 	c.userClosed.Store(true)
+	defer c.signal() // a PumpWait in progress returns; the next Pump delivers "disconnected"
 	c.cancel()
 	// A connect step in progress finishes first (it holds mu); one that
 	// starts later sees userClosed: it adds nothing to wg, assigns no

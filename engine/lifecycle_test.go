@@ -511,3 +511,55 @@ func TestSendBeforeConnectTooLargeIsDroppedNotStranding(t *testing.T) {
 		}
 	})
 }
+
+// Close from another goroutine unblocks a PumpWait(ctx, 0) in progress
+// (net's manners), whatever the client's state: connecting, connected,
+// or already disconnected; Server.Close likewise.
+func TestCloseUnblocksPumpWait(t *testing.T) {
+	for _, state := range []string{"connecting", "connected", "disconnected", "server"} {
+		t.Run(state, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				w := newWorld(t)
+				var c *Client
+				switch state {
+				case "connecting":
+					// Nobody at that address: the dial keeps knocking.
+					c = w.client(FormatTarget(netip.MustParseAddrPort("10.3.9.9:1"), w.srv.Fingerprint()))
+				case "connected", "disconnected", "server":
+					c = w.client()
+					w.pumpUntil(10*time.Second, func() bool { return c.Connected() })
+					if state == "disconnected" {
+						for _, p := range w.srv.Peers() {
+							p.Close()
+						}
+						w.pumpUntil(10*time.Second, func() bool { return !c.Connected() })
+					}
+				}
+				var closing atomic.Bool
+				returned := make(chan struct{})
+				go func() { // the game's loop: no limit, as the docs allow
+					defer close(returned)
+					for !closing.Load() {
+						if state == "server" {
+							w.srv.PumpWait(context.Background(), 0)
+						} else {
+							c.PumpWait(context.Background(), 0)
+						}
+					}
+				}()
+				synctest.Wait() // the loop is asleep in PumpWait
+				closing.Store(true)
+				if state == "server" {
+					w.srv.Close()
+				} else {
+					c.Close()
+				}
+				select {
+				case <-returned:
+				case <-time.After(time.Minute):
+					t.Fatalf("%s: PumpWait(ctx, 0) still blocked a minute after Close", state)
+				}
+			})
+		})
+	}
+}
