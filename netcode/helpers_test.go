@@ -3,6 +3,7 @@ package netcode
 import (
 	"context"
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"sync"
 	"testing"
@@ -25,12 +26,25 @@ type tap struct {
 	written  [][]byte
 	dropFrom int // drop every write after this many (0: never)
 	writes   int
+	loss     float64 // drop this fraction of writes (a path under attack)
+	lossRNG  *rand.Rand
+}
+
+// setLoss drops fraction p of the writes from now on (0: none, 1: a path
+// that went dark), deterministically.
+func (t *tap) setLoss(p float64) {
+	t.mu.Lock()
+	t.loss = p
+	if t.lossRNG == nil {
+		t.lossRNG = rand.New(rand.NewPCG(12, 34))
+	}
+	t.mu.Unlock()
 }
 
 func (t *tap) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) {
 	t.mu.Lock()
 	t.writes++
-	drop := t.dropFrom > 0 && t.writes > t.dropFrom
+	drop := (t.dropFrom > 0 && t.writes > t.dropFrom) || (t.loss > 0 && t.lossRNG.Float64() < t.loss)
 	if t.record {
 		t.written = append(t.written, append([]byte(nil), b...))
 	}
