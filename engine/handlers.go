@@ -25,6 +25,9 @@ func (c *Client) table() *dispatch.Table[*Client] { return c.handlers }
 // handler for the same action (with HandleFunc, Handle or Register) does
 // not replace the first; both run, in the order they were registered. A
 // struct field named Action with no tag is the action (see package codec).
+// A T's []byte fields are decoded into buffers reused from one message to
+// the next, so they are valid only until fn returns: copy what you keep
+// (strings and everything else are the handler's to keep).
 func HandleFunc[P, T any](h Handlers[P], action string, fn func(P, T)) error {
 	return dispatch.HandleFunc(h.table(), action, fn)
 }

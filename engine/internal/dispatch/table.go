@@ -59,9 +59,10 @@ type valueStore struct {
 
 func reflectStore(t reflect.Type) *valueStore {
 	v := reflect.New(t)
+	keep := byteFields(t)
 	return &valueStore{
 		ptr:   v.Interface(),
-		reset: func() { v.Elem().SetZero() },
+		reset: func() { resetKeepingBytes(v.Elem(), keep) },
 		fresh: func() any { return reflect.New(t).Interface() },
 		typ:   t,
 	}
@@ -69,11 +70,65 @@ func reflectStore(t reflect.Type) *valueStore {
 
 func typedStore[T any]() *valueStore {
 	p := new(T)
+	keep := byteFields(reflect.TypeFor[T]())
+	reset := func() { var zero T; *p = zero }
+	if len(keep) > 0 {
+		v := reflect.ValueOf(p).Elem()
+		reset = func() { resetKeepingBytes(v, keep) }
+	}
 	return &valueStore{
 		ptr:   p,
-		reset: func() { var zero T; *p = zero },
+		reset: reset,
 		fresh: func() any { return new(T) },
 		typ:   reflect.TypeFor[T](),
+	}
+}
+
+// MaxKeptBytes bounds a []byte field's buffer that a typed handler's
+// storage keeps between messages (see resetKeepingBytes): a larger one,
+// which a single big message left, is dropped rather than held.
+const MaxKeptBytes = 64 << 10
+
+// byteFields lists the exported []byte fields of struct type t, whose
+// buffers the decoder reuses from one message to the next.
+func byteFields(t reflect.Type) []int {
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var idx []int
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.IsExported() && f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Uint8 {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// resetKeepingBytes sets v to its zero value but keeps the buffers of its
+// []byte fields (length 0), so that decoding the next message into it
+// reuses them instead of allocating: a typed handler's []byte fields are
+// valid only until it returns (copy what you keep), as netcode's
+// messages are.
+func resetKeepingBytes(v reflect.Value, fields []int) {
+	var kept [8][]byte
+	n := 0
+	for _, i := range fields {
+		if n == len(kept) {
+			break
+		}
+		b := v.Field(i).Bytes()
+		if cap(b) > MaxKeptBytes {
+			b = nil
+		}
+		kept[n] = b
+		n++
+	}
+	v.SetZero()
+	for k, i := range fields[:n] {
+		if kept[k] != nil {
+			v.Field(i).SetBytes(kept[k][:0])
+		}
 	}
 }
 
