@@ -47,6 +47,10 @@
 //     Action returns the first while the libraries keep the last. For JSON,
 //     whose struct decoding matches keys ignoring case, "Action" or "ACTION"
 //     beside "action" counts as twice too.
+//   - Decoding a msgpack message (up to 16 KiB) into a struct with an action
+//     field allocates nothing for the action: the "action" entry is cut out
+//     before msgpack decodes the rest, and the field gets an interned copy
+//     of the name (at most 1,024 names are interned; others are allocated).
 //
 // Struct field names: the msgpack tag if present, else the json tag, else
 // the Go field name, so a struct encodes with the same keys in both codecs.

@@ -201,6 +201,9 @@ func (r *sliceReader) UnreadByte() error {
 type mpDecoder struct {
 	r   sliceReader
 	dec *msgpack.Decoder
+	// scratch holds a message with its action entry cut out
+	// (mpDecodeSpliced), reused.
+	scratch []byte
 }
 
 var mpDecoders = sync.Pool{New: func() any {
@@ -222,6 +225,18 @@ func (c *msgpackCodec) Decode(data []byte, v any) error {
 	}
 	if env.actions > 1 {
 		return errorf(ErrBadAction, "codec: message has %d %q keys", env.actions, ActionKey)
+	}
+	if s.risky == 0 && env.actions == 1 && len(data) <= maxSplice {
+		if sv, i, ok := structAction(v); ok {
+			if act, err := mpActionValue(data, env.actVal); err == nil {
+				if done, err := mpDecodeSpliced(data, env, v); done {
+					if err == nil {
+						sv.Field(i).SetString(internAction(act))
+					}
+					return err
+				}
+			}
+		}
 	}
 	orig := data
 	if s.risky > 0 {
@@ -253,9 +268,31 @@ func unwrapTarget(v any) any {
 	return v
 }
 
-// mpDecode decodes validated data into v with a pooled decoder.
-func mpDecode(data []byte, v any) (err error) {
+// mpDecodeSpliced decodes validated data without its action entry into
+// v (a pointer to a struct), reporting false if the entry could not be cut
+// out (then nothing was decoded). The cut message lives in the decoder's
+// scratch buffer while the decoder decodes it.
+func mpDecodeSpliced(data []byte, env mpEnvelope, v any) (bool, error) {
 	d := mpDecoders.Get().(*mpDecoder)
+	spliced, ok := spliceAction(d.scratch, data, env)
+	if cap(spliced) <= maxSplice {
+		d.scratch = spliced[:0]
+	}
+	if !ok {
+		mpDecoders.Put(d)
+		return false, nil
+	}
+	return true, mpDecodeWith(d, spliced, v)
+}
+
+// mpDecode decodes validated data into v with a pooled decoder.
+func mpDecode(data []byte, v any) error {
+	return mpDecodeWith(mpDecoders.Get().(*mpDecoder), data, v)
+}
+
+// mpDecodeWith decodes with d, a decoder taken from the pool, and puts it
+// back (unless msgpack panicked).
+func mpDecodeWith(d *mpDecoder, data []byte, v any) (err error) {
 	d.r = sliceReader{b: data}
 	d.dec.ResetReader(&d.r)
 	defer func() {
