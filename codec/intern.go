@@ -12,8 +12,9 @@ import (
 // so the intern table is small; it is bounded all the same, because the
 // names come from the network.
 
-// maxInterned bounds the intern table; names beyond it are allocated as
-// msgpack would.
+// maxInterned bounds the intern table; when it is full it is cleared, so
+// a flood of made-up names costs what it costs without interning (one
+// allocation per message) and the game's names come back.
 const maxInterned = 1024
 
 // maxSplice bounds the messages whose action entry is cut out: above it,
@@ -36,9 +37,12 @@ func internAction(b []byte) string {
 	}
 	s = string(b)
 	interned.Lock()
-	if len(interned.m) < maxInterned {
-		interned.m[s] = s
+	if len(interned.m) >= maxInterned {
+		// Full (a peer sending ever new names): start over, so that a
+		// game's own few names are interned again at their next use.
+		clear(interned.m)
 	}
+	interned.m[s] = s
 	interned.Unlock()
 	return s
 }

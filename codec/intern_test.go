@@ -65,7 +65,8 @@ func TestSplicedDecodeMatchesWholeDecode(t *testing.T) {
 	}
 }
 
-// The intern table is bounded: names past it still decode, allocated.
+// The intern table is bounded: names past it still decode, and a name in
+// use is interned again after a flood of others.
 func TestInternTableBounded(t *testing.T) {
 	c := Default()
 	for i := range maxInterned + 100 {
@@ -84,6 +85,11 @@ func TestInternTableBounded(t *testing.T) {
 	interned.RUnlock()
 	if n > maxInterned {
 		t.Fatalf("intern table holds %d names, bound %d", n, maxInterned)
+	}
+	b, _ := c.Append(nil, &move{Action: "steady"})
+	var m move
+	if n := testing.AllocsPerRun(100, func() { c.Decode(b, &m) }); n != 0 && !raceEnabled {
+		t.Errorf("after the flood: %v allocations decoding a message whose name is in use, want 0", n)
 	}
 }
 
