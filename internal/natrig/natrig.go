@@ -3,6 +3,7 @@ package natrig
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -303,4 +304,37 @@ func (r *Rig) checkDeleted() {
 	if out, err := exec.Command("nft", "list", "tables").CombinedOutput(); err == nil && strings.Contains(string(out), "natrig") {
 		r.t.Errorf("an nftables table natrig in the root namespace:\n%s", out)
 	}
+}
+
+// CheckInside returns an error unless the calling process runs in a rig
+// host: its only interfaces must be lo and veth0, with one address of the
+// rig (203.0.113.0/24 or 192.168.0.0/16). A test's helper process calls
+// it first and refuses to send anything otherwise. It does not block.
+func CheckInside() error {
+	ifcs, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, ifc := range ifcs {
+		if ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		if ifc.Name != Iface {
+			return fmt.Errorf("natrig: interface %s: not inside a rig host", ifc.Name)
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil || len(addrs) != 1 {
+			return fmt.Errorf("natrig: %s has addresses %v (%v): not inside a rig host", Iface, addrs, err)
+		}
+		p, err := netip.ParsePrefix(addrs[0].String())
+		if err != nil || !(netip.MustParsePrefix("203.0.113.0/24").Contains(p.Addr()) || netip.MustParsePrefix("192.168.0.0/16").Contains(p.Addr())) {
+			return fmt.Errorf("natrig: %s has address %s: not inside a rig host", Iface, addrs[0])
+		}
+		found = true
+	}
+	if !found {
+		return fmt.Errorf("natrig: no %s: not inside a rig host", Iface)
+	}
+	return nil
 }
