@@ -62,9 +62,22 @@ type peerResult struct {
 	err error
 }
 
+// expectFreed makes the test's cleanup wait until every peer connection
+// made since (closed, or failed inside ConnectPeer) is torn down, and fail
+// if one is not within 10 s. (Later tests count peer connections.)
+func expectFreed(t *testing.T) {
+	base := openPeerConnections()
+	t.Cleanup(func() {
+		if !waitFor(10*time.Second, func() bool { return openPeerConnections() <= base }) {
+			t.Errorf("%d peer connections still open 10 s after the test", openPeerConnections()-base)
+		}
+	})
+}
+
 // connectPeers runs ConnectPeer on both sides of a pipe at once.
 func connectPeers(t *testing.T, ca, cb Config, oa, ob PeerOptions) (a, b peerResult) {
 	t.Helper()
+	expectFreed(t)
 	sa, sb := signalPipe()
 	oa.Signaler, oa.Offerer = sa, true
 	ob.Signaler = sb
@@ -149,6 +162,7 @@ func TestConnectPeerRefusals(t *testing.T) {
 			if err := sa.Send(context.Background(), msg); err != nil {
 				t.Fatal(err)
 			}
+			expectFreed(t)
 			cfg := cb
 			cfg.HandshakeTimeout = 5 * time.Second
 			c, err := ConnectPeer(context.Background(), &cfg, PeerOptions{Signaler: sb, InsecureAcceptAnyPeer: true})
