@@ -196,3 +196,38 @@ func TestConnectPeerRefusals(t *testing.T) {
 		}
 	})
 }
+
+// FuzzConnectPeer feeds a signaling message from a hostile peer to either
+// side of ConnectPeer (the answerer gets it as the offer, the offerer as
+// the answer): it must fail with an error, never panic or hang past the
+// handshake timeout.
+func FuzzConnectPeer(f *testing.F) {
+	sdp := offerSDP(f)
+	f.Add(false, offerBody(f, sdp, allModes))
+	f.Add(true, []byte(`{"v":1,"sdp":"`+strings.ReplaceAll(strings.ReplaceAll(sdp, "\r", `\r`), "\n", `\n`)+`"}`))
+	f.Add(true, []byte(`{"v":1,"refused":"no"}`))
+	f.Add(false, []byte(`{"v":1,"sdp":"","channels":[0,1,2,3]}`))
+	f.Add(true, []byte(`{"v":2}`))
+	cfg := testConfig()
+	cfg.HandshakeTimeout = 300 * time.Millisecond
+	f.Fuzz(func(t *testing.T, offerer bool, msg []byte) {
+		sa, sb := signalPipe()
+		go func() {
+			// The hostile peer: its one message, and it reads whatever
+			// comes (the offer) so that Send never waits.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			sa.Send(ctx, msg)
+			sa.Receive(ctx)
+		}()
+		start := time.Now()
+		c, err := ConnectPeer(context.Background(), &cfg, PeerOptions{Signaler: sb, Offerer: offerer, InsecureAcceptAnyPeer: true})
+		if err == nil {
+			c.Close()
+			t.Fatalf("connected to a peer that sent only %q", msg)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Fatalf("failed after %v, with a handshake timeout of %v", d, cfg.HandshakeTimeout)
+		}
+	})
+}
