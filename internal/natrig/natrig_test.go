@@ -1,6 +1,6 @@
 package natrig
 
-// The rig's self-test: UDP from hosts behind each NAT to two public hosts
+// The rig's self-tests: UDP from hosts behind each NAT to two public hosts
 // that reflect the source address they see. It proves the masquerade (the
 // router's public address, never a private one), the mappings (one public
 // port per socket behind the cone NAT, a new one per destination behind
@@ -8,22 +8,26 @@ package natrig
 // never sent to does not come in).
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pumpnet/pumpnet/internal/netnstest"
 )
 
 // Environment of a re-executed test binary (TestRigHelperProcess).
 const (
-	roleEnv    = "PUMPNET_NATRIG_ROLE"    // reflect or probe
-	targetsEnv = "PUMPNET_NATRIG_TARGETS" // probe: comma-separated address:port list
+	roleEnv    = "PUMPNET_NATRIG_ROLE"    // reflect, probe or punch
+	targetsEnv = "PUMPNET_NATRIG_TARGETS" // probe, punch: comma-separated address:port list
 )
 
 // Ports of the reflector on each public host.
@@ -97,6 +101,53 @@ func TestRigMappingAndFiltering(t *testing.T) {
 	}
 }
 
+// TestRigHolePunch: two hosts learn their public address:port from a
+// reflector, are told each other's, and send to it at the same moment
+// (each side's first packet typically reaches the other's router before
+// that router has seen the reply flow). Between two cone NATs both get
+// through; between a symmetric and a cone NAT neither does: the symmetric
+// side's packets come from a port the cone router never sent to, and the
+// cone side's go to a port that the symmetric router mapped toward the
+// reflector only.
+func TestRigHolePunch(t *testing.T) {
+	r := New(t, "pumpnet-natrig-", Config{Homes: []NAT{Cone, Cone, Symmetric, Cone}})
+	exe := testExe(t)
+	run := "-test.run=^TestRigHelperProcess$"
+	p := r.RunPublic(0, "reflect", []string{roleEnv + "=reflect"}, exe, run)
+	p.WaitLine(`reflect: ready`, 20*time.Second)
+	env := []string{roleEnv + "=punch", fmt.Sprintf("%s=%s:%d", targetsEnv, r.PublicAddr(0), reflectPortA)}
+	for _, pair := range [][2]int{{0, 1}, {2, 3}} {
+		var ps [2]*netnstest.Proc
+		var mapped [2]string
+		for k, h := range pair {
+			ps[k] = r.RunHome(h, 0, fmt.Sprintf("punch-home%d-%s", h+1, r.NAT(h)), env, exe, run)
+			_, m := ps[k].WaitLine(`punch: mapped (\S+)`, 20*time.Second)
+			mapped[k] = m[1]
+		}
+		// Both at once.
+		for k := range ps {
+			fmt.Fprintf(ps[k].Stdin(), "peer %s\n", mapped[1-k])
+		}
+		direct := r.NAT(pair[0]) == Cone && r.NAT(pair[1]) == Cone
+		var through [2]bool
+		for k, p := range ps {
+			p.WaitLine(`punch: done`, 20*time.Second)
+			got := p.HasLine(`punch: got from ` + regexp.QuoteMeta(mapped[1-k]))
+			through[k] = got
+			switch {
+			case direct && !got:
+				t.Errorf("%s (%s) heard nothing from %s (%s) between two cone NATs:\n%s\n%s", p.Name(), mapped[k], ps[1-k].Name(), mapped[1-k], p.Transcript(), r.Ruleset(pair[k]))
+			case !direct && p.HasLine(`punch: got from .*`):
+				t.Errorf("%s got through from behind a symmetric NAT to a cone NAT:\n%s", p.Name(), p.Transcript())
+			}
+		}
+		t.Logf("%s NAT (%s) and %s NAT (%s) punching at once: each heard the other: %v", r.NAT(pair[0]), mapped[0], r.NAT(pair[1]), mapped[1], through)
+		for _, p := range ps {
+			p.Exit(5 * time.Second)
+		}
+	}
+}
+
 // TestRigHelperProcess is a rig host's program when re-executed by the
 // tests above (roleEnv set); otherwise it does nothing.
 func TestRigHelperProcess(t *testing.T) {
@@ -112,6 +163,8 @@ func TestRigHelperProcess(t *testing.T) {
 		reflect(t)
 	case "probe":
 		probe(t, strings.Split(os.Getenv(targetsEnv), ","))
+	case "punch":
+		punch(t, os.Getenv(targetsEnv))
 	default:
 		t.Fatalf("unknown role %q", role)
 	}
@@ -209,4 +262,57 @@ func probe(t *testing.T, targets []string) {
 	}
 	fmt.Println("probe: done " + strconv.Itoa(len(got)))
 	io.Copy(io.Discard, os.Stdin)
+}
+
+// punch learns its public address from the reflector at target and
+// prints it, reads "peer ADDR" from stdin, sends to ADDR every 50 ms for
+// 3 s while printing who gets through, then waits for stdin to close.
+func punch(t *testing.T, target string) {
+	refl, err := netip.ParseAddrPort(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: probePort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 1500)
+	for mapped := ""; mapped == ""; {
+		c.WriteToUDPAddrPort([]byte("probe"), refl)
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err == nil && from == refl {
+			mapped = string(buf[:n])
+			fmt.Printf("punch: mapped %s\n", mapped)
+		}
+	}
+	in := bufio.NewScanner(os.Stdin)
+	if !in.Scan() {
+		t.Fatal("no peer line on stdin")
+	}
+	peerStr, ok := strings.CutPrefix(in.Text(), "peer ")
+	peer, err := netip.ParseAddrPort(peerStr)
+	if !ok || err != nil {
+		t.Fatalf("stdin: %q, want peer ADDR (%v)", in.Text(), err)
+	}
+	heard := map[netip.AddrPort]bool{}
+	end := time.Now().Add(3 * time.Second)
+	for time.Now().Before(end) {
+		c.WriteToUDPAddrPort([]byte("punch"), peer)
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		for {
+			_, from, err := c.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				break
+			}
+			if from != refl && !heard[from] {
+				heard[from] = true
+				fmt.Printf("punch: got from %s\n", from)
+			}
+		}
+	}
+	fmt.Println("punch: done")
+	for in.Scan() {
+	}
 }
