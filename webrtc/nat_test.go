@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,7 @@ const (
 	natKeyEnv     = "PUMPNET_WEBRTC_NAT_KEY"     // peer: its key file
 	natPeerFPEnv  = "PUMPNET_WEBRTC_NAT_PEER_FP" // peer: the other peer's fingerprint
 	natMessages   = 5                            // messages each peer sends
+	natRoundTrips = 50                           // pings the offerer times
 	natTURNPort   = 3478
 	natSignalPort = 8080
 	natTURNUser   = "natrig"
@@ -55,7 +57,7 @@ type natPeer struct {
 	connect       time.Duration
 	local, remote string // candidate types
 	remoteAddr    string
-	rtt           time.Duration
+	rtt, rtt90    time.Duration // the offerer's round trips: median, 90th percentile
 	localAddr     string
 }
 
@@ -116,8 +118,16 @@ func runNATPair(t *testing.T, nats [2]natrig.NAT) [2]natPeer {
 				t.Errorf("%s: message %d is %q from %s, want hello %d from p%d", p.Name(), k, m[1], m[2], k, 2-i)
 			}
 		}
-		m := p.WaitAll(`peer: rtt (\d+)us`, 1, 30*time.Second)[0]
-		out[i].rtt = parseInt(t, m[1]) * time.Microsecond
+		if i == 0 {
+			m := p.WaitAll(`peer: rtt (\d+)us p90 (\d+)us`, 1, 30*time.Second)[0]
+			out[i].rtt = parseInt(t, m[1]) * time.Microsecond
+			out[i].rtt90 = parseInt(t, m[2]) * time.Microsecond
+		} else {
+			m := p.WaitAll(`peer: echoed (\d+)`, 1, 30*time.Second)[0]
+			if m[1] != fmt.Sprint(natRoundTrips) {
+				t.Errorf("%s echoed %s pings, want %d", p.Name(), m[1], natRoundTrips)
+			}
+		}
 	}
 	for _, p := range procs {
 		p.Exit(10 * time.Second)
@@ -135,13 +145,22 @@ func parseInt(t *testing.T, s string) time.Duration {
 	return time.Duration(n)
 }
 
+func logNATPeer(t *testing.T, p natPeer) {
+	t.Helper()
+	rtt := ""
+	if p.rtt > 0 {
+		rtt = fmt.Sprintf(", %d reliable round trips: median %v, p90 %v", natRoundTrips, p.rtt, p.rtt90)
+	}
+	t.Logf("%s: connected in %v, local %s %s, remote %s %s%s", p.name, p.connect, p.local, p.localAddr, p.remote, p.remoteAddr, rtt)
+}
+
 // TestNATConeToConeDirect: two peers behind cone NATs (endpoint-independent
 // mapping, port-restricted filtering) punch through both and talk
 // directly, although a TURN relay is offered to both.
 func TestNATConeToConeDirect(t *testing.T) {
 	ps := runNATPair(t, [2]natrig.NAT{natrig.Cone, natrig.Cone})
 	for i, p := range ps {
-		t.Logf("%s: connected in %v, local %s %s, remote %s %s, RTT %v", p.name, p.connect, p.local, p.localAddr, p.remote, p.remoteAddr, p.rtt)
+		logNATPeer(t, p)
 		if p.local == "relay" || p.remote == "relay" {
 			t.Errorf("%s: the selected pair is relayed (local %s, remote %s), want a direct path", p.name, p.local, p.remote)
 		}
@@ -159,7 +178,7 @@ func TestNATConeToConeDirect(t *testing.T) {
 func TestNATSymmetricToConeRelayed(t *testing.T) {
 	ps := runNATPair(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone})
 	for _, p := range ps {
-		t.Logf("%s: connected in %v, local %s %s, remote %s %s, RTT %v", p.name, p.connect, p.local, p.localAddr, p.remote, p.remoteAddr, p.rtt)
+		logNATPeer(t, p)
 		if p.local != "relay" && p.remote != "relay" {
 			t.Errorf("%s: the selected pair is not relayed (local %s, remote %s)", p.name, p.local, p.remote)
 		}
@@ -374,10 +393,47 @@ func natPeerMain(t *testing.T) {
 		}
 		fmt.Printf("peer: got %s\n", m.Data)
 	}
-	// RTT from the control channel's pings (one per KeepAlive): wait for
-	// a few.
-	time.Sleep(3 * time.Second)
-	fmt.Printf("peer: rtt %dus\n", c.Stats().RTT.Microseconds())
+	// Round trips on the reliable channel: the offerer sends a ping and
+	// waits for its echo, natRoundTrips times; the median is the RTT.
+	if os.Getenv(natOfferEnv) == "1" {
+		var rtts []time.Duration
+		for i := range natRoundTrips {
+			sent := time.Now()
+			if err := c.Send(0, fmt.Appendf(nil, "ping %d", i)); err != nil {
+				t.Fatal(err)
+			}
+			m, ok := recv(t, c, 10*time.Second)
+			if !ok || string(m.Data) != fmt.Sprintf("pong %d", i) {
+				t.Fatalf("round trip %d: got %q (%v), want pong %d", i, m.Data, c.Err(), i)
+			}
+			rtts = append(rtts, time.Since(sent))
+		}
+		if err := c.Send(0, []byte("end")); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(rtts)
+		fmt.Printf("peer: rtt %dus p90 %dus\n", rtts[len(rtts)/2].Microseconds(), rtts[len(rtts)*9/10].Microseconds())
+	} else {
+		n := 0
+		for {
+			m, ok := recv(t, c, 10*time.Second)
+			if !ok {
+				t.Fatalf("no ping or end within 10 s (%v)", c.Err())
+			}
+			if string(m.Data) == "end" {
+				break
+			}
+			i, ok := strings.CutPrefix(string(m.Data), "ping ")
+			if !ok {
+				t.Fatalf("got %q, want a ping", m.Data)
+			}
+			if err := c.Send(0, []byte("pong "+i)); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		fmt.Printf("peer: echoed %d\n", n)
+	}
 	io.Copy(io.Discard, os.Stdin)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
