@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode"
@@ -126,6 +127,30 @@ type Config struct {
 	// sides; e.g. loopback only in tests). On a server, candidates are
 	// also restricted to the address its UDP socket is bound to.
 	IPFilter func(netip.Addr) bool
+	// ICEServers are the STUN and TURN servers a peer's ICE asks for
+	// server-reflexive and relayed candidates, so that peers behind NATs
+	// reach each other (ConnectPeer) and Dial works from behind a NAT that
+	// the server's host candidates cannot cross. Default none: host
+	// candidates only, enough on a LAN and toward a public Server. A
+	// Server (ICE-lite, reached at its own addresses) ignores them. At
+	// most MaxICEServers.
+	ICEServers []ICEServer
+}
+
+// MaxICEServers is the most servers Config.ICEServers may list.
+const MaxICEServers = 8
+
+// ICEServer is a STUN or TURN server, as RTCIceServer describes one.
+type ICEServer struct {
+	// URLs are the server's addresses: "stun:host:port",
+	// "turn:host:port?transport=udp", "turns:host:port" (RFC 7064,
+	// RFC 7065). At least one.
+	URLs []string
+	// Username and Credential are a TURN server's long-term credential
+	// (RFC 8489 §9.2; with a rendezvous, time-limited ones it hands out).
+	// STUN needs none.
+	Username   string
+	Credential string
 }
 
 type config struct {
@@ -149,6 +174,19 @@ func (c *Config) resolve() (*config, error) {
 	for i, m := range r.channels {
 		if m > UnreliableSequenced {
 			return nil, fmt.Errorf("webrtc: channel %d: unknown delivery mode %d", i, m)
+		}
+	}
+	if len(d.ICEServers) > MaxICEServers {
+		return nil, fmt.Errorf("webrtc: %d ICE servers, at most %d", len(d.ICEServers), MaxICEServers)
+	}
+	for i, s := range d.ICEServers {
+		if len(s.URLs) == 0 {
+			return nil, fmt.Errorf("webrtc: ICE server %d has no URL", i)
+		}
+		for _, u := range s.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+				return nil, fmt.Errorf("webrtc: ICE server %d: %q is not a stun:, stuns:, turn: or turns: URL", i, u)
+			}
 		}
 	}
 	switch {

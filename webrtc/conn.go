@@ -87,6 +87,13 @@ func newConn(api *webrtc.API, cfg *config, cert *webrtc.Certificate, server bool
 	if cert != nil {
 		pcfg.Certificates = []webrtc.Certificate{*cert}
 	}
+	if !server { // an ICE-lite server has its own addresses only
+		for _, s := range cfg.ICEServers {
+			pcfg.ICEServers = append(pcfg.ICEServers, webrtc.ICEServer{
+				URLs: s.URLs, Username: s.Username, Credential: s.Credential,
+			})
+		}
+	}
 	pc, err := api.NewPeerConnection(pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("webrtc: new peer connection: %w", err)

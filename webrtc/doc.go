@@ -18,6 +18,19 @@
 // Dial is the client, native or, under GOOS=js GOARCH=wasm, on the
 // browser's RTCPeerConnection (pion's wasm build), with the same code.
 //
+// ConnectPeer connects two peers, neither of them a Server, for players
+// behind home NATs (DESIGN.md §8): both run full ICE, gather host,
+// server-reflexive (STUN) and relayed (TURN) candidates from
+// Config.ICEServers, and exchange offer and answer (the same JSON as the
+// HTTP exchange) over a Signaler the application provides, such as a
+// rendezvous server's relay. ICE then picks a working pair: a direct path
+// when the NATs allow hole punching (endpoint-independent mappings on both
+// sides), else the TURN relay (a symmetric NAT facing a port-restricted
+// one). Either side pins the other's key with PeerOptions.Fingerprint.
+// The NAT tests (nat_test.go, on internal/natrig) cross real nftables
+// NATs in network namespaces: two cone NATs connect directly, a symmetric
+// and a cone one through TURN.
+//
 // Each configured channel i is a negotiated data channel (negotiated: true,
 // SCTP stream i, so no DCEP round trip), plus a control channel (stream
 // MaxChannels) for close reasons and pings:
@@ -84,8 +97,10 @@
 // ServerConfig bounds the offer (64 KiB), the pending handshakes (32: more
 // get 503 at once), the accept queue (64), and the handshake time
 // (Config.HandshakeTimeout, 10 s: a peer connection whose channels are not
-// all open by then is closed and freed). No mDNS, no TCP candidates, no
-// STUN or TURN servers are used.
+// all open by then is closed and freed). No mDNS and no TCP candidates
+// are used; STUN and TURN only when Config.ICEServers lists them (a
+// Server, ICE-lite, never uses them). A Signaler's message is at most
+// MaxSignalBytes.
 //
 // # Example
 //

@@ -28,6 +28,9 @@ type answerMessage struct {
 	Version     int    `json:"v"`
 	SDP         string `json:"sdp"`
 	Fingerprint string `json:"fingerprint"`
+	// Refused, in ConnectPeer's answer only, says why the answering peer
+	// refused the offer (then SDP is empty).
+	Refused string `json:"refused,omitempty"`
 }
 
 // parseOffer decodes and checks a signaling body: JSON with a version the

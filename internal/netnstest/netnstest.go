@@ -47,7 +47,7 @@ type LAN struct {
 func New(t *testing.T, prefix string, n int) *LAN {
 	t.Helper()
 	Skip(t)
-	sweepStale(t, prefix)
+	SweepStale(t, prefix)
 	l := &LAN{t: t, prefix: fmt.Sprintf("%s%d-%d-", prefix, os.Getpid(), seq.Add(1))}
 	t.Cleanup(l.checkDeleted) // registered first: runs last
 	l.bridge = l.prefix + "br"
@@ -137,9 +137,10 @@ func (l *LAN) checkDeleted() {
 	}
 }
 
-// sweepStale deletes namespaces of earlier runs of these tests whose
-// process is gone (killed before its cleanup ran).
-func sweepStale(t *testing.T, prefix string) {
+// SweepStale deletes the namespaces named prefix<pid>-... of earlier
+// test runs whose process is gone (killed before its cleanup ran). It
+// blocks while ip runs.
+func SweepStale(t *testing.T, prefix string) {
 	out, err := exec.Command("ip", "netns", "list").Output()
 	if err != nil {
 		return
@@ -189,8 +190,18 @@ type Line struct {
 // t.Cleanup kills it if it is still running, before the namespaces go.
 func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 	l.t.Helper()
-	p := &Proc{t: l.t, name: name, exited: make(chan struct{}), changed: make(chan struct{}, 1)}
-	p.cmd = exec.Command("ip", append([]string{"netns", "exec", l.hosts[host]}, argv...)...)
+	return RunIn(l.t, l.hosts[host], name, env, argv...)
+}
+
+// RunIn starts "ip netns exec ns argv..." with env added, for rigs of
+// other shapes (internal/natrig) whose namespaces the test made itself.
+// t.Cleanup kills it if it is still running; register the namespaces'
+// deletion before calling RunIn, so that the process goes first. It does
+// not block.
+func RunIn(t *testing.T, ns, name string, env []string, argv ...string) *Proc {
+	t.Helper()
+	p := &Proc{t: t, name: name, exited: make(chan struct{}), changed: make(chan struct{}, 1)}
+	p.cmd = exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	// Its own process group, so that cleanup also ends what it started
 	// (xvfb-run's X server and program, a shell's children).
@@ -198,14 +209,14 @@ func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 	p.cmd.Stderr = &p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
 	}
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
-		l.t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -221,7 +232,7 @@ func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 		p.waitErr = p.cmd.Wait() // after stdout is drained, as Wait wants
 		close(p.exited)
 	}()
-	l.t.Cleanup(func() {
+	t.Cleanup(func() {
 		p.stdin.Close()
 		select {
 		case <-p.exited:
@@ -229,8 +240,8 @@ func (l *LAN) Run(host int, name string, env []string, argv ...string) *Proc {
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.exited
 		}
-		if l.t.Failed() {
-			l.t.Logf("%s's output:\n%s\nstderr:\n%s", name, p.Transcript(), p.stderr.String())
+		if t.Failed() {
+			t.Logf("%s's output:\n%s\nstderr:\n%s", name, p.Transcript(), p.stderr.String())
 		}
 	})
 	return p

@@ -1,0 +1,456 @@
+//go:build linux
+
+package webrtc
+
+// ConnectPeer across NATs: every test here builds home networks behind NAT
+// routers out of network namespaces (internal/natrig), runs a STUN/TURN
+// server (pion/turn) and a small signaling mailbox on the rig's public
+// host, and one peer per home (this test binary, re-executed in a helper
+// role). No packet reaches the machine's real interfaces; without root,
+// iproute2 or nftables the tests skip and say why.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/turn/v5"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/pumpnet/pumpnet/internal/natrig"
+	"github.com/pumpnet/pumpnet/internal/netnstest"
+	"github.com/pumpnet/pumpnet/netcode"
+)
+
+// Environment of a re-executed test binary (TestNATHelperProcess).
+const (
+	natRoleEnv    = "PUMPNET_WEBRTC_NAT_ROLE"    // public, or peer
+	natPublicEnv  = "PUMPNET_WEBRTC_NAT_PUBLIC"  // public: its address; peer: the public host's
+	natNameEnv    = "PUMPNET_WEBRTC_NAT_NAME"    // peer: its mailbox
+	natPeerEnv    = "PUMPNET_WEBRTC_NAT_PEER"    // peer: the other peer's mailbox
+	natOfferEnv   = "PUMPNET_WEBRTC_NAT_OFFER"   // peer: "1" if it makes the offer
+	natKeyEnv     = "PUMPNET_WEBRTC_NAT_KEY"     // peer: its key file
+	natPeerFPEnv  = "PUMPNET_WEBRTC_NAT_PEER_FP" // peer: the other peer's fingerprint
+	natMessages   = 5                            // messages each peer sends
+	natRoundTrips = 50                           // pings the offerer times
+	natTURNPort   = 3478
+	natSignalPort = 8080
+	natTURNUser   = "natrig"
+	natTURNPass   = "natrig-secret"
+	natTURNRealm  = "pumpnet.test"
+)
+
+// natPeer is one peer's result.
+type natPeer struct {
+	name          string
+	connect       time.Duration
+	local, remote string // candidate types
+	remoteAddr    string
+	rtt, rtt90    time.Duration // the offerer's round trips: median, 90th percentile
+	localAddr     string
+}
+
+// runNATPair builds a rig of two homes with the given NATs, runs the
+// public host and one peer in each home, and returns what each peer saw.
+func runNATPair(t *testing.T, nats [2]natrig.NAT) [2]natPeer {
+	r := natrig.New(t, "pumpnet-webrtc-nat-", natrig.Config{Homes: nats[:]})
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := "-test.run=^TestNATHelperProcess$"
+	pub := r.RunPublic(0, "public", []string{natRoleEnv + "=public", natPublicEnv + "=" + r.PublicAddr(0).String()}, exe, run)
+	pub.WaitLine(`public: ready`, 30*time.Second)
+
+	dir := t.TempDir()
+	var keys [2]string
+	var fps [2]Fingerprint
+	for i := range 2 {
+		keys[i] = filepath.Join(dir, fmt.Sprintf("peer%d.pem", i+1))
+		cert, _, err := netcode.LoadKeyFile(keys[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fps[i], err = FingerprintOf(cert.Certificate[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out [2]natPeer
+	var procs [2]*netnstest.Proc
+	for i := range 2 {
+		name := fmt.Sprintf("p%d-%s", i+1, nats[i])
+		offer := ""
+		if i == 0 {
+			offer = "1"
+		}
+		env := []string{
+			natRoleEnv + "=peer",
+			natPublicEnv + "=" + r.PublicAddr(0).String(),
+			natNameEnv + "=" + fmt.Sprintf("p%d", i+1),
+			natPeerEnv + "=" + fmt.Sprintf("p%d", 2-i),
+			natOfferEnv + "=" + offer,
+			natKeyEnv + "=" + keys[i],
+			natPeerFPEnv + "=" + fps[1-i].String(),
+		}
+		procs[i] = r.RunHome(i, 0, name, env, exe, run)
+		out[i].name = name
+	}
+	for i, p := range procs {
+		m := p.WaitAll(`peer: connected (\d+)ms local (\w+) (\S+) remote (\w+) (\S+)`, 1, 90*time.Second)[0]
+		out[i].connect = parseInt(t, m[1]) * time.Millisecond
+		out[i].local, out[i].localAddr, out[i].remote, out[i].remoteAddr = m[2], m[3], m[4], m[5]
+	}
+	for i, p := range procs {
+		got := p.WaitAll(`peer: got hello (\d+) from (p\d)`, natMessages, 30*time.Second)
+		for k, m := range got {
+			if m[1] != fmt.Sprint(k) || m[2] != fmt.Sprintf("p%d", 2-i) {
+				t.Errorf("%s: message %d is %q from %s, want hello %d from p%d", p.Name(), k, m[1], m[2], k, 2-i)
+			}
+		}
+		if i == 0 {
+			m := p.WaitAll(`peer: rtt (\d+)us p90 (\d+)us`, 1, 30*time.Second)[0]
+			out[i].rtt = parseInt(t, m[1]) * time.Microsecond
+			out[i].rtt90 = parseInt(t, m[2]) * time.Microsecond
+		} else {
+			m := p.WaitAll(`peer: echoed (\d+)`, 1, 30*time.Second)[0]
+			if m[1] != fmt.Sprint(natRoundTrips) {
+				t.Errorf("%s echoed %s pings, want %d", p.Name(), m[1], natRoundTrips)
+			}
+		}
+	}
+	for _, p := range procs {
+		p.Exit(10 * time.Second)
+	}
+	return out
+}
+
+// parseInt parses a count a helper printed.
+func parseInt(t *testing.T, s string) time.Duration {
+	t.Helper()
+	var n int64
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(n)
+}
+
+func logNATPeer(t *testing.T, p natPeer) {
+	t.Helper()
+	rtt := ""
+	if p.rtt > 0 {
+		rtt = fmt.Sprintf(", %d reliable round trips: median %v, p90 %v", natRoundTrips, p.rtt, p.rtt90)
+	}
+	t.Logf("%s: connected in %v, local %s %s, remote %s %s%s", p.name, p.connect, p.local, p.localAddr, p.remote, p.remoteAddr, rtt)
+}
+
+// TestNATConeToConeDirect: two peers behind cone NATs (endpoint-independent
+// mapping, port-restricted filtering) punch through both and talk
+// directly, although a TURN relay is offered to both.
+func TestNATConeToConeDirect(t *testing.T) {
+	ps := runNATPair(t, [2]natrig.NAT{natrig.Cone, natrig.Cone})
+	for i, p := range ps {
+		logNATPeer(t, p)
+		if p.local == "relay" || p.remote == "relay" {
+			t.Errorf("%s: the selected pair is relayed (local %s, remote %s), want a direct path", p.name, p.local, p.remote)
+		}
+		// The peer is reached at its router's public address: the path
+		// crossed both NATs.
+		if want := fmt.Sprintf("203.0.113.%d:", 101+(1-i)); !strings.HasPrefix(p.remoteAddr, want) {
+			t.Errorf("%s: remote address %s, want the other router's %s…", p.name, p.remoteAddr, want)
+		}
+	}
+}
+
+// TestNATSymmetricToConeRelayed: a peer behind a symmetric NAT (a new port
+// per destination) cannot be reached at the address STUN saw, and the
+// other's NAT filters by port: ICE falls back to the TURN relay.
+func TestNATSymmetricToConeRelayed(t *testing.T) {
+	ps := runNATPair(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone})
+	for _, p := range ps {
+		logNATPeer(t, p)
+		if p.local != "relay" && p.remote != "relay" {
+			t.Errorf("%s: the selected pair is not relayed (local %s, remote %s)", p.name, p.local, p.remote)
+		}
+	}
+}
+
+// TestNATHelperProcess is a rig host's program when re-executed by the
+// tests above (natRoleEnv set); otherwise it does nothing.
+func TestNATHelperProcess(t *testing.T) {
+	role := os.Getenv(natRoleEnv)
+	if role == "" {
+		t.Skip("helper process of the NAT tests (runs inside a natrig namespace)")
+	}
+	if err := natrig.CheckInside(); err != nil {
+		t.Fatal(err)
+	}
+	switch role {
+	case "public":
+		natPublic(t)
+	case "peer":
+		natPeerMain(t)
+	default:
+		t.Fatalf("unknown role %q", role)
+	}
+}
+
+// natPublic runs the TURN server (which also answers STUN) and the
+// signaling mailbox until stdin closes.
+func natPublic(t *testing.T) {
+	ip := net.ParseIP(os.Getenv(natPublicEnv))
+	udp, err := net.ListenPacket("udp4", fmt.Sprintf("%s:%d", ip, natTURNPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := turn.GenerateAuthKey(natTURNUser, natTURNRealm, natTURNPass)
+	srv, err := turn.NewServer(turn.ServerConfig{
+		Realm: natTURNRealm,
+		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
+			if ra.Username != natTURNUser {
+				return "", nil, false
+			}
+			return ra.Username, key, true
+		},
+		EventHandler: turn.EventHandler{
+			OnAllocationCreated: func(src, _ net.Addr, _, _, _ string, relay net.Addr, _ int) {
+				fmt.Printf("public: allocation for %s at %s\n", src, relay)
+			},
+		},
+		PacketConnConfigs: []turn.PacketConnConfig{{
+			PacketConn:            udp,
+			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: ip, Address: ip.String()},
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", ip, natSignalPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: newMailbox(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	fmt.Println("public: ready")
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// mailbox is the tests' signaling relay: POST /box/NAME queues a message
+// for NAME, GET /box/NAME takes the next one (waiting up to 5 s: 204 if
+// none). Bounded: 16 boxes, 8 messages each, MaxSignalBytes each.
+type mailbox struct {
+	mu    sync.Mutex
+	boxes map[string]chan []byte
+}
+
+func newMailbox() *mailbox { return &mailbox{boxes: map[string]chan []byte{}} }
+
+func (m *mailbox) box(name string) chan []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.boxes[name]
+	if !ok && len(m.boxes) < 16 {
+		b = make(chan []byte, 8)
+		m.boxes[name] = b
+	}
+	return b
+}
+
+func (m *mailbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name, ok := strings.CutPrefix(r.URL.Path, "/box/")
+	b := m.box(name)
+	if !ok || name == "" || b == nil {
+		http.Error(w, "no such box", http.StatusNotFound)
+		return
+	}
+	switch r.Method {
+	case http.MethodPost:
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxSignalBytes))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		select {
+		case b <- body:
+		default:
+			http.Error(w, "box full", http.StatusServiceUnavailable)
+		}
+	case http.MethodGet:
+		select {
+		case msg := <-b:
+			w.Write(msg)
+		case <-time.After(5 * time.Second):
+			w.WriteHeader(http.StatusNoContent)
+		case <-r.Context().Done():
+		}
+	default:
+		http.Error(w, "GET or POST", http.StatusMethodNotAllowed)
+	}
+}
+
+// httpSignaler is a peer's end of the mailbox.
+type httpSignaler struct {
+	base, me, peer string
+}
+
+func (s httpSignaler) Send(ctx context.Context, msg []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/box/"+s.peer, bytes.NewReader(msg))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("mailbox: %s", resp.Status)
+	}
+	return nil
+}
+
+func (s httpSignaler) Receive(ctx context.Context) ([]byte, error) {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/box/"+s.me, nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxSignalBytes+1))
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			return nil, err
+		case resp.StatusCode == http.StatusOK:
+			return body, nil
+		case resp.StatusCode != http.StatusNoContent:
+			return nil, fmt.Errorf("mailbox: %s", resp.Status)
+		}
+	}
+}
+
+// natPeerMain connects to the other peer through the rig, says hello
+// natMessages times, reads the other's hellos, reports the RTT, and waits
+// for stdin to close.
+func natPeerMain(t *testing.T) {
+	public := os.Getenv(natPublicEnv)
+	cert, _, err := netcode.LoadKeyFile(os.Getenv(natKeyEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peerFP, err := ParseFingerprint(os.Getenv(natPeerFPEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := os.Getenv(natNameEnv)
+	cfg := Config{
+		Channels:         allModes,
+		Certificate:      &cert,
+		HandshakeTimeout: 60 * time.Second,
+		ICEServers: []ICEServer{
+			{URLs: []string{fmt.Sprintf("stun:%s:%d", public, natTURNPort)}},
+			{URLs: []string{fmt.Sprintf("turn:%s:%d?transport=udp", public, natTURNPort)}, Username: natTURNUser, Credential: natTURNPass},
+		},
+	}
+	sig := httpSignaler{base: fmt.Sprintf("http://%s:%d", public, natSignalPort), me: me, peer: os.Getenv(natPeerEnv)}
+	start := time.Now()
+	c, err := ConnectPeer(context.Background(), &cfg, PeerOptions{Signaler: sig, Offerer: os.Getenv(natOfferEnv) == "1", Fingerprint: peerFP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	took := time.Since(start)
+	pair, err := selectedPair(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("peer: connected %dms local %s %s:%d remote %s %s:%d\n", took.Milliseconds(),
+		pair.Local.Typ, pair.Local.Address, pair.Local.Port, pair.Remote.Typ, pair.Remote.Address, pair.Remote.Port)
+	for i := range natMessages {
+		if err := c.Send(0, fmt.Appendf(nil, "hello %d from %s", i, me)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range natMessages {
+		m, ok := recv(t, c, 30*time.Second)
+		if !ok {
+			t.Fatalf("no message from the peer within 30 s (%v)", c.Err())
+		}
+		fmt.Printf("peer: got %s\n", m.Data)
+	}
+	// Round trips on the reliable channel: the offerer sends a ping and
+	// waits for its echo, natRoundTrips times; the median is the RTT.
+	if os.Getenv(natOfferEnv) == "1" {
+		var rtts []time.Duration
+		for i := range natRoundTrips {
+			sent := time.Now()
+			if err := c.Send(0, fmt.Appendf(nil, "ping %d", i)); err != nil {
+				t.Fatal(err)
+			}
+			m, ok := recv(t, c, 10*time.Second)
+			if !ok || string(m.Data) != fmt.Sprintf("pong %d", i) {
+				t.Fatalf("round trip %d: got %q (%v), want pong %d", i, m.Data, c.Err(), i)
+			}
+			rtts = append(rtts, time.Since(sent))
+		}
+		if err := c.Send(0, []byte("end")); err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(rtts)
+		fmt.Printf("peer: rtt %dus p90 %dus\n", rtts[len(rtts)/2].Microseconds(), rtts[len(rtts)*9/10].Microseconds())
+	} else {
+		n := 0
+		for {
+			m, ok := recv(t, c, 10*time.Second)
+			if !ok {
+				t.Fatalf("no ping or end within 10 s (%v)", c.Err())
+			}
+			if string(m.Data) == "end" {
+				break
+			}
+			i, ok := strings.CutPrefix(string(m.Data), "ping ")
+			if !ok {
+				t.Fatalf("got %q, want a ping", m.Data)
+			}
+			if err := c.Send(0, []byte("pong "+i)); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+		fmt.Printf("peer: echoed %d\n", n)
+	}
+	io.Copy(io.Discard, os.Stdin)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+		t.Logf("shutdown: %v", err)
+	}
+}
+
+// selectedPair returns the ICE candidate pair a connection runs on.
+func selectedPair(c *Conn) (*webrtc.ICECandidatePair, error) {
+	sctp := c.pc.SCTP()
+	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
+		return nil, errors.New("no ICE transport")
+	}
+	pair, err := sctp.Transport().ICETransport().GetSelectedCandidatePair()
+	if err == nil && pair == nil {
+		err = errors.New("no selected candidate pair")
+	}
+	return pair, err
+}
