@@ -2,7 +2,7 @@
 // (pion/webrtc v4), the one unreliable datagram path every browser has.
 // Its Conn has the method set the engine uses of netcode.Conn, so the
 // engine can run over either (DESIGN.md §7, decision 9). It is a leaf
-// package: it imports neither netcode nor engine; its DeliveryMode,
+// package: it imports netcode for the vocabulary it shares with the engine (Message, Fingerprint, CloseCode, Transport), not engine; its DeliveryMode,
 // CloseCode and Fingerprint have netcode's values and meaning.
 //
 // # Model
