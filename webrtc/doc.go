@@ -1,9 +1,11 @@
 // Package webrtc is pumpnet's second transport: WebRTC data channels
 // (pion/webrtc v4), the one unreliable datagram path every browser has.
-// Its Conn has the method set the engine uses of netcode.Conn, so the
-// engine can run over either (DESIGN.md §7, decision 9). It is a leaf
-// package: it imports netcode for the vocabulary it shares with the engine (Message, Fingerprint, CloseCode, Transport), not engine; its DeliveryMode,
-// CloseCode and Fingerprint have netcode's values and meaning.
+// Its Conn is a netcode.Transport, so the engine runs over either
+// (DESIGN.md §7, decision 9): engine.Server.Serve takes a Server's
+// connections, engine.ClientConfig.Dial (or, in a browser build,
+// engine.Connect with a signaling URL) makes a client of one. It imports
+// netcode for the vocabulary it shares with the engine (Message,
+// Fingerprint, CloseCode, CloseError, Stats, Transport), never engine.
 //
 // # Model
 //
