@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/turn/v5"
 	"github.com/pion/webrtc/v4"
 
@@ -42,6 +44,7 @@ const (
 	natOfferEnv   = "PUMPNET_WEBRTC_NAT_OFFER"   // peer: "1" if it makes the offer
 	natKeyEnv     = "PUMPNET_WEBRTC_NAT_KEY"     // peer: its key file
 	natPeerFPEnv  = "PUMPNET_WEBRTC_NAT_PEER_FP" // peer: the other peer's fingerprint
+	natTURNEnv    = "PUMPNET_WEBRTC_NAT_TURN"    // public: "coturn" runs Debian's coturn instead of pion/turn
 	natMessages   = 5                            // messages each peer sends
 	natRoundTrips = 50                           // pings the offerer times
 	natTURNPort   = 3478
@@ -64,13 +67,20 @@ type natPeer struct {
 // runNATPair builds a rig of two homes with the given NATs, runs the
 // public host and one peer in each home, and returns what each peer saw.
 func runNATPair(t *testing.T, nats [2]natrig.NAT) [2]natPeer {
+	return runNATPairWith(t, nats, "pion")
+}
+
+// runNATPairWith is runNATPair with a choice of TURN server on the public
+// host: "pion" (pion/turn, in the helper process) or "coturn" (Debian's
+// coturn, a third-party server, started by the helper in its namespace).
+func runNATPairWith(t *testing.T, nats [2]natrig.NAT, turnImpl string) [2]natPeer {
 	r := natrig.New(t, "pumpnet-webrtc-nat-", natrig.Config{Homes: nats[:]})
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	run := "-test.run=^TestNATHelperProcess$"
-	pub := r.RunPublic(0, "public", []string{natRoleEnv + "=public", natPublicEnv + "=" + r.PublicAddr(0).String()}, exe, run)
+	pub := r.RunPublic(0, "public", []string{natRoleEnv + "=public", natPublicEnv + "=" + r.PublicAddr(0).String(), natTURNEnv + "=" + turnImpl}, exe, run)
 	pub.WaitLine(`public: ready`, 30*time.Second)
 
 	dir := t.TempDir()
@@ -185,6 +195,22 @@ func TestNATSymmetricToConeRelayed(t *testing.T) {
 	}
 }
 
+// TestNATSymmetricToConeThroughCoturn: the same as
+// TestNATSymmetricToConeRelayed through a third-party TURN server,
+// Debian's coturn (CI installs it), with long-term credentials.
+func TestNATSymmetricToConeThroughCoturn(t *testing.T) {
+	if _, err := exec.LookPath("turnserver"); err != nil {
+		t.Skip("needs coturn's turnserver (Debian package coturn; CI installs it)")
+	}
+	ps := runNATPairWith(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone}, "coturn")
+	for _, p := range ps {
+		logNATPeer(t, p)
+		if p.local != "relay" && p.remote != "relay" {
+			t.Errorf("%s: the selected pair is not relayed (local %s, remote %s)", p.name, p.local, p.remote)
+		}
+	}
+}
+
 // TestNATHelperProcess is a rig host's program when re-executed by the
 // tests above (natRoleEnv set); otherwise it does nothing.
 func TestNATHelperProcess(t *testing.T) {
@@ -209,6 +235,75 @@ func TestNATHelperProcess(t *testing.T) {
 // signaling mailbox until stdin closes.
 func natPublic(t *testing.T) {
 	ip := net.ParseIP(os.Getenv(natPublicEnv))
+	if os.Getenv(natTURNEnv) == "coturn" {
+		stop := startCoturn(t, ip)
+		defer stop()
+	} else {
+		stop := startPionTURN(t, ip)
+		defer stop()
+	}
+	ln, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", ip, natSignalPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: newMailbox(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Close()
+	fmt.Println("public: ready")
+	io.Copy(io.Discard, os.Stdin)
+}
+
+// startCoturn runs coturn's turnserver on ip (inside the public host's
+// namespace: it sees no other interface) with the rig's long-term
+// credentials, and waits until it answers a STUN binding request.
+func startCoturn(t *testing.T, ip net.IP) func() {
+	dir := t.TempDir()
+	cmd := exec.Command("turnserver", "-n",
+		"--listening-ip="+ip.String(), "--relay-ip="+ip.String(), fmt.Sprintf("--listening-port=%d", natTURNPort),
+		"--realm="+natTURNRealm, "--user="+natTURNUser+":"+natTURNPass, "--lt-cred-mech", "--fingerprint",
+		"--no-tls", "--no-dtls", "--no-cli", "--no-rfc5780",
+		"--userdb="+filepath.Join(dir, "turndb"), "--pidfile="+filepath.Join(dir, "turn.pid"),
+		"--log-file=stdout", "--simple-log")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop := func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !stunAnswers(ip) {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatal("coturn did not answer STUN within 15 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Println("public: coturn answers")
+	return stop
+}
+
+// stunAnswers sends one STUN binding request to ip's TURN port and
+// reports whether a response came within 200 ms.
+func stunAnswers(ip net.IP) bool {
+	c, err := net.Dial("udp4", net.JoinHostPort(ip.String(), fmt.Sprint(natTURNPort)))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest)
+	if _, err := c.Write(req.Raw); err != nil {
+		return false
+	}
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	buf := make([]byte, 1500)
+	n, err := c.Read(buf)
+	return err == nil && stun.IsMessage(buf[:n])
+}
+
+// startPionTURN runs pion/turn (which also answers STUN) on ip.
+func startPionTURN(t *testing.T, ip net.IP) func() {
 	udp, err := net.ListenPacket("udp4", fmt.Sprintf("%s:%d", ip, natTURNPort))
 	if err != nil {
 		t.Fatal(err)
@@ -235,16 +330,7 @@ func natPublic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	ln, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", ip, natSignalPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: newMailbox(), ReadHeaderTimeout: 5 * time.Second}
-	go hs.Serve(ln)
-	defer hs.Close()
-	fmt.Println("public: ready")
-	io.Copy(io.Discard, os.Stdin)
+	return func() { srv.Close() }
 }
 
 // mailbox is the tests' signaling relay: POST /box/NAME queues a message

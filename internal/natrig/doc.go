@@ -15,8 +15,12 @@
 //	                                        r1h2 192.168.1.11     ...
 //	                                        (default via .1)      (default via .1)
 //
-// Every host has one interface, veth0. Public hosts have no default route:
-// the routers' public addresses are on their segment. A router has a veth
+// Every host has one interface, veth0. Public hosts and routers' wan legs
+// have a default route to a sink on the public segment (203.0.113.254,
+// a permanent neighbour entry nobody answers): packets to addresses the
+// rig does not have (a peer's private host candidate) are lost on the
+// wire, as on the internet, instead of failing with "network is
+// unreachable", which makes coturn stop relaying an allocation. A router has a veth
 // "wan" on the public bridge and a bridge "lan" that its home's hosts plug
 // into; it forwards, and its nftables table (in its own namespace only)
 // does the NAT:

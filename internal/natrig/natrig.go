@@ -115,6 +115,7 @@ func New(t *testing.T, prefix string, cfg Config) *Rig {
 		r.ip("-n", r.pub, "link", "set", port, "up")
 		r.ip("-n", ns, "addr", "add", r.PublicAddr(i).String()+"/24", "dev", Iface)
 		r.ip("-n", ns, "link", "set", Iface, "up")
+		r.sinkRoute(ns, Iface)
 	}
 
 	for h, nat := range cfg.Homes {
@@ -127,6 +128,7 @@ func New(t *testing.T, prefix string, cfg Config) *Rig {
 		r.ip("-n", r.pub, "link", "set", port, "up")
 		r.ip("-n", rt, "addr", "add", r.RouterAddr(h).String()+"/24", "dev", WAN)
 		r.ip("-n", rt, "link", "set", WAN, "up")
+		r.sinkRoute(rt, WAN)
 		r.ip("-n", rt, "link", "add", LAN, "type", "bridge")
 		r.ip("-n", rt, "addr", "add", r.Gateway(h).String()+"/24", "dev", LAN)
 		r.ip("-n", rt, "link", "set", LAN, "up")
@@ -149,6 +151,21 @@ func New(t *testing.T, prefix string, cfg Config) *Rig {
 		r.homes = append(r.homes, hosts)
 	}
 	return r
+}
+
+// sinkAddr is the public segment's "rest of the internet": a default
+// route's next hop that nothing answers, with a permanent neighbour entry
+// so that packets to it leave without ARP.
+const sinkAddr = "203.0.113.254"
+
+// sinkRoute gives namespace ns a default route to the sink on dev. Packets
+// to addresses nobody on the rig has (a peer's private host candidate)
+// are then lost on the wire, as on the internet, instead of failing at
+// once with "network is unreachable" — an error coturn does not survive
+// (it stops relaying that allocation).
+func (r *Rig) sinkRoute(ns, dev string) {
+	r.ip("-n", ns, "neigh", "add", sinkAddr, "lladdr", "02:00:00:00:00:fe", "dev", dev, "nud", "permanent")
+	r.ip("-n", ns, "route", "add", "default", "via", sinkAddr, "dev", dev)
 }
 
 // ruleset is a router's nftables table: masquerade on the public leg, and
