@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -440,5 +441,45 @@ func TestRunUsage(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-h"}, io.Discard, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run -h: %v, want flag.ErrHelp", err)
+	}
+}
+
+// The web server serves the page (with the server's fingerprint for the
+// wasm client to pin), the wasm (gzipped for browsers that accept it),
+// wasm_exec.js and the signaling handler, and nothing else.
+func TestServesPageWasmAndSignaling(t *testing.T) {
+	s, _ := serveGame(t, "chat")
+	get := func(path string) (*http.Response, []byte) {
+		t.Helper()
+		resp, err := http.Get(strings.TrimSuffix(s.PageURL(), "/") + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+	resp, page := get("/")
+	if resp.StatusCode != 200 || !bytes.Contains(page, []byte(s.wsrv.Fingerprint().String())) || !bytes.Contains(page, []byte(`new URL("signal", location.href)`)) {
+		t.Errorf("page: %s\n%s", resp.Status, page)
+	}
+	// Go's client asks for gzip and unpacks it (Uncompressed).
+	resp, wasm := get("/game.wasm")
+	if resp.StatusCode != 200 || !resp.Uncompressed || resp.Header.Get("Content-Type") != "application/wasm" || !bytes.HasPrefix(wasm, []byte("\x00asm")) {
+		t.Errorf("game.wasm: %s, uncompressed %v, type %q, %d bytes starting %q", resp.Status, resp.Uncompressed, resp.Header.Get("Content-Type"), len(wasm), wasm[:min(len(wasm), 4)])
+	}
+	if resp, js := get("/wasm_exec.js"); resp.StatusCode != 200 || !bytes.Contains(js, []byte("globalThis.Go = class")) {
+		t.Errorf("wasm_exec.js: %s, %d bytes", resp.Status, len(js))
+	}
+	if resp, _ := get("/signal"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /signal: %s, want 405 (signaling takes a POSTed offer)", resp.Status)
+	}
+	for _, path := range []string{"/game.wasm.gz", "/site.go", "/../go.mod", "/x"} {
+		if resp, _ := get(path); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %s, want 404", path, resp.Status)
+		}
 	}
 }
