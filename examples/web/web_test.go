@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pumpnet/pumpnet/engine"
@@ -274,7 +275,8 @@ func TestChatBrowserAndNative(t *testing.T) {
 // draws a filled patch before the browser joins (it arrives in "initial")
 // and another after (relayed live); screenshots of the page in headless
 // Chromium (the Ebitengine client built to wasm, WebGL on SwiftShader)
-// show both in the native player's colour on the white board.
+// show both in the native player's colour on the white board. Then a
+// mouse drag on the page draws a stroke that the native player receives.
 func TestWhiteboardBrowserShowsNativeStroke(t *testing.T) {
 	needChromium(t)
 	s, _ := serveGame(t, "whiteboard")
@@ -294,6 +296,7 @@ func TestWhiteboardBrowserShowsNativeStroke(t *testing.T) {
 	var colour board.Colour
 	var drawnA, drawnB bool
 	var nativeErr error
+	var browserLines [][]board.Point // player 2's (the browser's) lines, as the native client has them
 	pctx, stopPump := context.WithCancel(ctx)
 	pumped := make(chan struct{})
 	go func() {
@@ -325,6 +328,10 @@ func TestWhiteboardBrowserShowsNativeStroke(t *testing.T) {
 			case drawnA && !drawnB && cl.Players() == 2:
 				drawnB = true
 				nativeErr = fill(after)
+			}
+			browserLines = browserLines[:0]
+			for _, l := range cl.Board().Lines("2") {
+				browserLines = append(browserLines, slices.Clone(l))
 			}
 			done := nativeErr != nil
 			mu.Unlock()
@@ -401,6 +408,41 @@ func TestWhiteboardBrowserShowsNativeStroke(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	t.Logf("screenshot %v: both patches in %v on white", shot.Bounds(), want)
+
+	// The browser draws: a stroke dragged with the mouse over the page
+	// reaches the native player, at the same board coordinates.
+	stroke := []board.Point{{300, 400}, {330, 402}, {360, 408}, {390, 415}, {420, 420}}
+	held := func(p *input.DispatchMouseEventParams) { p.Buttons = 1 }
+	at := func(typ input.DispatchMouseEventType, pt board.Point, opts ...chromedp.MouseOption) {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.MouseEvent(typ, float64(pt[0]), float64(pt[1]), opts...)); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(80 * time.Millisecond) // a few frames apart, as a hand moves
+	}
+	at(input.DispatchMouseEventTypeMouseMoved, stroke[0])
+	at(input.DispatchMouseEventTypeMousePressed, stroke[0], chromedp.ButtonLeft, held, chromedp.ClickCount(1))
+	for _, pt := range stroke[1:] {
+		at(input.DispatchMouseEventTypeMouseMoved, pt, chromedp.ButtonLeft, held)
+	}
+	at(input.DispatchMouseEventTypeMouseReleased, stroke[len(stroke)-1], chromedp.ButtonLeft, chromedp.ClickCount(1))
+	near := func(a, b board.Point) bool { return max(a[0]-b[0], b[0]-a[0]) <= 2 && max(a[1]-b[1], b[1]-a[1]) <= 2 }
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		mu.Lock()
+		var got [][]board.Point
+		for _, l := range browserLines {
+			got = append(got, slices.Clone(l))
+		}
+		mu.Unlock()
+		if len(got) == 1 && len(got[0]) >= 2 && near(got[0][0], stroke[0]) && near(got[0][len(got[0])-1], stroke[len(stroke)-1]) {
+			t.Logf("the native player has the browser's stroke: %v", got[0])
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the native player has browser lines %v, want one from %v to %v", got, stroke[0], stroke[len(stroke)-1])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // checkPatch samples the inside of r (a 4-pixel margin off its edges, where
