@@ -3,6 +3,8 @@ module github.com/pumpnet/pumpnet/examples
 go 1.25.0
 
 require (
+	github.com/chromedp/cdproto v0.160.1
+	github.com/chromedp/chromedp v0.23.1
 	github.com/hajimehoshi/ebiten/v2 v2.8.8
 	github.com/jezek/xgb v1.1.1
 	github.com/pumpnet/pumpnet v0.0.0-00010101000000-000000000000

@@ -59,13 +59,10 @@ func advertise(srv *engine.Server, l lanOptions) (*lobby.Advertiser, string, err
 }
 
 // advertisePlayers updates the players count that -lan clients see.
-func (s *chatServer) advertisePlayers() {
-	if s.ad == nil {
-		return
-	}
-	n := min(len(s.srv.Peers()), lanSeats)
-	if err := s.ad.Update(n, lanSeats-n); err != nil {
-		fmt.Fprintf(s.out, "! advertise: %v\n", err)
+func advertisePlayers(srv *engine.Server, ad *lobby.Advertiser, out io.Writer) {
+	n := min(len(srv.Peers()), lanSeats)
+	if err := ad.Update(n, lanSeats-n); err != nil {
+		fmt.Fprintf(out, "! advertise: %v\n", err)
 	}
 }
 

@@ -27,6 +27,12 @@
 //
 //	go run ./examples/whiteboard/server -serve :31426
 //
+// Built for the browser (GOOS=js GOARCH=wasm), the same window runs in a
+// page and connects to the signaling URL the page gives it (see main_js.go
+// and examples/web, which serves it):
+//
+//	go run ./examples/web -game whiteboard
+//
 // Non-interactive use (the tests, screenshots): -scribble draws a star by
 // itself once connected, -ticks N quits after N frames (60 a second), and
 // -screenshot saves the last frame as a PNG:
@@ -40,27 +46,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/examples/whiteboard/room"
 )
-
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "whiteboard:", err)
-		os.Exit(1)
-	}
-}
 
 // errUsage reports a bad command line; the usage was already printed.
 var errUsage = errors.New("bad usage (see -h)")

@@ -49,7 +49,7 @@ func Listen(addr string, log io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newServer(srv, log)
+	s, err := NewServer(srv, log)
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -57,7 +57,12 @@ func Listen(addr string, log io.Writer) (*Server, error) {
 	return s, nil
 }
 
-func newServer(srv *engine.Server, log io.Writer) (*Server, error) {
+// NewServer makes a whiteboard server on srv, which the caller made with
+// Codec() (engine.ServerConfig.Codec) and its own configuration (an
+// identity, other transports served with Server.Serve): it installs the
+// whiteboard's hooks and handlers. Listen is the short way. Logging is as
+// for Listen. It does not block.
+func NewServer(srv *engine.Server, log io.Writer) (*Server, error) {
 	if log == nil {
 		log = io.Discard
 	}
