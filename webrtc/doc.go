@@ -1,9 +1,9 @@
 // Package webrtc is pumpnet's second transport: WebRTC data channels
 // (pion/webrtc v4), the one unreliable datagram path every browser has.
 // Its Conn has the method set the engine uses of netcode.Conn, so the
-// engine can run over either (DESIGN.md §7, decision 9). It is a leaf
-// package: it imports neither netcode nor engine; its DeliveryMode,
-// CloseCode and Fingerprint have netcode's values and meaning.
+// engine can run over either (DESIGN.md §7, decision 9). It does not
+// import engine; its DeliveryMode has netcode's values, and its Message,
+// CloseCode, CloseError and Fingerprint are netcode's.
 //
 // # Model
 //
@@ -81,11 +81,34 @@
 //
 // # Limits
 //
-// ServerConfig bounds the offer (64 KiB), the pending handshakes (32: more
-// get 503 at once), the accept queue (64), and the handshake time
-// (Config.HandshakeTimeout, 10 s: a peer connection whose channels are not
-// all open by then is closed and freed). No mDNS, no TCP candidates, no
-// STUN or TURN servers are used.
+// Signaling and handshakes are bounded (SECURITY.md, "Browser peers"):
+//
+//   - An offer is at most ServerConfig.MaxOfferBytes (64 KiB); a larger
+//     Content-Length is refused (413) before any of it is read, and a
+//     body is read through a bound, never allocated from its declared
+//     length. The body must arrive within Config.HandshakeTimeout (the
+//     handler sets the connection's read deadline, so a mounted handler
+//     is bounded even in an http.Server without timeouts): else 408.
+//   - One source address (IPv4, or IPv6 /64; ServerConfig.SourceAddr
+//     behind a reverse proxy) holds at most ServerConfig.MaxHandshakesPerIP
+//     signalings and pending handshakes at once (default a quarter of the
+//     pending slots, 8): more get 429 at once, before the body is read.
+//   - ServerConfig.MaxPendingHandshakes (32) bounds the handshakes between
+//     an answered offer and open channels; an offer is given a slot only
+//     once it is read and parsed, and more get 503 at once.
+//   - Config.HandshakeTimeout (10 s) bounds each handshake from the
+//     signaling exchange to open channels: a peer that goes silent after
+//     its offer, or completes ICE and stalls DTLS or SCTP, is closed and
+//     freed (its slots, peer connection and goroutines) by then.
+//   - 429 and 503 carry Retry-After and make Dial return ErrRefused: a
+//     client may retry, and gets a slot once pending handshakes end.
+//   - The accept queue (ServerConfig.AcceptQueue, 64) bounds connections
+//     made but not taken by Accept; beyond it they are closed with
+//     CodeServerBusy.
+//
+// No mDNS, no TCP candidates, no STUN or TURN servers are used. A
+// connection's messages reach the engine through the same per-Pump budget
+// as a native peer's (engine.MaxDispatchPerPump).
 //
 // # Example
 //
