@@ -11,10 +11,18 @@ package webrtc
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -25,6 +33,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -241,12 +250,16 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 type stallingPeer struct {
 	agent *ice.Agent
 	conn  *ice.Conn
+	dtls  *dtls.Conn
 }
 
 // newStallingPeer posts an offer built around an ICE agent of its own from
 // source address ip, applies the answer's credentials and candidates, and
 // completes ICE. It fails the test if signaling or ICE fails.
-func newStallingPeer(t *testing.T, s *Server, ip string, template string) *stallingPeer {
+//
+// With cert, the offer names cert's DTLS fingerprint instead of the
+// template's, so that the peer can then complete DTLS (handshakeDTLS).
+func newStallingPeer(t *testing.T, s *Server, ip string, template string, cert *tls.Certificate) *stallingPeer {
 	t.Helper()
 	agent, err := ice.NewAgent(&ice.AgentConfig{
 		NetworkTypes:     []ice.NetworkType{ice.NetworkTypeUDP4},
@@ -294,6 +307,13 @@ func newStallingPeer(t *testing.T, s *Server, ip string, template string) *stall
 			l = "a=ice-pwd:" + pwd
 		case strings.HasPrefix(l, "a=candidate:"), strings.HasPrefix(l, "a=end-of-candidates"):
 			continue
+		case strings.HasPrefix(l, "a=fingerprint:") && cert != nil:
+			sum := sha256.Sum256(cert.Certificate[0])
+			hexs := make([]string, len(sum))
+			for i, b := range sum {
+				hexs[i] = fmt.Sprintf("%02X", b)
+			}
+			l = "a=fingerprint:sha-256 " + strings.Join(hexs, ":")
 		}
 		out = append(out, l)
 		if strings.HasPrefix(l, "a=ice-pwd:") {
@@ -345,7 +365,43 @@ func newStallingPeer(t *testing.T, s *Server, ip string, template string) *stall
 	return p
 }
 
+// handshakeDTLS completes DTLS with the server over the ICE connection, as
+// the DTLS server (the answer takes the client role, pion's default), and
+// then never starts SCTP.
+func (p *stallingPeer) handshakeDTLS(t *testing.T, cert tls.Certificate) {
+	t.Helper()
+	dc, err := dtls.Server(packetConn{p.conn}, p.conn.RemoteAddr(), &dtls.Config{
+		Certificates:           []tls.Certificate{cert},
+		ClientAuth:             dtls.RequireAnyClientCert,
+		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
+		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
+		LoggerFactory:          silentLogs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dc.HandshakeContext(ctx); err != nil {
+		t.Fatalf("stalling peer: DTLS: %v", err)
+	}
+	p.dtls = dc
+}
+
+// packetConn is a connected net.Conn as the net.PacketConn pion/dtls takes.
+type packetConn struct{ net.Conn }
+
+func (c packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, err := c.Read(b)
+	return n, c.RemoteAddr(), err
+}
+
+func (c packetConn) WriteTo(b []byte, _ net.Addr) (int, error) { return c.Write(b) }
+
 func (p *stallingPeer) close() {
+	if p.dtls != nil {
+		p.dtls.Close()
+	}
 	if p.conn != nil {
 		p.conn.Close()
 	}
@@ -383,7 +439,7 @@ func TestStalledDTLSFreedAtDeadline(t *testing.T) {
 	start := time.Now()
 	var peers []*stallingPeer
 	for range 4 {
-		peers = append(peers, newStallingPeer(t, s, "127.77.3.1", template))
+		peers = append(peers, newStallingPeer(t, s, "127.77.3.1", template, nil))
 	}
 	if !waitFor(5*time.Second, func() bool { return s.serverICEConnected() == 4 }) {
 		t.Fatalf("%d of 4 stalling peers ICE-connected at the server", s.serverICEConnected())
@@ -418,6 +474,71 @@ func TestStalledDTLSFreedAtDeadline(t *testing.T) {
 		buf := make([]byte, 1<<20)
 		t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), baseGoroutines, buf[:runtime.Stack(buf, true)])
 	}
+}
+
+// A peer that completes ICE and DTLS and then never starts SCTP (so the
+// server's channels never open) is freed at HandshakeTimeout too.
+func TestStalledSCTPFreedAtDeadline(t *testing.T) {
+	settled(t)
+	template := offerSDP(t)
+	cfg := testConfig()
+	cfg.HandshakeTimeout = 3 * time.Second
+	s := listen(t, &ServerConfig{Config: cfg, MaxPendingHandshakes: 1})
+	cert := testCertificate(t)
+	start := time.Now()
+	p := newStallingPeer(t, s, "127.77.6.1", template, &cert)
+	p.handshakeDTLS(t, cert)
+	t.Logf("ICE and DTLS done %v after the offer", time.Since(start))
+	var state webrtc.PeerConnectionState
+	serverState := func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for c := range s.conns {
+			state = c.pc.ConnectionState()
+		}
+		return state == webrtc.PeerConnectionStateConnected
+	}
+	if !waitFor(2*time.Second, serverState) {
+		t.Fatalf("server's peer connection %v, want connected (DTLS done)", state)
+	}
+	if s.pendingNow() != 1 {
+		t.Fatalf("%d pending slots held, want 1", s.pendingNow())
+	}
+	if !waitFor(15*time.Second, func() bool { return s.pendingNow() == 0 }) {
+		t.Fatalf("the slot still held %v after the offer (HandshakeTimeout 3 s)", time.Since(start))
+	}
+	freed := time.Since(start)
+	t.Logf("a peer stalled in SCTP after DTLS: freed %v after its offer (HandshakeTimeout 3 s)", freed)
+	if freed < 2900*time.Millisecond {
+		t.Fatalf("freed after %v, before the deadline", freed)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := dialFrom(ctx, s, "127.77.6.2")
+	if err != nil {
+		t.Fatalf("dial after the stalled peer was freed: %v", err)
+	}
+	c.Close()
+}
+
+// testCertificate makes a self-signed ECDSA certificate.
+func testCertificate(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "stalling peer"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 // Attack like an attacker: from 16 source addresses (a botnet; the
@@ -493,5 +614,22 @@ func TestManyStalledPeersDoNotLockOutAGoodClient(t *testing.T) {
 	}
 	if !waitFor(10*time.Second, func() bool { return openPeerConnections() <= basePCs+1 }) {
 		t.Fatalf("%d peer connections still open", openPeerConnections()-basePCs)
+	}
+}
+
+// A handshake deadline that passes during the signaling exchange (a
+// loaded server, a tiny HandshakeTimeout) is a 503 saying so, not a 500
+// or 400 naming pion's closed internals.
+func TestDeadlineDuringExchangeIs503(t *testing.T) {
+	settled(t)
+	cfg := testConfig()
+	cfg.HandshakeTimeout = time.Nanosecond
+	s := listen(t, &ServerConfig{Config: cfg})
+	body := offerBody(t, offerSDP(t), allModes)
+	for i := range 20 {
+		rec := post(s, body)
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "handshake") {
+			t.Fatalf("offer %d, deadline passed during the exchange: status %d %q, want 503 naming the handshake deadline", i, rec.Code, strings.TrimSpace(rec.Body.String()))
+		}
 	}
 }

@@ -259,7 +259,8 @@ func (e *signalError) Error() string { return e.msg }
 // answered with the JSON answer once the server's candidates are gathered
 // (no trickle). Refusals: 405 (not POST), 413 (too large), 400 (not an
 // offer), 409 (another channel list), 429 (the source address holds
-// MaxHandshakesPerIP), 503 (too many pending handshakes, or closed); 429
+// MaxHandshakesPerIP), 503 (too many pending handshakes, closed, or the
+// handshake deadline passed during the exchange); 429
 // and 503 carry Retry-After. The body must arrive within
 // Config.HandshakeTimeout (the handler sets the connection's read
 // deadline), and a request holds a pending-handshake slot only once its
@@ -416,6 +417,15 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 	})
 	fail := func(status int, err error) ([]byte, error) {
 		deadline.Stop()
+		select {
+		case <-c.done:
+			// The deadline (or Close) ended the connection during the
+			// exchange: pion's error then only says it is closed.
+			if cerr := c.Err(); cerr != nil {
+				return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: " + cerr.Error()}
+			}
+		default:
+		}
 		c.closeWith(&CloseError{Code: CodeProtocolViolation, Reason: err.Error()}, false)
 		return nil, &signalError{status, "webrtc signaling: " + err.Error()}
 	}
