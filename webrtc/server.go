@@ -412,6 +412,7 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 		s.mu.Unlock()
 	}
 	// The handshake deadline covers the exchange too.
+	expires := time.Now().Add(s.cfg.HandshakeTimeout)
 	deadline := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
 		c.closeWith(&CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}, false)
 	})
@@ -446,6 +447,12 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 		return fail(http.StatusServiceUnavailable, errors.New("handshake timeout while gathering"))
 	case <-ctx.Done():
 		return fail(http.StatusServiceUnavailable, ctx.Err())
+	}
+	if time.Now().After(expires) {
+		// No answer for a connection whose deadline passed (its timer
+		// may not have run yet): the client would wait for nothing.
+		c.closeWith(&CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}, false)
+		return fail(http.StatusServiceUnavailable, errors.New("handshake deadline passed"))
 	}
 	out, err := json.Marshal(answerMessage{Version: signalVersion, SDP: c.pc.LocalDescription().SDP, Fingerprint: s.fp.String()})
 	if err != nil {
