@@ -628,7 +628,7 @@ func TestDeadlineDuringExchangeIs503(t *testing.T) {
 	settled(t)
 	cfg := testConfig()
 	cfg.HandshakeTimeout = time.Nanosecond
-	s := listen(t, &ServerConfig{Config: cfg})
+	s := listen(t, &ServerConfig{Config: cfg, MaxPendingHandshakes: 100, MaxHandshakesPerIP: 100}) // teardowns release slots asynchronously
 	body := offerBody(t, offerSDP(t), allModes)
 	for i := range 20 {
 		rec := post(s, body)

@@ -396,42 +396,46 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 		release()
 		return nil, &signalError{http.StatusInternalServerError, err.Error()}
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		release()
-		c.closeWith(&CloseError{Code: CodeEndpointClosed}, false)
-		return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: server closed"}
-	}
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
 	c.onEnd = func() {
 		release()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}
-	// The handshake deadline covers the exchange too.
+	// The handshake deadline covers the exchange too. Until
+	// SetLocalDescription has returned, only this goroutine may close the
+	// peer connection: closed before its ICE agent exists, pion (v4.2)
+	// still makes the agent afterwards and never closes it (a leak of its
+	// goroutines). So the deadline is checked here between the steps, and
+	// the timer and Server.Close take over only after.
 	expires := time.Now().Add(s.cfg.HandshakeTimeout)
-	deadline := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
-		c.closeWith(&CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}, false)
-	})
+	timedOut := &CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}
+	var deadline *time.Timer
 	fail := func(status int, err error) ([]byte, error) {
-		deadline.Stop()
-		select {
-		case <-c.done:
-			// The deadline (or Close) ended the connection during the
-			// exchange: pion's error then only says it is closed.
-			if cerr := c.Err(); cerr != nil {
-				return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: " + cerr.Error()}
-			}
-		default:
+		if deadline != nil {
+			deadline.Stop()
+		}
+		if cerr := c.Err(); cerr != nil {
+			// The deadline or Close ended the connection during the
+			// exchange: pion's error would only say it is closed.
+			return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: " + cerr.Error()}
 		}
 		c.closeWith(&CloseError{Code: CodeProtocolViolation, Reason: err.Error()}, false)
 		return nil, &signalError{status, "webrtc signaling: " + err.Error()}
 	}
+	expired := func() bool {
+		if time.Now().Before(expires) {
+			return false
+		}
+		c.closeWith(timedOut, false)
+		return true
+	}
+	errExpired := errors.New("handshake deadline passed")
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
 		return fail(http.StatusBadRequest, err)
+	}
+	if expired() {
+		return fail(http.StatusServiceUnavailable, errExpired)
 	}
 	ans, err := c.pc.CreateAnswer(nil)
 	if err != nil {
@@ -441,24 +445,44 @@ func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) 
 	if err := c.pc.SetLocalDescription(ans); err != nil {
 		return fail(http.StatusInternalServerError, err)
 	}
+	if expired() {
+		return fail(http.StatusServiceUnavailable, errExpired)
+	}
+	deadline = time.AfterFunc(time.Until(expires), func() { c.closeWith(timedOut, false) })
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "server closed"}, false)
+		return fail(http.StatusServiceUnavailable, ErrServerClosed)
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
 	select {
 	case <-gathered:
 	case <-c.done:
-		return fail(http.StatusServiceUnavailable, errors.New("handshake timeout while gathering"))
+		return fail(http.StatusServiceUnavailable, errExpired)
 	case <-ctx.Done():
 		return fail(http.StatusServiceUnavailable, ctx.Err())
 	}
-	if time.Now().After(expires) {
+	if expired() {
 		// No answer for a connection whose deadline passed (its timer
 		// may not have run yet): the client would wait for nothing.
-		c.closeWith(&CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}, false)
-		return fail(http.StatusServiceUnavailable, errors.New("handshake deadline passed"))
+		return fail(http.StatusServiceUnavailable, errExpired)
 	}
 	out, err := json.Marshal(answerMessage{Version: signalVersion, SDP: c.pc.LocalDescription().SDP, Fingerprint: s.fp.String()})
 	if err != nil {
 		return fail(http.StatusInternalServerError, err)
 	}
+	// Close sets closed, then waits for the watchers: a watcher is added
+	// before that, or not at all.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "server closed"}, false)
+		return fail(http.StatusServiceUnavailable, ErrServerClosed)
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go s.watch(c, deadline, release)
 	return out, nil
 }
