@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"runtime"
 	"strings"
 	"sync"
@@ -151,6 +152,45 @@ func TestSignalPerSourceLimitConfigured(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("offer from another /64: status %d (%s)", rec.Code, rec.Body.String())
+	}
+}
+
+// ServerConfig.SourceAddr names the source behind a reverse proxy: two
+// clients behind one proxy address have a quota each.
+func TestSignalSourceAddrBehindProxy(t *testing.T) {
+	settled(t)
+	cfg := testConfig()
+	cfg.HandshakeTimeout = 20 * time.Second
+	s := listen(t, &ServerConfig{Config: cfg, MaxPendingHandshakes: 100, MaxHandshakesPerIP: 1,
+		SourceAddr: func(r *http.Request) (netip.Addr, bool) {
+			a, err := netip.ParseAddr(r.Header.Get("X-Real-IP"))
+			return a, err == nil
+		}})
+	body := offerBody(t, offerSDP(t), allModes)
+	send := func(realIP string) int {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(string(body)))
+		req.RemoteAddr = "10.0.0.1:443" // the proxy
+		if realIP != "" {
+			req.Header.Set("X-Real-IP", realIP)
+		}
+		s.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for _, tc := range []struct {
+		ip   string
+		want int
+	}{
+		{"198.51.100.1", http.StatusOK},
+		{"198.51.100.1", http.StatusTooManyRequests},
+		{"198.51.100.2", http.StatusOK},
+		{"", http.StatusOK},                                 // no header: the proxy's own address
+		{"", http.StatusTooManyRequests},                    // which has its quota too
+		{"::ffff:198.51.100.2", http.StatusTooManyRequests}, // the same IPv4 source
+	} {
+		if got := send(tc.ip); got != tc.want {
+			t.Errorf("offer from %q behind the proxy: status %d, want %d", tc.ip, got, tc.want)
+		}
 	}
 }
 

@@ -260,8 +260,8 @@ func (e *signalError) Error() string { return e.msg }
 // (no trickle). Refusals: 405 (not POST), 413 (too large), 400 (not an
 // offer), 409 (another channel list), 429 (the source address holds
 // MaxHandshakesPerIP), 503 (too many pending handshakes, closed, or the
-// handshake deadline passed during the exchange); 429
-// and 503 carry Retry-After. The body must arrive within
+// handshake deadline passed during the exchange); 429 and 503 carry
+// Retry-After. The body must arrive within
 // Config.HandshakeTimeout (the handler sets the connection's read
 // deadline), and a request holds a pending-handshake slot only once its
 // offer is read and parsed. It blocks for the exchange only (the
