@@ -144,7 +144,7 @@ func TestWebRTCFloodGetsThePerPumpBudget(t *testing.T) {
 	// each per frame, the server Pumps.
 	const frames = 200
 	sentAt := map[string]map[int]int{"web": {}, "native": {}}
-	var floodCounts, otherCounts []int
+	var floodCounts []int
 	atBudget, atBudgetWithTicks := 0, 0
 	for f := range frames {
 		sent += flood()
@@ -169,7 +169,6 @@ func TestWebRTCFloodGetsThePerPumpBudget(t *testing.T) {
 			}
 		}
 		floodCounts = append(floodCounts, n)
-		otherCounts = append(otherCounts, others)
 		if n > engine.MaxDispatchPerPump {
 			t.Fatalf("Pump %d dispatched %d messages of the flooding WebRTC peer, budget %d", pumpNo, n, engine.MaxDispatchPerPump)
 		}

@@ -305,14 +305,14 @@ type stallingPeer struct {
 // template's, so that the peer can then complete DTLS (handshakeDTLS).
 func newStallingPeer(t *testing.T, s *Server, ip string, template string, cert *tls.Certificate) *stallingPeer {
 	t.Helper()
-	agent, err := ice.NewAgent(&ice.AgentConfig{
-		NetworkTypes:     []ice.NetworkType{ice.NetworkTypeUDP4},
-		CandidateTypes:   []ice.CandidateType{ice.CandidateTypeHost},
-		MulticastDNSMode: ice.MulticastDNSModeDisabled,
-		IncludeLoopback:  true,
-		IPFilter:         func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil },
-		LoggerFactory:    silentLogs,
-	})
+	agent, err := ice.NewAgentWithOptions(
+		ice.WithNetworkTypes([]ice.NetworkType{ice.NetworkTypeUDP4}),
+		ice.WithCandidateTypes([]ice.CandidateType{ice.CandidateTypeHost}),
+		ice.WithMulticastDNSMode(ice.MulticastDNSModeDisabled),
+		ice.WithIncludeLoopback(),
+		ice.WithIPFilter(func(ip net.IP) bool { return ip.IsLoopback() && ip.To4() != nil }),
+		ice.WithLoggerFactory(silentLogs),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,13 +414,13 @@ func newStallingPeer(t *testing.T, s *Server, ip string, template string, cert *
 // then never starts SCTP.
 func (p *stallingPeer) handshakeDTLS(t *testing.T, cert tls.Certificate) {
 	t.Helper()
-	dc, err := dtls.Server(packetConn{p.conn}, p.conn.RemoteAddr(), &dtls.Config{
-		Certificates:           []tls.Certificate{cert},
-		ClientAuth:             dtls.RequireAnyClientCert,
-		ExtendedMasterSecret:   dtls.RequireExtendedMasterSecret,
-		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
-		LoggerFactory:          silentLogs,
-	})
+	dc, err := dtls.ServerWithOptions(packetConn{p.conn}, p.conn.RemoteAddr(),
+		dtls.WithCertificates(cert),
+		dtls.WithClientAuth(dtls.RequireAnyClientCert),
+		dtls.WithExtendedMasterSecret(dtls.RequireExtendedMasterSecret),
+		dtls.WithSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80),
+		dtls.WithLoggerFactory(silentLogs),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
