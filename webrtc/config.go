@@ -282,8 +282,11 @@ var (
 	// finish within Config.HandshakeTimeout. It is netcode.ErrTimeout, so
 	// one check serves both transports.
 	ErrTimeout = netcode.ErrTimeout
-	// ErrRefused means the server refused the offer (busy, limits, a
-	// different channel list).
+	// ErrRefused means the server refused the offer: busy (503: every
+	// pending-handshake slot taken), this source address's limit (429:
+	// ServerConfig.MaxHandshakesPerIP), or a different channel list (409).
+	// Busy and per-address refusals pass once pending handshakes end
+	// (within Config.HandshakeTimeout): a client may retry.
 	ErrRefused = errors.New("webrtc: refused")
 	// ErrServerClosed is returned by Accept after Close.
 	ErrServerClosed = errors.New("webrtc: server closed")

@@ -135,7 +135,8 @@ func exchange(ctx context.Context, hc *http.Client, signalURL string, body []byt
 	}
 	if resp.StatusCode != http.StatusOK {
 		msg := string(bytes.TrimSpace(raw[:min(len(raw), 512)]))
-		if resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusConflict {
+		switch resp.StatusCode {
+		case http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusConflict:
 			return nil, fmt.Errorf("%w: %s: %s", ErrRefused, resp.Status, msg)
 		}
 		return nil, fmt.Errorf("%w: signaling: %s: %s", ErrHandshake, resp.Status, msg)

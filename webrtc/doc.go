@@ -96,13 +96,36 @@
 //
 // # Limits
 //
-// ServerConfig bounds the offer (64 KiB), the pending handshakes (32: more
-// get 503 at once), the accept queue (64), and the handshake time
-// (Config.HandshakeTimeout, 10 s: a peer connection whose channels are not
-// all open by then is closed and freed). No mDNS and no TCP candidates
-// are used; STUN and TURN only when Config.ICEServers lists them (a
-// Server, ICE-lite, never uses them). A Signaler's message is at most
-// MaxSignalBytes.
+// Signaling and handshakes are bounded (SECURITY.md, "Browser peers"):
+//
+//   - An offer is at most ServerConfig.MaxOfferBytes (64 KiB); a larger
+//     Content-Length is refused (413) before any of it is read, and a
+//     body is read through a bound, never allocated from its declared
+//     length. The body must arrive within Config.HandshakeTimeout (the
+//     handler sets the connection's read deadline, so a mounted handler
+//     is bounded even in an http.Server without timeouts): else 408.
+//   - One source address (IPv4, or IPv6 /64; ServerConfig.SourceAddr
+//     behind a reverse proxy) holds at most ServerConfig.MaxHandshakesPerIP
+//     signalings and pending handshakes at once (default a quarter of the
+//     pending slots, 8): more get 429 at once, before the body is read.
+//   - ServerConfig.MaxPendingHandshakes (32) bounds the handshakes between
+//     an answered offer and open channels; an offer is given a slot only
+//     once it is read and parsed, and more get 503 at once.
+//   - Config.HandshakeTimeout (10 s) bounds each handshake from the
+//     signaling exchange to open channels: a peer that goes silent after
+//     its offer, or completes ICE and stalls DTLS or SCTP, is closed and
+//     freed (its slots, peer connection and goroutines) by then.
+//   - 429 and 503 carry Retry-After and make Dial return ErrRefused: a
+//     client may retry, and gets a slot once pending handshakes end.
+//   - The accept queue (ServerConfig.AcceptQueue, 64) bounds connections
+//     made but not taken by Accept; beyond it they are closed with
+//     CodeServerBusy.
+//
+// No mDNS and no TCP candidates are used; STUN and TURN only when
+// Config.ICEServers lists them (a Server, ICE-lite, never uses them). A
+// Signaler's message (ConnectPeer) is at most MaxSignalBytes. A
+// connection's messages reach the engine through the same per-Pump budget
+// as a native peer's (engine.MaxDispatchPerPump).
 //
 // # Example
 //

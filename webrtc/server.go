@@ -28,9 +28,25 @@ type ServerConfig struct {
 	// DefaultMaxOfferBytes (64 KiB); an offer is about 1-3 KiB.
 	MaxOfferBytes int
 	// MaxPendingHandshakes bounds the connections between their offer and
-	// their open channels (signaling, ICE, DTLS, SCTP). Offers beyond it
-	// are refused with 503 at once. Default 32.
+	// their open channels (ICE, DTLS, SCTP). Offers beyond it are refused
+	// with 503 at once. Default 32.
 	MaxPendingHandshakes int
+	// MaxHandshakesPerIP bounds the signaling requests and pending
+	// handshakes one source address (IPv4 address, or IPv6 /64) may hold
+	// at a time, from the start of its request until its channels open or
+	// its handshake ends; requests beyond it are refused with 429 at once,
+	// before the body is read. Default MaxPendingHandshakes/4 (8), at
+	// least 1. Players behind one NAT share it, and so do all clients
+	// when the Server sits behind a reverse proxy unless SourceAddr names
+	// the real client.
+	MaxHandshakesPerIP int
+	// SourceAddr, if set, gives the source address of a signaling request
+	// for MaxHandshakesPerIP, e.g. from a header that a trusted reverse
+	// proxy sets (never from one a client can set). ok false, or a nil
+	// SourceAddr, uses the request's RemoteAddr; requests whose source
+	// cannot be told share one quota. It runs on the handler's goroutine
+	// and must be safe for concurrent use.
+	SourceAddr func(r *http.Request) (addr netip.Addr, ok bool)
 	// AcceptQueue bounds connections made but not yet taken by Accept;
 	// beyond it a new connection is closed with CodeServerBusy. Default 64.
 	AcceptQueue int
@@ -56,12 +72,13 @@ type Server struct {
 	accept  chan *Conn
 	done    chan struct{}
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[*Conn]struct{}
-	wg     sync.WaitGroup // handshake watchers
-	http   *http.Server
-	tcp    net.Listener
+	mu      sync.Mutex
+	closed  bool
+	conns   map[*Conn]struct{}
+	sources map[netip.Prefix]int // signalings and pending handshakes per source
+	wg      sync.WaitGroup       // handshake watchers
+	http    *http.Server
+	tcp     net.Listener
 }
 
 // NewServer makes a Server whose connections use the UDP socket udp, which
@@ -84,6 +101,9 @@ func NewServer(udp net.PacketConn, cfg *ServerConfig) (*Server, error) {
 	}
 	if sc.MaxPendingHandshakes <= 0 {
 		sc.MaxPendingHandshakes = 32
+	}
+	if sc.MaxHandshakesPerIP <= 0 {
+		sc.MaxHandshakesPerIP = max(1, sc.MaxPendingHandshakes/4)
 	}
 	if sc.AcceptQueue <= 0 {
 		sc.AcceptQueue = 64
@@ -119,6 +139,7 @@ func NewServer(udp net.PacketConn, cfg *ServerConfig) (*Server, error) {
 		accept:  make(chan *Conn, sc.AcceptQueue),
 		done:    make(chan struct{}),
 		conns:   make(map[*Conn]struct{}),
+		sources: make(map[netip.Prefix]int),
 	}
 	return s, nil
 }
@@ -237,21 +258,29 @@ func (e *signalError) Error() string { return e.msg }
 // a client of this package sends (at most ServerConfig.MaxOfferBytes),
 // answered with the JSON answer once the server's candidates are gathered
 // (no trickle). Refusals: 405 (not POST), 413 (too large), 400 (not an
-// offer), 409 (another channel list), 503 (too many pending handshakes, or
-// closed). It blocks for the exchange only (the handshake goes on after
-// the answer) and is safe for concurrent use.
+// offer), 409 (another channel list), 429 (the source address holds
+// MaxHandshakesPerIP), 503 (too many pending handshakes, closed, or the
+// handshake deadline passed during the exchange); 429 and 503 carry
+// Retry-After. The body must arrive within
+// Config.HandshakeTimeout (the handler sets the connection's read
+// deadline), and a request holds a pending-handshake slot only once its
+// offer is read and parsed. It blocks for the exchange only (the
+// handshake goes on after the answer) and is safe for concurrent use.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "webrtc signaling: POST an offer", http.StatusMethodNotAllowed)
 		return
 	}
-	answer, err := s.signal(r.Context(), http.MaxBytesReader(w, r.Body, int64(s.scfg.MaxOfferBytes)))
+	answer, err := s.signal(w, r)
 	if err != nil {
 		status := http.StatusBadRequest
 		var se *signalError
 		if errors.As(err, &se) {
 			status = se.status
+		}
+		if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", strconv.Itoa(int((s.cfg.HandshakeTimeout+time.Second-1)/time.Second)))
 		}
 		http.Error(w, err.Error(), status)
 		return
@@ -261,24 +290,90 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Write(answer)
 }
 
-// signal runs one exchange: offer in, answer out.
-func (s *Server) signal(ctx context.Context, body io.Reader) ([]byte, error) {
-	select {
-	case s.pending <- struct{}{}:
-	default:
-		return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: too many pending handshakes"}
+// sourceOf is the unit MaxHandshakesPerIP applies to: the IPv4 address,
+// or the /64 of an IPv6 one (as netcode's per-source limits); the zero
+// Prefix for a request whose source is unknown.
+func (s *Server) sourceOf(r *http.Request) netip.Prefix {
+	var a netip.Addr
+	ok := false
+	if s.scfg.SourceAddr != nil {
+		a, ok = s.scfg.SourceAddr(r)
 	}
+	if !ok {
+		ap, err := netip.ParseAddrPort(r.RemoteAddr)
+		if err != nil {
+			return netip.Prefix{}
+		}
+		a = ap.Addr()
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return netip.PrefixFrom(a, 32)
+	}
+	p, _ := a.Prefix(64)
+	return p
+}
+
+// takeSource counts one more signaling for src, unless it holds its share.
+func (s *Server) takeSource(src netip.Prefix) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sources[src] >= s.scfg.MaxHandshakesPerIP {
+		return false
+	}
+	s.sources[src]++
+	return true
+}
+
+func (s *Server) releaseSource(src netip.Prefix) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sources[src]--; s.sources[src] <= 0 {
+		delete(s.sources, src)
+	}
+}
+
+// signal runs one exchange: offer in, answer out.
+func (s *Server) signal(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > int64(s.scfg.MaxOfferBytes) {
+		return nil, &signalError{http.StatusRequestEntityTooLarge, fmt.Sprintf("webrtc signaling: offer above %d bytes", s.scfg.MaxOfferBytes)}
+	}
+	src := s.sourceOf(r)
+	if !s.takeSource(src) {
+		return nil, &signalError{http.StatusTooManyRequests, "webrtc signaling: too many pending handshakes from your address"}
+	}
+	slot := false
 	var once sync.Once
-	release := func() { once.Do(func() { <-s.pending }) }
-	raw, err := io.ReadAll(body)
+	release := func() {
+		once.Do(func() {
+			if slot {
+				<-s.pending
+			}
+			s.releaseSource(src)
+		})
+	}
+	// Reading the offer takes no pending slot, and at most
+	// HandshakeTimeout (a mounted handler's http.Server may have no read
+	// timeout of its own).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.scfg.MaxOfferBytes)))
 	if err != nil {
+		// The deadline stays: net/http must not wait for the rest of
+		// the body after the refusal.
 		release()
+		w.Header().Set("Connection", "close")
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, &signalError{http.StatusRequestEntityTooLarge, fmt.Sprintf("webrtc signaling: offer above %d bytes", mbe.Limit)}
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, &signalError{http.StatusRequestTimeout, fmt.Sprintf("webrtc signaling: offer not received in %v", s.cfg.HandshakeTimeout)}
+		}
 		return nil, &signalError{http.StatusBadRequest, "webrtc signaling: reading offer: " + err.Error()}
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	offer, err := parseOffer(raw)
 	if err != nil {
 		release()
@@ -288,37 +383,59 @@ func (s *Server) signal(ctx context.Context, body io.Reader) ([]byte, error) {
 		release()
 		return nil, &signalError{http.StatusConflict, fmt.Sprintf("webrtc signaling: channels %v, the server has %v", offer.Channels, s.cfg.channels)}
 	}
+	select {
+	case s.pending <- struct{}{}:
+		slot = true
+	default:
+		release()
+		return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: too many pending handshakes"}
+	}
+	ctx := r.Context()
 	c, err := newConn(s.api, s.cfg, &s.cert, true)
 	if err != nil {
 		release()
 		return nil, &signalError{http.StatusInternalServerError, err.Error()}
 	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		release()
-		c.closeWith(&CloseError{Code: CodeEndpointClosed}, false)
-		return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: server closed"}
-	}
-	s.conns[c] = struct{}{}
-	s.mu.Unlock()
 	c.onEnd = func() {
 		release()
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 	}
-	// The handshake deadline covers the exchange too.
-	deadline := time.AfterFunc(s.cfg.HandshakeTimeout, func() {
-		c.closeWith(&CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}, false)
-	})
+	// The handshake deadline covers the exchange too. Until
+	// SetLocalDescription has returned, only this goroutine may close the
+	// peer connection: closed before its ICE agent exists, pion (v4.2)
+	// still makes the agent afterwards and never closes it (a leak of its
+	// goroutines). So the deadline is checked here between the steps, and
+	// the timer and Server.Close take over only after.
+	expires := time.Now().Add(s.cfg.HandshakeTimeout)
+	timedOut := &CloseError{Code: CodeTimeout, Reason: fmt.Sprintf("handshake not finished in %v", s.cfg.HandshakeTimeout)}
+	var deadline *time.Timer
 	fail := func(status int, err error) ([]byte, error) {
-		deadline.Stop()
+		if deadline != nil {
+			deadline.Stop()
+		}
+		if cerr := c.Err(); cerr != nil {
+			// The deadline or Close ended the connection during the
+			// exchange: pion's error would only say it is closed.
+			return nil, &signalError{http.StatusServiceUnavailable, "webrtc signaling: " + cerr.Error()}
+		}
 		c.closeWith(&CloseError{Code: CodeProtocolViolation, Reason: err.Error()}, false)
 		return nil, &signalError{status, "webrtc signaling: " + err.Error()}
 	}
+	expired := func() bool {
+		if time.Now().Before(expires) {
+			return false
+		}
+		c.closeWith(timedOut, false)
+		return true
+	}
+	errExpired := errors.New("handshake deadline passed")
 	if err := c.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer.SDP}); err != nil {
 		return fail(http.StatusBadRequest, err)
+	}
+	if expired() {
+		return fail(http.StatusServiceUnavailable, errExpired)
 	}
 	ans, err := c.pc.CreateAnswer(nil)
 	if err != nil {
@@ -328,18 +445,44 @@ func (s *Server) signal(ctx context.Context, body io.Reader) ([]byte, error) {
 	if err := c.pc.SetLocalDescription(ans); err != nil {
 		return fail(http.StatusInternalServerError, err)
 	}
+	if expired() {
+		return fail(http.StatusServiceUnavailable, errExpired)
+	}
+	deadline = time.AfterFunc(time.Until(expires), func() { c.closeWith(timedOut, false) })
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "server closed"}, false)
+		return fail(http.StatusServiceUnavailable, ErrServerClosed)
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
 	select {
 	case <-gathered:
 	case <-c.done:
-		return fail(http.StatusServiceUnavailable, errors.New("handshake timeout while gathering"))
+		return fail(http.StatusServiceUnavailable, errExpired)
 	case <-ctx.Done():
 		return fail(http.StatusServiceUnavailable, ctx.Err())
+	}
+	if expired() {
+		// No answer for a connection whose deadline passed (its timer
+		// may not have run yet): the client would wait for nothing.
+		return fail(http.StatusServiceUnavailable, errExpired)
 	}
 	out, err := json.Marshal(answerMessage{Version: signalVersion, SDP: c.pc.LocalDescription().SDP, Fingerprint: s.fp.String()})
 	if err != nil {
 		return fail(http.StatusInternalServerError, err)
 	}
+	// Close sets closed, then waits for the watchers: a watcher is added
+	// before that, or not at all.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "server closed"}, false)
+		return fail(http.StatusServiceUnavailable, ErrServerClosed)
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go s.watch(c, deadline, release)
 	return out, nil
 }

@@ -104,7 +104,7 @@ func TestHandshakeDeadlineFreesPeer(t *testing.T) {
 	basePCs := openPeerConnections()
 	cfg := testConfig()
 	cfg.HandshakeTimeout = time.Second
-	s := listen(t, &ServerConfig{Config: cfg, MaxPendingHandshakes: 3})
+	s := listen(t, &ServerConfig{Config: cfg, MaxPendingHandshakes: 3, MaxHandshakesPerIP: 4})
 	body := offerBody(t, sdp, allModes)
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -169,7 +169,7 @@ func FuzzSignal(f *testing.F) {
 	defer s.Close()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		switch code := post(s, body).Code; code {
-		case http.StatusOK, http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable:
+		case http.StatusOK, http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge, http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		default:
 			t.Fatalf("status %d", code)
 		}
