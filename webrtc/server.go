@@ -243,7 +243,12 @@ func (s *Server) Close() error {
 		<-c.tornDown
 	}
 	s.mux.Close()
-	return s.udp.Close()
+	// The mux closes the socket it reads; a second close is not an error
+	// of this Close.
+	if err := s.udp.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // signalError is an HTTP status with a message for the client.
