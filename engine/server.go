@@ -296,12 +296,11 @@ func (s *Server) isClosed() bool {
 }
 
 // Flush sends what handlers and the game queued for every channel now,
-// without waiting for the next Pump (Pump flushes at its end anyway). It
-// never blocks.
+// without waiting for the next Pump (Pump flushes at its end anyway), all
+// in a few batched socket calls (netcode's Endpoint.FlushAll). It never
+// blocks.
 func (s *Server) Flush() {
-	for _, ch := range s.channels {
-		ch.conn.Flush()
-	}
+	s.ep.FlushAll()
 }
 
 // PumpWait sleeps until there is traffic, ctx ends or timeout passes

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/delivery"
@@ -175,6 +176,20 @@ type Config struct {
 	// socket (tests, and games' -lag/-loss flags).
 	Link *LinkConditions
 
+	// SocketBufferBytes is the receive and send buffer size an endpoint
+	// asks the OS for on a UDP socket (as quic-go does): a game server's
+	// bursts and a bulk transfer's window must fit the receiver's socket
+	// buffer, or they are lost before netcode sees them. Default 7 MiB;
+	// -1 leaves the OS default. When the OS grants less (Linux caps it at
+	// net.core.rmem_max / wmem_max unless the process has CAP_NET_ADMIN),
+	// Logger gets one warning per process saying so and how to raise the
+	// limit. EndpointStats reports what was granted.
+	SocketBufferBytes int
+	// Logger receives netcode's rare operational warnings (today only the
+	// socket buffer one). Nil: slog.Default(). Handshake details are never
+	// logged.
+	Logger *slog.Logger
+
 	// Notify, when set, receives a value (never blocking: a full channel
 	// is skipped) whenever the endpoint's Wake would: a connection has
 	// messages, ended, or is ready to Accept. It lets a caller wait on one
@@ -209,6 +224,10 @@ func (c *Config) resolve() (*config, error) {
 	setDefault(&d.MaxHandshakesPerIP, defaultMaxHandshakesPerIP)
 	setDefault(&d.MaxFailedHandshakesPerIP, 30)
 	setDefault(&d.AcceptBacklog, 64)
+	setDefault(&d.SocketBufferBytes, defaultSocketBuffer)
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	setDefault(&d.MaxAuthFailures, 1<<20)
 	setDefault(&d.KeyUpdateInterval, 1<<20)
 	switch {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/ackhandler"
@@ -23,6 +24,10 @@ const maxAckDelay = 5 * time.Millisecond
 
 // maxPacketsPerFlush bounds the work one flush does under the lock.
 const maxPacketsPerFlush = 256
+
+// outRetry is how long a connection that found its endpoint's outbound
+// queue full waits before it seals more.
+const outRetry = time.Millisecond
 
 // keysReadyRef marks the KEYS_READY frame in the sent-packet history, so
 // that it is resent when lost, like reliable data.
@@ -38,6 +43,12 @@ type Message struct {
 // Conn is one secure connection between two endpoints. All methods are safe
 // for concurrent use. Send, Flush, Receive and Stats never block; Shutdown
 // waits for reliable data to be acknowledged.
+//
+// A connection seals its packets under its own lock into its endpoint's
+// outbound queue and writes them after releasing it: no system call is
+// made under a connection's lock, so a connection that flushes a burst
+// never holds up the endpoint's reader goroutine (which serves every
+// connection) or another connection.
 //
 // Network work (acknowledgements, resends, keepalives) runs on netcode's
 // goroutines, so a connection stays alive while the application is paused.
@@ -75,7 +86,6 @@ type Conn struct {
 	ackFrame  wire.AckFrame
 	frame     wire.Frame
 	refs      []delivery.Ref
-	sendBuf   []byte
 	params    []byte // our channel parameters, sent in KEYS_READY
 	onFrameFn func(*wire.Frame) error
 	onAckedFn func(delivery.Ref)
@@ -95,6 +105,13 @@ type Conn struct {
 	rxRefused      bool
 	rxAcked        bool
 	rxData         bool // a message or fragment was stored
+
+	// outBlocked: the endpoint's outbound queue was full; retry after
+	// outRetry. localDrops: packets of ours the socket refused (written by
+	// the outbound queue's drainer), not yet matched by packets declared
+	// lost: losses they explain do not back off the send rate.
+	outBlocked bool
+	localDrops atomic.Int64
 
 	stats     connCounters
 	lossEWMA  float64
@@ -175,7 +192,6 @@ func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Finger
 		sent:        ackhandler.NewSentHistory[delivery.Ref](0),
 		cc:          cc,
 		keysReady:   true,
-		sendBuf:     make([]byte, cfg.MaxDatagramSize),
 		params:      cfg.channelParams(),
 	}
 	c.onFrameFn = c.onFrame
@@ -272,14 +288,20 @@ func (c *Conn) Send(channel uint8, data []byte) error {
 // Flush sends what Send queued now, packed into as few datagrams as the
 // datagram budget, the send rate and the windows allow. It never blocks.
 func (c *Conn) Flush() {
+	c.flushLocked()
+	c.ep.flushOut()
+}
+
+// flushLocked seals what is queued into the endpoint's outbound queue
+// (taking and releasing the lock); the caller writes it (flushOut).
+func (c *Conn) flushLocked() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closeErr != nil {
-		return
+	if c.closeErr == nil {
+		now := time.Now()
+		c.sendLocked(now)
+		c.armLocked(now)
 	}
-	now := time.Now()
-	c.sendLocked(now)
-	c.armLocked(now)
+	c.mu.Unlock()
 }
 
 // Receive returns the next delivered message, if any. It never blocks. The
@@ -321,6 +343,7 @@ func (c *Conn) CloseWithReason(code CloseCode, reason string) error {
 	}
 	c.closeLocked(time.Now(), &CloseError{Code: code, Reason: reason}, true)
 	c.mu.Unlock()
+	c.ep.flushOut()
 	if c.ownsEndpoint {
 		return c.ep.Close()
 	}
@@ -357,6 +380,7 @@ func (c *Conn) closeWith(e *CloseError, sendClose bool) {
 	c.mu.Lock()
 	c.closeLocked(time.Now(), e, sendClose)
 	c.mu.Unlock()
+	c.ep.flushOut()
 }
 
 func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
@@ -368,9 +392,15 @@ func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
 		// Three copies, best effort: a lost CLOSE leaves the peer to its
 		// idle timeout.
 		for range 3 {
-			p := wire.AppendClose(c.sendBuf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
-			if pkt, _, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p); err == nil {
-				_ = c.ep.writeTo(pkt, c.raddr)
+			buf := c.ep.out.get()
+			if buf == nil {
+				break
+			}
+			p := wire.AppendClose(buf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
+			if pkt, _, err := c.sealer.Seal(buf, c.remoteCID, p); err == nil {
+				c.ep.out.push(pkt, c.raddr, c)
+			} else {
+				c.ep.out.put(buf)
 			}
 		}
 	}
@@ -541,19 +571,22 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 // is resent: a probe is repeated by probeLocked, a response by the peer's
 // next challenge).
 func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.FrameType, data [wire.PathDataLen]byte) {
-	p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+	buf := c.ep.out.get()
+	if buf == nil {
+		return // the peer's next challenge, or our next probe, retries
+	}
+	p := buf[wire.HeaderLen:wire.HeaderLen]
 	if t == wire.FramePathChallenge {
 		p = wire.AppendPathChallenge(p, data)
 	} else {
 		p = wire.AppendPathResponse(p, data)
 	}
-	pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+	pkt, pn, err := c.sealer.Seal(buf, c.remoteCID, p)
 	if err != nil {
+		c.ep.out.put(buf)
 		return
 	}
-	if err := c.ep.writeTo(pkt, addr); err != nil {
-		return
-	}
+	c.ep.out.push(pkt, addr, c)
 	_ = c.sent.Sent(pn, now, len(pkt), false, nil)
 	c.stats.packetsOut++
 	c.stats.bytesOut += uint64(len(pkt))
@@ -605,14 +638,35 @@ func (c *Conn) noteAckResult(now time.Time, res ackhandler.AckResult) {
 	if res.AckedBytes > 0 {
 		c.cc.OnAcked(now, res.AckedBytes, &c.rtt)
 	}
-	if res.LostPackets > 0 {
+	if res.LostPackets > 0 && c.excuseLocalDrops(res.LostPackets) < res.LostPackets {
 		c.cc.OnLoss(now, &c.rtt)
 	}
+}
+
+// excuseLocalDrops matches up to lost packets declared lost with packets
+// the local socket refused (Endpoint.writePackets) and returns how many it
+// matched: those were never on the network, so they say nothing about
+// congestion (issue 13 item 4). They are resent like any lost packet.
+func (c *Conn) excuseLocalDrops(lost int) int {
+	d := c.localDrops.Load()
+	if d <= 0 {
+		return 0
+	}
+	n := min(d, int64(lost))
+	c.localDrops.Add(-n) // only the connection (under c.mu) subtracts
+	return int(n)
 }
 
 // sendLocked writes as many packets as there is reason and room for.
 func (c *Conn) sendLocked(now time.Time) {
 	maxPayload := c.cfg.MaxDatagramSize - wire.HeaderLen - wire.TagLen
+	c.outBlocked = false
+	var buf []byte // from the outbound queue; returned if not used
+	defer func() {
+		if buf != nil {
+			c.ep.out.put(buf)
+		}
+	}()
 	for range maxPacketsPerFlush {
 		canData := c.sender.HasData() && !c.sent.Full() &&
 			c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize)
@@ -621,7 +675,13 @@ func (c *Conn) sendLocked(now time.Time) {
 		if !canData && !ackDue && !c.keysReady && !c.pingOwed {
 			break
 		}
-		p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+		if buf == nil {
+			if buf = c.ep.out.get(); buf == nil {
+				c.outBlocked = true
+				break
+			}
+		}
+		p := buf[wire.HeaderLen:wire.HeaderLen]
 		refs := c.refs[:0]
 		ackEliciting := false
 		hasAck := c.received.FillAck(now, &c.ackFrame)
@@ -651,15 +711,13 @@ func (c *Conn) sendLocked(now time.Time) {
 		if len(p) == 0 {
 			break
 		}
-		pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+		pkt, pn, err := c.sealer.Seal(buf, c.remoteCID, p)
 		if err != nil {
 			c.closeLocked(now, &CloseError{Code: CodeInternal, Reason: err.Error()}, false)
 			return
 		}
-		if err := c.ep.writeTo(pkt, c.raddr); err != nil && errors.Is(err, net.ErrClosed) {
-			c.closeLocked(now, &CloseError{Code: CodeEndpointClosed, Reason: "socket closed"}, false)
-			return
-		}
+		c.ep.out.push(pkt, c.raddr, c)
+		buf = nil
 		if hasAck {
 			c.received.OnAckSent()
 		}
@@ -687,6 +745,11 @@ func (c *Conn) sendLocked(now time.Time) {
 }
 
 func (c *Conn) onTimer() {
+	c.onTimerLocked()
+	c.ep.flushOut()
+}
+
+func (c *Conn) onTimerLocked() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeErr != nil {
@@ -701,7 +764,9 @@ func (c *Conn) onTimer() {
 	if d := c.sent.NextDeadline(&c.rtt, maxAckDelay); !d.IsZero() && !d.After(now) {
 		if lost := c.sent.OnTimeout(now, &c.rtt, maxAckDelay, c.onLostFn); lost > 0 {
 			c.stats.lostPackets += uint64(lost)
-			c.cc.OnLoss(now, &c.rtt)
+			if c.excuseLocalDrops(lost) < lost {
+				c.cc.OnLoss(now, &c.rtt)
+			}
 		}
 	}
 	if now.Sub(c.lastSent) >= c.cfg.KeepAlive {
@@ -739,6 +804,9 @@ func (c *Conn) armLocked(now time.Time) {
 			// room: polling would spin.
 			earlier(c.cc.NextSendTime(now))
 		}
+	}
+	if c.outBlocked {
+		earlier(now.Add(outRetry))
 	}
 	earlier(now.Add(time.Second)) // fragment expiry and rate windows
 	c.timer.Reset(max(next.Sub(now), 0))
