@@ -256,6 +256,10 @@ func (c *Conn) signal() {
 	c.ep.signal()
 }
 
+// errSendQueueFull is Send's ErrQueueFull, made once: a bulk sender meets
+// it often, and it must not allocate (issue 13 item 6).
+var errSendQueueFull = fmt.Errorf("%w (Stats.QueuedReliableBytes says how much): %w", ErrQueueFull, delivery.ErrQueueFull)
+
 // Send queues data on a channel and returns at once: the data is copied,
 // then sent by the next Flush or, at the latest, after Config.FlushDelay.
 // A full queue returns ErrQueueFull; after the connection ended the error
@@ -270,7 +274,7 @@ func (c *Conn) Send(channel uint8, data []byte) error {
 	if err := c.sender.Queue(channel, data, now); err != nil {
 		switch {
 		case errors.Is(err, delivery.ErrQueueFull):
-			return fmt.Errorf("%w (%d bytes queued): %w", ErrQueueFull, c.sender.QueuedReliableBytes(), err)
+			return errSendQueueFull
 		case errors.Is(err, delivery.ErrTooLarge):
 			return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(data), c.cfg.MaxMessageSize)
 		case errors.Is(err, delivery.ErrNoChannel):

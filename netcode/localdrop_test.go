@@ -2,6 +2,7 @@ package netcode
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"sync/atomic"
 	"syscall"
@@ -98,4 +99,29 @@ func TestLocalDropsDoNotCollapseTheRate(t *testing.T) {
 			t.Fatalf("the send rate fell from %v to %v after losses that were local drops", rate0, st.SendRate)
 		}
 	})
+}
+
+// TestSendQueueFullAllocatesNothing: a bulk sender meets ErrQueueFull
+// often; the error must not cost allocations (it cost about five, a
+// formatted message with the byte count, before).
+func TestSendQueueFullAllocatesNothing(t *testing.T) {
+	p := newFakePair(t, nil, &Config{SendQueueBytes: 1 << 20, MaxMessageSize: 1 << 20})
+	_, cli := p.connect(t)
+	msg := make([]byte, 64<<10)
+	for i := 0; ; i++ {
+		err := cli.Send(0, msg)
+		if errors.Is(err, ErrQueueFull) {
+			break
+		}
+		if err != nil || i > 100 {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		if err := cli.Send(0, msg); !errors.Is(err, ErrQueueFull) {
+			t.Fatalf("want ErrQueueFull, got %v", err)
+		}
+	}); n != 0 {
+		t.Fatalf("Send on a full queue: %v allocations, want 0", n)
+	}
 }
