@@ -176,15 +176,26 @@ type Config struct {
 	// socket (tests, and games' -lag/-loss flags).
 	Link *LinkConditions
 
-	// SocketBufferBytes is the receive and send buffer size an endpoint
-	// asks the OS for on a UDP socket (as quic-go does): a game server's
-	// bursts and a bulk transfer's window must fit the receiver's socket
-	// buffer, or they are lost before netcode sees them. Default 7 MiB;
-	// -1 leaves the OS default. When the OS grants less (Linux caps it at
-	// net.core.rmem_max / wmem_max unless the process has CAP_NET_ADMIN),
-	// Logger gets one warning per process saying so and how to raise the
-	// limit. EndpointStats reports what was granted.
-	SocketBufferBytes int
+	// SendBufferBytes and ReceiveBufferBytes are the socket buffer sizes
+	// an endpoint asks the OS for on a UDP socket, as quic-go does: a
+	// server's broadcast must fit its send buffer, and a peer's bursts
+	// the receive buffer, or they are lost before netcode sees them.
+	// -1 leaves the OS default (about 208 KiB on Linux).
+	//
+	// SendBufferBytes defaults to 7 MiB. ReceiveBufferBytes defaults to
+	// 7 MiB for endpoints that only dial, and to the OS default for
+	// accepting ones (Listen, ListenPacket): a deep receive queue lets a
+	// handshake flood keep every handshake slot fresh (its resends, which
+	// a small buffer drops, wait and take each slot that frees), and a
+	// legitimate client waited 1-2 s instead of 0.25 s for one in
+	// TestHandshakeFloodLegitClientConnects. Set it on a server that
+	// receives bulk data.
+	//
+	// When the OS grants less than asked (Linux caps at net.core.rmem_max
+	// and wmem_max unless the process has CAP_NET_ADMIN), Logger gets one
+	// warning per process saying so and how to raise the limit.
+	// EndpointStats reports what was granted.
+	SendBufferBytes, ReceiveBufferBytes int
 	// Logger receives netcode's rare operational warnings (today only the
 	// socket buffer one). Nil: slog.Default(). Handshake details are never
 	// logged.
@@ -224,7 +235,7 @@ func (c *Config) resolve() (*config, error) {
 	setDefault(&d.MaxHandshakesPerIP, defaultMaxHandshakesPerIP)
 	setDefault(&d.MaxFailedHandshakesPerIP, 30)
 	setDefault(&d.AcceptBacklog, 64)
-	setDefault(&d.SocketBufferBytes, defaultSocketBuffer)
+	setDefault(&d.SendBufferBytes, defaultSocketBuffer)
 	if d.Logger == nil {
 		d.Logger = slog.Default()
 	}

@@ -112,6 +112,7 @@ type Conn struct {
 	// lost: losses they explain do not back off the send rate.
 	outBlocked bool
 	localDrops atomic.Int64
+	sealed     uint32 // packets pushed to the outbound queue (wraps)
 
 	stats     connCounters
 	lossEWMA  float64
@@ -292,13 +293,14 @@ func (c *Conn) Send(channel uint8, data []byte) error {
 // Flush sends what Send queued now, packed into as few datagrams as the
 // datagram budget, the send rate and the windows allow. It never blocks.
 func (c *Conn) Flush() {
-	c.flushLocked()
+	c.seal()
 	c.ep.flushOut()
 }
 
-// flushLocked seals what is queued into the endpoint's outbound queue
-// (taking and releasing the lock); the caller writes it (flushOut).
-func (c *Conn) flushLocked() {
+// seal seals what is queued into the endpoint's outbound queue (taking and
+// releasing the lock) and rearms the timer; the caller writes the packets
+// (flushOut).
+func (c *Conn) seal() {
 	c.mu.Lock()
 	if c.closeErr == nil {
 		now := time.Now()
@@ -402,7 +404,7 @@ func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
 			}
 			p := wire.AppendClose(buf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
 			if pkt, _, err := c.sealer.Seal(buf, c.remoteCID, p); err == nil {
-				c.ep.out.push(pkt, c.raddr, c)
+				c.push(pkt, c.raddr)
 			} else {
 				c.ep.out.put(buf)
 			}
@@ -416,10 +418,19 @@ func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
 	c.signal()
 }
 
-// handleDatagram processes one protected packet from the reader goroutine.
-func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
+// handleDatagram processes one protected packet from the reader goroutine
+// and reports whether it sealed packets into the outbound queue (which the
+// reader then hands to the writer goroutine).
+func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	before := c.sealed
+	c.handleLocked(now, b, from)
+	queued := c.sealed != before
+	c.mu.Unlock()
+	return queued
+}
+
+func (c *Conn) handleLocked(now time.Time, b []byte, from netip.AddrPort) {
 	if c.closeErr != nil {
 		return
 	}
@@ -590,7 +601,7 @@ func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.Fr
 		c.ep.out.put(buf)
 		return
 	}
-	c.ep.out.push(pkt, addr, c)
+	c.push(pkt, addr)
 	_ = c.sent.Sent(pn, now, len(pkt), false, nil)
 	c.stats.packetsOut++
 	c.stats.bytesOut += uint64(len(pkt))
@@ -645,6 +656,12 @@ func (c *Conn) noteAckResult(now time.Time, res ackhandler.AckResult) {
 	if res.LostPackets > 0 && c.excuseLocalDrops(res.LostPackets) < res.LostPackets {
 		c.cc.OnLoss(now, &c.rtt)
 	}
+}
+
+// push hands a sealed packet to the endpoint's outbound queue.
+func (c *Conn) push(pkt []byte, to netip.AddrPort) {
+	c.ep.out.push(pkt, to, c)
+	c.sealed++
 }
 
 // excuseLocalDrops matches up to lost packets declared lost with packets
@@ -720,7 +737,7 @@ func (c *Conn) sendLocked(now time.Time) {
 			c.closeLocked(now, &CloseError{Code: CodeInternal, Reason: err.Error()}, false)
 			return
 		}
-		c.ep.out.push(pkt, c.raddr, c)
+		c.push(pkt, c.raddr)
 		buf = nil
 		if hasAck {
 			c.received.OnAckSent()

@@ -72,7 +72,8 @@ type EndpointStats struct {
 	// socket refused to send (a full local buffer; not network loss).
 	ReadCalls, WriteCalls, DatagramsOut, LocalDrops uint64
 	// SocketReadBuffer and SocketWriteBuffer are the socket buffer sizes
-	// the OS granted (Config.SocketBufferBytes); 0 when not a UDP socket.
+	// the OS granted (Config.ReceiveBufferBytes, SendBufferBytes); 0 when
+	// not a UDP socket or left to the OS.
 	SocketReadBuffer, SocketWriteBuffer int
 }
 
@@ -80,7 +81,7 @@ type endpointCounters struct {
 	DatagramsIn, DropUnknown, DropNoConn, DropBadCookie, DropStrayDTLS, DropNotHello,
 	DropHandshakeLimit, DropAddrLimit, DropHandshakeBacklog, EarlyQueued, AmplificationDrops,
 	CookiesSent, HandshakesStarted, HandshakesFailed, HandshakesEvicted, HandshakesDone atomic.Uint64
-	ReadCalls, WriteCalls, DatagramsOut, LocalDrops atomic.Uint64
+	ReadCalls atomic.Uint64
 }
 
 // Endpoint is one UDP socket that dials and (when created by Listen or
@@ -100,7 +101,8 @@ type Endpoint struct {
 	wg     sync.WaitGroup
 	stats  endpointCounters
 
-	minter *cookieMinter // reader goroutine only
+	minter   *cookieMinter // reader goroutine only
+	rxQueued bool          // reader goroutine only: this batch queued packets
 
 	mu         sync.Mutex
 	closed     bool
@@ -191,7 +193,7 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, wr := sizeSocketBuffers(pc, cfg)
+	rd, wr := sizeSocketBuffers(pc, cfg, accepting)
 	if cfg.Link != nil {
 		w, err := linkcond.Wrap(pc, *cfg.Link)
 		if err != nil {
@@ -279,8 +281,8 @@ func (e *Endpoint) Stats() EndpointStats {
 		HandshakesStarted: s.HandshakesStarted.Load(), HandshakesFailed: s.HandshakesFailed.Load(),
 		HandshakesEvicted: s.HandshakesEvicted.Load(),
 		HandshakesDone:    s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
-		ReadCalls: s.ReadCalls.Load(), WriteCalls: s.WriteCalls.Load(),
-		DatagramsOut: s.DatagramsOut.Load(), LocalDrops: s.LocalDrops.Load(),
+		ReadCalls: s.ReadCalls.Load(), WriteCalls: e.out.writeCalls.Load(),
+		DatagramsOut: e.out.datagramsOut.Load(), LocalDrops: e.out.localDrops.Load(),
 		SocketReadBuffer: e.sockRead, SocketWriteBuffer: e.sockWrite,
 	}
 }
@@ -291,9 +293,9 @@ func (e *Endpoint) count(c *atomic.Uint64) { c.Add(1) }
 // under any connection's lock, never on the reader goroutine).
 func (e *Endpoint) writeTo(b []byte, to netip.AddrPort) error {
 	_, err := e.pc.WriteToUDPAddrPort(b, to)
-	e.stats.WriteCalls.Add(1)
+	e.out.writeCalls.Add(1)
 	if err == nil {
-		e.stats.DatagramsOut.Add(1)
+		e.out.datagramsOut.Add(1)
 	}
 	return err
 }
@@ -320,6 +322,7 @@ func (e *Endpoint) readLoop() {
 			continue // e.g. ICMP errors surfaced by the OS: not fatal to the socket
 		}
 		now := time.Now()
+		e.rxQueued = false
 		for i := range n {
 			b, from, ok := e.io.message(i)
 			if !ok {
@@ -330,12 +333,15 @@ func (e *Endpoint) readLoop() {
 			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 			e.handleDatagram(now, b, from)
 		}
-		e.kickWriter()
+		if e.rxQueued {
+			e.kickWriter()
+		}
 	}
 }
 
 // handleDatagram sorts one datagram (PROTOCOL.md §1). It runs on the reader
-// goroutine; b is reused after it returns.
+// goroutine; b is reused after it returns. It sets rxQueued when it queued
+// packets for the writer goroutine.
 func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
 	e.count(&e.stats.DatagramsIn)
 	if len(b) == 0 {
@@ -364,6 +370,7 @@ func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) 
 		var out [cookieReplyLen]byte
 		reply := appendCookieReply(out[:0], e.minter.mint(now, from))
 		if e.out.enqueue(reply, from) {
+			e.rxQueued = true
 			e.count(&e.stats.CookiesSent)
 		}
 	case first == typeCookie:
@@ -420,7 +427,9 @@ func (e *Endpoint) handleProtected(now time.Time, b []byte, from netip.AddrPort)
 		e.count(&e.stats.DropNoConn)
 		return
 	}
-	c.handleDatagram(now, b, from)
+	if c.handleDatagram(now, b, from) {
+		e.rxQueued = true
+	}
 }
 
 func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort) {
@@ -448,7 +457,7 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 			// over instead of retransmitting into the void (PROTOCOL.md
 			// §1.1). 25 bytes for at least 28 received.
 			var out [cookieReplyLen]byte
-			e.out.enqueue(appendHandshakeLost(out[:0], ck), from)
+			e.rxQueued = e.out.enqueue(appendHandshakeLost(out[:0], ck), from) || e.rxQueued
 			return
 		}
 		var drop *atomic.Uint64

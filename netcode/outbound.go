@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // maxOutPending bounds the sealed packets an endpoint holds for the socket
@@ -25,6 +26,7 @@ type outPacket struct {
 // One goroutine drains at a time, so each connection's packets leave in the
 // order it sealed them.
 type outQueue struct {
+	_        [64]byte // off the reader's cache lines (Endpoint.stats)
 	mu       sync.Mutex
 	pending  []outPacket
 	spare    []outPacket // the other half of the double buffer
@@ -33,6 +35,10 @@ type outQueue struct {
 	writing  bool // a goroutine is draining
 	bufSize  int
 	kick     chan struct{} // capacity 1: wakes the writer goroutine
+
+	// EndpointStats' write counters, apart from the reader's.
+	writeCalls, datagramsOut, localDrops atomic.Uint64
+	_                                    [64]byte
 }
 
 func (q *outQueue) init(bufSize int) {
@@ -150,8 +156,9 @@ func (e *Endpoint) writeLoop() {
 func (e *Endpoint) writePackets(batch []outPacket) {
 	for len(batch) > 0 {
 		n, err := e.io.writeBatch(batch)
-		e.stats.WriteCalls.Add(1)
-		e.stats.DatagramsOut.Add(uint64(n))
+		q := &e.out
+		q.writeCalls.Add(1)
+		q.datagramsOut.Add(uint64(n))
 		batch = batch[n:]
 		if err == nil {
 			continue
@@ -172,7 +179,7 @@ func (e *Endpoint) writePackets(batch []outPacket) {
 		if c := batch[0].c; c != nil {
 			c.localDrops.Add(1)
 		}
-		e.stats.LocalDrops.Add(1)
+		q.localDrops.Add(1)
 		batch = batch[1:]
 	}
 }
@@ -191,7 +198,7 @@ func (e *Endpoint) FlushAll() {
 	}
 	e.mu.Unlock()
 	for _, c := range conns {
-		c.flushLocked()
+		c.seal()
 	}
 	clear(conns)
 	e.flushConns = conns[:0]

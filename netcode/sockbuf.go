@@ -6,7 +6,8 @@ import (
 	"syscall"
 )
 
-// defaultSocketBuffer is Config.SocketBufferBytes's default: quic-go's
+// defaultSocketBuffer is Config.SendBufferBytes's default (and
+// ReceiveBufferBytes's for endpoints that do not accept): quic-go's
 // DesiredReceiveBufferSize and DesiredSendBufferSize (7 MiB).
 const defaultSocketBuffer = 7 << 20
 
@@ -60,13 +61,12 @@ func warnBuffer(log *slog.Logger, which string, want, got int) {
 		"wanted_KiB", want>>10, "granted_KiB", got>>10)
 }
 
-// sizeSocketBuffers grows pc's receive and send buffers to
-// cfg.SocketBufferBytes if pc is a socket (bufferSocket), and returns
-// the sizes granted (0, 0 for other PacketConns or when sizing is off).
-func sizeSocketBuffers(pc PacketConn, cfg *config) (rd, wr int) {
-	want := cfg.SocketBufferBytes
+// sizeSocketBuffers grows pc's buffers as Config.ReceiveBufferBytes and
+// SendBufferBytes say if pc is a socket (bufferSocket), and returns the
+// sizes granted (0 for other PacketConns, or a buffer left to the OS).
+func sizeSocketBuffers(pc PacketConn, cfg *config, accepting bool) (rd, wr int) {
 	bs, ok := pc.(bufferSocket)
-	if !ok || want <= 0 {
+	if !ok {
 		return 0, 0
 	}
 	rc, err := bs.SyscallConn()
@@ -74,13 +74,20 @@ func sizeSocketBuffers(pc PacketConn, cfg *config) (rd, wr int) {
 		return 0, 0
 	}
 	rops, wops := socketBufOps(bs, rc)
-	rd, rerr := growBuffer(rops, want)
-	wr, werr := growBuffer(wops, want)
-	if rerr == nil {
-		warnBuffer(cfg.Logger, "receive", want, rd)
+	wantRd := cfg.ReceiveBufferBytes
+	if wantRd == 0 && !accepting {
+		wantRd = defaultSocketBuffer
 	}
-	if werr == nil {
-		warnBuffer(cfg.Logger, "send", want, wr)
+	size := func(ops bufOps, want int, which string) int {
+		if want <= 0 {
+			return 0
+		}
+		got, err := growBuffer(ops, want)
+		if err != nil {
+			return 0
+		}
+		warnBuffer(cfg.Logger, which, want, got)
+		return got
 	}
-	return rd, wr
+	return size(rops, wantRd, "receive"), size(wops, cfg.SendBufferBytes, "send")
 }

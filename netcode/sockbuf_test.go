@@ -10,14 +10,15 @@ import (
 
 // TestSocketBuffersSized: an endpoint on a UDP socket asks for 7 MiB
 // buffers (issue 13 item 4) and either gets them or says once, through
-// Config.Logger, that the OS capped them.
+// Config.Logger, that the OS capped them; an accepting endpoint leaves its
+// receive buffer to the OS unless told.
 func TestSocketBuffersSized(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("granted sizes are read back on Linux only")
 	}
 	bufferWarned.Store(false)
 	var log bytes.Buffer
-	ep, err := Listen("127.0.0.1:0", &Config{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	ep, err := Listen("127.0.0.1:0", &Config{ReceiveBufferBytes: defaultSocketBuffer, Logger: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,13 +33,22 @@ func TestSocketBuffersSized(t *testing.T) {
 		t.Fatalf("capped=%v but the log says %q", capped, log.String())
 	}
 
-	off, err := Listen("127.0.0.1:0", &Config{SocketBufferBytes: -1})
+	off, err := Listen("127.0.0.1:0", &Config{SendBufferBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer off.Close()
 	if s := off.Stats(); s.SocketReadBuffer != 0 || s.SocketWriteBuffer != 0 {
-		t.Fatalf("SocketBufferBytes -1 still sized the buffers: %+v", s)
+		t.Fatalf("a listener with SendBufferBytes -1 still sized its buffers: %+v", s)
+	}
+	dialer, err := NewEndpoint(listenLoopback(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dialer.Close()
+	if s := dialer.Stats(); s.SocketReadBuffer != s.SocketWriteBuffer || s.SocketWriteBuffer != ep.Stats().SocketWriteBuffer {
+		t.Fatalf("a dialing endpoint's buffers %d/%d, want both as the listener's send buffer %d",
+			s.SocketReadBuffer, s.SocketWriteBuffer, ep.Stats().SocketWriteBuffer)
 	}
 }
 
