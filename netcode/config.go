@@ -183,13 +183,14 @@ type Config struct {
 	// -1 leaves the OS default (about 208 KiB on Linux).
 	//
 	// SendBufferBytes defaults to 7 MiB. ReceiveBufferBytes defaults to
-	// 7 MiB for endpoints that only dial, and to the OS default for
-	// accepting ones (Listen, ListenPacket): a deep receive queue lets a
-	// handshake flood keep every handshake slot fresh (its resends, which
-	// a small buffer drops, wait and take each slot that frees), and a
-	// legitimate client waited 1-2 s instead of 0.25 s for one in
-	// TestHandshakeFloodLegitClientConnects. Set it on a server that
-	// receives bulk data.
+	// the OS default: a deep receive queue is a latency queue for a game
+	// that falls behind (states and inputs wait there instead of being
+	// dropped, and newer ones behind them), and on a server it lets a
+	// handshake flood keep every handshake slot fresh (its resends, which a
+	// small buffer drops, wait and take each slot that frees: a legitimate
+	// client waited 1-2 s instead of 0.25 s in
+	// TestHandshakeFloodLegitClientConnects with 1-7 MiB). Set it (quic-go
+	// uses 7 MiB) on an endpoint that receives bulk data.
 	//
 	// When the OS grants less than asked (Linux caps at net.core.rmem_max
 	// and wmem_max unless the process has CAP_NET_ADMIN), Logger gets one

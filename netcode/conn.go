@@ -25,10 +25,6 @@ const maxAckDelay = 5 * time.Millisecond
 // maxPacketsPerFlush bounds the work one flush does under the lock.
 const maxPacketsPerFlush = 256
 
-// outRetry is how long a connection that found its endpoint's outbound
-// queue full waits before it seals more.
-const outRetry = time.Millisecond
-
 // keysReadyRef marks the KEYS_READY frame in the sent-packet history, so
 // that it is resent when lost, like reliable data.
 var keysReadyRef = delivery.Ref{Channel: math.MaxUint8, Seq: math.MaxUint64, Frag: math.MaxUint32}
@@ -106,11 +102,17 @@ type Conn struct {
 	rxAcked        bool
 	rxData         bool // a message or fragment was stored
 
-	// outBlocked: the endpoint's outbound queue was full; retry after
-	// outRetry. localDrops: packets of ours the socket refused (written by
-	// the outbound queue's drainer), not yet matched by packets declared
-	// lost: losses they explain do not back off the send rate.
+	// outBlocked (guarded by the endpoint's outQueue.mu): the outbound
+	// queue was full and the connection waits in its blocked list.
+	// localDrops: packets of ours the socket refused (written by the
+	// outbound queue's drainer), not yet matched by packets declared lost:
+	// losses they explain do not back off the send rate.
 	outBlocked bool
+	// waitRoom (under c.mu): the connection found the outbound queue full
+	// and waits for its drainer (unblock); meanwhile its timer does not
+	// chase deadlines that need a send (an ack due, a flush, a resend),
+	// which would fire again at once and spin.
+	waitRoom   bool
 	localDrops atomic.Int64
 	sealed     uint32 // packets pushed to the outbound queue (wraps)
 
@@ -140,6 +142,7 @@ type connCounters struct {
 	dropReplay, dropAuth, dropMalformed      uint64
 	dropRefused                              uint64
 	pathChallenges, pathChanges              uint64
+	timerFires                               uint64 // tests: onTimer runs
 }
 
 type rateWindow struct{ bytesIn, bytesOut, packetsIn, packetsOut uint64 }
@@ -302,6 +305,22 @@ func (c *Conn) Flush() {
 // (flushOut).
 func (c *Conn) seal() {
 	c.mu.Lock()
+	if c.closeErr == nil {
+		now := time.Now()
+		c.sendLocked(now)
+		c.armLocked(now)
+	}
+	c.mu.Unlock()
+}
+
+// unblock seals what the connection held back while the endpoint's
+// outbound queue was full. The queue's drainer calls it, holding no lock.
+func (c *Conn) unblock() {
+	c.ep.out.mu.Lock()
+	c.outBlocked = false
+	c.ep.out.mu.Unlock()
+	c.mu.Lock()
+	c.waitRoom = false
 	if c.closeErr == nil {
 		now := time.Now()
 		c.sendLocked(now)
@@ -681,7 +700,6 @@ func (c *Conn) excuseLocalDrops(lost int) int {
 // sendLocked writes as many packets as there is reason and room for.
 func (c *Conn) sendLocked(now time.Time) {
 	maxPayload := c.cfg.MaxDatagramSize - wire.HeaderLen - wire.TagLen
-	c.outBlocked = false
 	var buf []byte // from the outbound queue; returned if not used
 	defer func() {
 		if buf != nil {
@@ -698,7 +716,8 @@ func (c *Conn) sendLocked(now time.Time) {
 		}
 		if buf == nil {
 			if buf = c.ep.out.get(); buf == nil {
-				c.outBlocked = true
+				c.waitRoom = true
+				c.ep.out.block(c)
 				break
 			}
 		}
@@ -773,6 +792,7 @@ func (c *Conn) onTimer() {
 func (c *Conn) onTimerLocked() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stats.timerFires++
 	if c.closeErr != nil {
 		return
 	}
@@ -812,6 +832,12 @@ func (c *Conn) armLocked(now time.Time) {
 			next = t
 		}
 	}
+	if c.waitRoom {
+		// Waiting for room in the outbound queue: unblock rearms.
+		earlier(now.Add(time.Second))
+		c.timer.Reset(max(next.Sub(now), 0))
+		return
+	}
 	earlier(c.lastSent.Add(c.cfg.KeepAlive))
 	earlier(c.sent.NextDeadline(&c.rtt, maxAckDelay))
 	earlier(c.received.AckDeadline())
@@ -825,9 +851,6 @@ func (c *Conn) armLocked(now time.Time) {
 			// room: polling would spin.
 			earlier(c.cc.NextSendTime(now))
 		}
-	}
-	if c.outBlocked {
-		earlier(now.Add(outRetry))
 	}
 	earlier(now.Add(time.Second)) // fragment expiry and rate windows
 	c.timer.Reset(max(next.Sub(now), 0))

@@ -113,10 +113,11 @@
 // and writes all their packets together: a server's broadcast to N
 // clients is a few sendmmsg calls (EndpointStats.ReadCalls, WriteCalls).
 //
-// Sockets get 7 MiB send buffers, and 7 MiB receive buffers on endpoints
-// that only dial, as quic-go sizes them (Config.SendBufferBytes,
-// ReceiveBufferBytes; one warning through Config.Logger when the OS caps
-// them). Sending is paced by a token bucket at the congestion controller's
+// Sockets get 7 MiB send buffers as quic-go sizes them; receive buffers
+// stay the OS's unless Config.ReceiveBufferBytes asks (a deep receive
+// queue is a latency queue for a game that falls behind, and helps a
+// handshake flood); one warning through Config.Logger when the OS caps
+// them. Sending is paced by a token bucket at the congestion controller's
 // rate (at most a millisecond of the rate, or 10 datagrams, at once). A
 // datagram the local socket refuses (ENOBUFS) is resent like a lost one,
 // but its loss is not taken for congestion: the rate does not back off

@@ -193,7 +193,7 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	rd, wr := sizeSocketBuffers(pc, cfg, accepting)
+	rd, wr := sizeSocketBuffers(pc, cfg)
 	if cfg.Link != nil {
 		w, err := linkcond.Wrap(pc, *cfg.Link)
 		if err != nil {
@@ -895,7 +895,7 @@ func (e *Endpoint) Close() error {
 	for _, c := range conns {
 		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "endpoint closed"}, true)
 	}
-	e.flushOut() // the CLOSE frames
+	e.drain(true) // the CLOSE frames
 	e.cancel()
 	for _, hs := range hss {
 		hs.close()

@@ -157,3 +157,95 @@ func TestFlushNeverStallsOtherConnections(t *testing.T) {
 		}
 	}
 }
+
+// TestFullOutboundQueueDoesNotSpin: a connection that finds its endpoint's
+// outbound queue full waits for room without spinning its timer (an ack
+// it owes cannot leave, and a timer armed for its past deadline fired
+// again at once: an overloaded 1,024-client server spent its CPU there),
+// and sends what it held once the socket drains.
+func TestFullOutboundQueueDoesNotSpin(t *testing.T) {
+	old := maxOutPending
+	maxOutPending = 4
+	defer func() { maxOutPending = old }()
+	n := fakenet.New()
+	spc, err := n.Listen(srvAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateConn{PacketConn: spc, open: make(chan struct{}), entered: make(chan struct{})}
+	srv, err := ListenPacket(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var opened sync.Once
+	release := func() { opened.Do(func() { close(g.open) }) }
+	defer release()
+	cpc, err := n.Listen(cliAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cep, err := NewEndpoint(cpc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cep.Close()
+	p := &fakePair{net: n, srv: srv, cli: cep, srvAddr: srvAddr}
+	srvConn, cli := p.connect(t)
+
+	g.blockTo.Store(&cliAddr)
+	for range 20 {
+		if err := srvConn.Send(0, make([]byte, 1000)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go srvConn.Flush()
+	<-g.entered
+	// The client sends: the server owes acks it has no room to seal.
+	for i := range 20 {
+		if err := cli.Send(0, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+		cli.Flush()
+		time.Sleep(5 * time.Millisecond)
+	}
+	srvConn.mu.Lock()
+	fires0, waiting := srvConn.stats.timerFires, srvConn.waitRoom
+	srvConn.mu.Unlock()
+	time.Sleep(500 * time.Millisecond)
+	srvConn.mu.Lock()
+	fires := srvConn.stats.timerFires - fires0
+	srvConn.mu.Unlock()
+	t.Logf("waiting for room: %v; timer fired %d times in 500 ms", waiting, fires)
+	if !waiting {
+		t.Fatal("the server connection never found the queue full: the test does not test")
+	}
+	if fires > 20 {
+		t.Fatalf("the timer fired %d times in 500 ms while the connection waited for room", fires)
+	}
+	release()
+	got := 0
+	deadline := time.After(10 * time.Second)
+	for got < 20 {
+		if _, ok := cli.Receive(); ok {
+			got++
+			continue
+		}
+		select {
+		case <-cli.Wake():
+		case <-deadline:
+			t.Fatalf("the client received %d of 20 messages after the socket drained", got)
+		}
+	}
+	for got = 0; got < 20; {
+		if _, ok := srvConn.Receive(); ok {
+			got++
+			continue
+		}
+		select {
+		case <-srvConn.Wake():
+		case <-deadline:
+			t.Fatalf("the server received %d of 20 messages", got)
+		}
+	}
+}

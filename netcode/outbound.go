@@ -10,8 +10,11 @@ import (
 
 // maxOutPending bounds the sealed packets an endpoint holds for the socket
 // (issue 13 item 3). A connection that finds the queue full stops sealing
-// and retries a millisecond later, as it would on a full socket buffer.
-const maxOutPending = 4096
+// and waits in the queue's blocked list; the goroutine that drains the
+// queue seals its packets once there is room again (no polling: a
+// millisecond retry timer per connection made an overloaded 1,024-client
+// server spin on its timers).
+var maxOutPending = 4096 // a variable for tests
 
 // outPacket is one sealed datagram waiting for the socket.
 type outPacket struct {
@@ -31,10 +34,13 @@ type outQueue struct {
 	pending  []outPacket
 	spare    []outPacket // the other half of the double buffer
 	free     [][]byte
-	reserved int  // buffers handed out and not yet returned
-	writing  bool // a goroutine is draining
-	bufSize  int
-	kick     chan struct{} // capacity 1: wakes the writer goroutine
+	reserved int     // buffers handed out and not yet returned
+	writing  bool    // a goroutine is draining
+	blocked  []*Conn // connections that found the queue full (Conn.outBlocked)
+	// unblocking: the drainer's scratch (only the drainer uses it).
+	unblocking []*Conn
+	bufSize    int
+	kick       chan struct{} // capacity 1: wakes the writer goroutine
 
 	// EndpointStats' write counters, apart from the reader's.
 	writeCalls, datagramsOut, localDrops atomic.Uint64
@@ -71,6 +77,16 @@ func (q *outQueue) put(b []byte) {
 	q.mu.Unlock()
 }
 
+// block puts c in the blocked list (once). Its caller holds c.mu.
+func (q *outQueue) block(c *Conn) {
+	q.mu.Lock()
+	if !c.outBlocked {
+		c.outBlocked = true
+		q.blocked = append(q.blocked, c)
+	}
+	q.mu.Unlock()
+}
+
 // push queues a sealed packet; pkt is a prefix of a buffer from get.
 func (q *outQueue) push(pkt []byte, to netip.AddrPort, c *Conn) {
 	q.mu.Lock()
@@ -92,8 +108,15 @@ func (q *outQueue) enqueue(b []byte, to netip.AddrPort) bool {
 // flushOut writes what the connections sealed, unless another goroutine is
 // already at it (that one writes these packets too). Connections call it
 // after releasing their lock; it may block on the socket, never on a
-// connection. The reader goroutine does not call it (kickWriter).
-func (e *Endpoint) flushOut() {
+// connection. It writes what was queued when it started and leaves what
+// others queue meanwhile to the writer goroutine, so that a caller (a
+// server's tick) is not kept writing everyone's acknowledgements under
+// load. The reader goroutine does not call it (kickWriter).
+func (e *Endpoint) flushOut() { e.drain(false) }
+
+// drain is flushOut; all (the writer goroutine) drains until the queue is
+// empty.
+func (e *Endpoint) drain(all bool) {
 	q := &e.out
 	q.mu.Lock()
 	if q.writing || len(q.pending) == 0 {
@@ -113,6 +136,28 @@ func (e *Endpoint) flushOut() {
 		}
 		q.reserved -= len(batch)
 		q.spare = batch[:0]
+		if room := maxOutPending - q.reserved; len(q.blocked) > 0 && room > 0 {
+			// Room again: blocked connections, oldest first and no more
+			// than there is room for, seal what they hold.
+			n := min(room, len(q.blocked))
+			q.unblocking = append(q.unblocking[:0], q.blocked[:n]...)
+			q.blocked = append(q.blocked[:0], q.blocked[n:]...)
+			q.mu.Unlock()
+			for _, c := range q.unblocking {
+				c.unblock()
+			}
+			clear(q.unblocking)
+			q.mu.Lock()
+		}
+		if !all && len(q.pending) > 0 {
+			q.writing = false
+			q.mu.Unlock()
+			select {
+			case q.kick <- struct{}{}:
+			default:
+			}
+			return
+		}
 	}
 	q.writing = false
 	q.mu.Unlock()
@@ -141,7 +186,7 @@ func (e *Endpoint) writeLoop() {
 	for {
 		select {
 		case <-e.out.kick:
-			e.flushOut()
+			e.drain(true)
 		case <-e.ctx.Done():
 			return
 		}

@@ -6,8 +6,7 @@ import (
 	"syscall"
 )
 
-// defaultSocketBuffer is Config.SendBufferBytes's default (and
-// ReceiveBufferBytes's for endpoints that do not accept): quic-go's
+// defaultSocketBuffer is Config.SendBufferBytes's default: quic-go's
 // DesiredReceiveBufferSize and DesiredSendBufferSize (7 MiB).
 const defaultSocketBuffer = 7 << 20
 
@@ -64,7 +63,7 @@ func warnBuffer(log *slog.Logger, which string, want, got int) {
 // sizeSocketBuffers grows pc's buffers as Config.ReceiveBufferBytes and
 // SendBufferBytes say if pc is a socket (bufferSocket), and returns the
 // sizes granted (0 for other PacketConns, or a buffer left to the OS).
-func sizeSocketBuffers(pc PacketConn, cfg *config, accepting bool) (rd, wr int) {
+func sizeSocketBuffers(pc PacketConn, cfg *config) (rd, wr int) {
 	bs, ok := pc.(bufferSocket)
 	if !ok {
 		return 0, 0
@@ -74,10 +73,6 @@ func sizeSocketBuffers(pc PacketConn, cfg *config, accepting bool) (rd, wr int) 
 		return 0, 0
 	}
 	rops, wops := socketBufOps(bs, rc)
-	wantRd := cfg.ReceiveBufferBytes
-	if wantRd == 0 && !accepting {
-		wantRd = defaultSocketBuffer
-	}
 	size := func(ops bufOps, want int, which string) int {
 		if want <= 0 {
 			return 0
@@ -89,5 +84,5 @@ func sizeSocketBuffers(pc PacketConn, cfg *config, accepting bool) (rd, wr int) 
 		warnBuffer(cfg.Logger, which, want, got)
 		return got
 	}
-	return size(rops, wantRd, "receive"), size(wops, cfg.SendBufferBytes, "send")
+	return size(rops, cfg.ReceiveBufferBytes, "receive"), size(wops, cfg.SendBufferBytes, "send")
 }
