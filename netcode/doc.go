@@ -104,7 +104,9 @@
 // (acknowledgements, data the acknowledgements released, cookie replies)
 // goes to a writer goroutine, so the reader never waits on the socket or
 // on a connection that is flushing. Each connection's packets leave in
-// the order it sealed them. On Linux, reads and writes on a *net.UDPConn
+// the order it sealed them. The queue holds at most 4,096 packets: a
+// connection that finds it full waits, without polling, until the drainer
+// makes room and seals for it (as a full socket buffer would make it wait). On Linux, reads and writes on a *net.UDPConn
 // are batched: recvmmsg takes up to 32 datagrams when they are waiting (a
 // read that had to wait takes the next one with recvfrom, which costs a
 // round trip less), sendmmsg up to 64; other platforms and other
