@@ -895,7 +895,7 @@ func (e *Endpoint) Close() error {
 	for _, c := range conns {
 		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "endpoint closed"}, true)
 	}
-	e.drain(true) // the CLOSE frames
+	e.drainBeforeClose() // the CLOSE frames
 	e.cancel()
 	for _, hs := range hss {
 		hs.close()

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxOutPending bounds the sealed packets an endpoint holds for the socket
@@ -161,6 +162,24 @@ func (e *Endpoint) drain(all bool) {
 	}
 	q.writing = false
 	q.mu.Unlock()
+}
+
+// drainBeforeClose writes what is queued (the connections' CLOSE frames)
+// and waits, up to a second, until no other goroutine is still writing,
+// so that the socket is not closed under them.
+func (e *Endpoint) drainBeforeClose() {
+	q := &e.out
+	deadline := time.Now().Add(time.Second)
+	for {
+		e.drain(true)
+		q.mu.Lock()
+		idle := !q.writing && len(q.pending) == 0
+		q.mu.Unlock()
+		if idle || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // kickWriter hands what is queued to the writer goroutine: the reader
