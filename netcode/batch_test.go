@@ -93,8 +93,11 @@ func TestBroadcastIsAFewSyscalls(t *testing.T) {
 	if datagrams < n {
 		t.Fatalf("FlushAll wrote %d datagrams, want at least %d", datagrams, n)
 	}
-	if calls > 4 {
-		t.Fatalf("FlushAll made %d write calls for %d datagrams, want at most 4", calls, datagrams)
+	// One sendmmsg takes 64; other goroutines (timers, the writer) may
+	// write a few packets of their own meanwhile: at least 8 datagrams a
+	// call on average (one sendto each before).
+	if calls*8 > datagrams {
+		t.Fatalf("FlushAll made %d write calls for %d datagrams, want at most one per 8", calls, datagrams)
 	}
 }
 
