@@ -35,7 +35,7 @@ type pinger func() (rtt time.Duration, ok bool)
 //   - netcode-*: netcode.Conn Send+Flush, the echo side waiting on Wake;
 //   - engine-*: the full engine stack: Client.Send and Pump, the server
 //     sleeping in PumpWait until traffic arrives (no spinning), a typed
-//     handler that answers with Channel.Send, Pump's flush, and the client
+//     handler that answers with Peer.Send, Pump's flush, and the client
 //     woken by Wake and dispatching the pong to its handler in Pump.
 //
 // reliable is a ReliableOrdered channel, unreliable an Unreliable one (a

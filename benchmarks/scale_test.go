@@ -51,7 +51,9 @@ const (
 // not received within 300 ms of the end) and lost-%; allocs/msg of the
 // server (per state sent and input received); dgrams-in/tick and
 // dgrams-out/tick, the server's datagrams (raw UDP: one input per client
-// in, one state per client out; pumpnet adds ACK-only packets); cpu/udp
+// in, one state per client out; pumpnet adds ACK-only packets);
+// reads/tick and writes/tick, the server's socket calls (raw UDP: one per
+// datagram; netcode batches them with recvmmsg and sendmmsg); cpu/udp
 // and p99/udp, the ratios to the paired baseline: right after each timed
 // round, the same number of ticks runs over raw UDP with its own N clients
 // (its own helper process), untimed (raw-udp is paired with another
@@ -92,6 +94,8 @@ type scaleResult struct {
 	p50, p99       time.Duration // state delivery
 	dgramsIn       uint64        // datagrams the server received over the ticks
 	dgramsOut      uint64        // and sent
+	callsIn        uint64        // socket read calls of the server over the ticks
+	callsOut       uint64        // and write calls
 }
 
 func (r scaleResult) cpuPerTick() float64 {
@@ -117,6 +121,8 @@ func (r scaleResult) report(b *testing.B, base scaleResult) {
 	if r.ticks > 0 {
 		b.ReportMetric(float64(r.dgramsIn)/float64(r.ticks), "dgrams-in/tick")
 		b.ReportMetric(float64(r.dgramsOut)/float64(r.ticks), "dgrams-out/tick")
+		b.ReportMetric(float64(r.callsIn)/float64(r.ticks), "reads/tick")
+		b.ReportMetric(float64(r.callsOut)/float64(r.ticks), "writes/tick")
 	}
 	reportRatio(b, ratio(r.cpuPerTick(), base.cpuPerTick()), "cpu/udp")
 	reportRatio(b, ratio(float64(r.p99), float64(base.p99)), "p99/udp")
@@ -250,6 +256,7 @@ func (s *scaleSession) round(b benchTimer, ticks int) scaleResult {
 	}
 	b.ResetTimer()
 	dIn0, dOut0 := s.datagrams()
+	cIn0, cOut0 := s.calls()
 	m := startMeter()
 	done := 0
 	engine.RunTicks(ctx, scaleTPS, func(tick uint64) {
@@ -276,6 +283,7 @@ func (s *scaleSession) round(b benchTimer, ticks int) scaleResult {
 	cpu, _, allocs := m.stop()
 	b.StopTimer()
 	dIn1, dOut1 := s.datagrams()
+	cIn1, cOut1 := s.calls()
 	s.h.send("stop")
 	var rep helperReply
 	if s.srv != nil {
@@ -296,7 +304,8 @@ func (s *scaleSession) round(b benchTimer, ticks int) scaleResult {
 	}
 	return scaleResult{ticks: ticks, clients: s.clients, cpu: cpu, allocs: allocs,
 		statesGot: rep.Received, inputsSent: rep.Sent, inputsGot: s.inputCount() - in0,
-		p50: time.Duration(rep.P50), p99: time.Duration(rep.P99), dgramsIn: dIn1 - dIn0, dgramsOut: dOut1 - dOut0}
+		p50: time.Duration(rep.P50), p99: time.Duration(rep.P99), dgramsIn: dIn1 - dIn0, dgramsOut: dOut1 - dOut0,
+		callsIn: cIn1 - cIn0, callsOut: cOut1 - cOut0}
 }
 
 // datagrams returns how many datagrams the server received and sent so
@@ -309,6 +318,17 @@ func (s *scaleSession) datagrams() (in, out uint64) {
 		out += p.Stats().PacketsOut
 	}
 	return s.srv.Endpoint().Stats().DatagramsIn, out
+}
+
+// calls returns how many socket read and write calls the server made so
+// far (raw UDP: one per datagram; the engine: netcode's EndpointStats, a
+// recvmmsg or sendmmsg call counting once).
+func (s *scaleSession) calls() (in, out uint64) {
+	if s.srv == nil {
+		return s.datagrams()
+	}
+	st := s.srv.Endpoint().Stats()
+	return st.ReadCalls, st.WriteCalls
 }
 
 func (s *scaleSession) close() {

@@ -297,11 +297,15 @@ func (s *Server) isClosed() bool {
 }
 
 // Flush sends what handlers and the game queued for every peer now,
-// without waiting for the next Pump (Pump flushes at its end anyway). It
-// never blocks.
+// without waiting for the next Pump (Pump flushes at its end anyway): the
+// native peers' packets in a few batched socket calls (netcode's
+// Endpoint.FlushAll), other transports' peers each. It never blocks.
 func (s *Server) Flush() {
+	s.ep.FlushAll()
 	for _, p := range s.peers {
-		p.conn.Flush()
+		if _, native := p.conn.(*netcode.Conn); !native {
+			p.conn.Flush()
+		}
 	}
 }
 

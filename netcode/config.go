@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/delivery"
@@ -185,6 +186,32 @@ type Config struct {
 	// socket (tests, and games' -lag/-loss flags).
 	Link *LinkConditions
 
+	// SendBufferBytes and ReceiveBufferBytes are the socket buffer sizes
+	// an endpoint asks the OS for on a UDP socket, as quic-go does: a
+	// server's broadcast must fit its send buffer, and a peer's bursts
+	// the receive buffer, or they are lost before netcode sees them.
+	// -1 leaves the OS default (about 208 KiB on Linux).
+	//
+	// SendBufferBytes defaults to 7 MiB. ReceiveBufferBytes defaults to
+	// the OS default: a deep receive queue is a latency queue for a game
+	// that falls behind (states and inputs wait there instead of being
+	// dropped, and newer ones behind them), and on a server it lets a
+	// handshake flood keep every handshake slot fresh (its resends, which a
+	// small buffer drops, wait and take each slot that frees: a legitimate
+	// client waited 1-2 s instead of 0.25 s in
+	// TestHandshakeFloodLegitClientConnects with 1-7 MiB). Set it (quic-go
+	// uses 7 MiB) on an endpoint that receives bulk data.
+	//
+	// When the OS grants less than asked (Linux caps at net.core.rmem_max
+	// and wmem_max unless the process has CAP_NET_ADMIN), Logger gets one
+	// warning per process saying so and how to raise the limit.
+	// EndpointStats reports what was granted.
+	SendBufferBytes, ReceiveBufferBytes int
+	// Logger receives netcode's rare operational warnings (today only the
+	// socket buffer one). Nil: slog.Default(). Handshake details are never
+	// logged.
+	Logger *slog.Logger
+
 	// Notify, when set, receives a value (never blocking: a full channel
 	// is skipped) whenever the endpoint's Wake would: a connection has
 	// messages, ended, or is ready to Accept. It lets a caller wait on one
@@ -219,6 +246,10 @@ func (c *Config) resolve() (*config, error) {
 	setDefault(&d.MaxHandshakesPerIP, defaultMaxHandshakesPerIP)
 	setDefault(&d.MaxFailedHandshakesPerIP, 30)
 	setDefault(&d.AcceptBacklog, 64)
+	setDefault(&d.SendBufferBytes, defaultSocketBuffer)
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	setDefault(&d.MaxAuthFailures, 1<<20)
 	setDefault(&d.KeyUpdateInterval, 1<<20)
 	switch {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/ackhandler"
@@ -38,6 +39,12 @@ type Message struct {
 // Conn is one secure connection between two endpoints. All methods are safe
 // for concurrent use. Send, Flush, Receive and Stats never block; Shutdown
 // waits for reliable data to be acknowledged.
+//
+// A connection seals its packets under its own lock into its endpoint's
+// outbound queue and writes them after releasing it: no system call is
+// made under a connection's lock, so a connection that flushes a burst
+// never holds up the endpoint's reader goroutine (which serves every
+// connection) or another connection.
 //
 // Network work (acknowledgements, resends, keepalives) runs on netcode's
 // goroutines, so a connection stays alive while the application is paused.
@@ -75,7 +82,6 @@ type Conn struct {
 	ackFrame  wire.AckFrame
 	frame     wire.Frame
 	refs      []delivery.Ref
-	sendBuf   []byte
 	params    []byte // our channel parameters, sent in KEYS_READY
 	onFrameFn func(*wire.Frame) error
 	onAckedFn func(delivery.Ref)
@@ -95,6 +101,20 @@ type Conn struct {
 	rxRefused      bool
 	rxAcked        bool
 	rxData         bool // a message or fragment was stored
+
+	// outBlocked (guarded by the endpoint's outQueue.mu): the outbound
+	// queue was full and the connection waits in its blocked list.
+	// localDrops: packets of ours the socket refused (written by the
+	// outbound queue's drainer), not yet matched by packets declared lost:
+	// losses they explain do not back off the send rate.
+	outBlocked bool
+	// waitRoom (under c.mu): the connection found the outbound queue full
+	// and waits for its drainer (unblock); meanwhile its timer does not
+	// chase deadlines that need a send (an ack due, a flush, a resend),
+	// which would fire again at once and spin.
+	waitRoom   bool
+	localDrops atomic.Int64
+	sealed     uint32 // packets pushed to the outbound queue (wraps)
 
 	stats     connCounters
 	lossEWMA  float64
@@ -122,6 +142,7 @@ type connCounters struct {
 	dropReplay, dropAuth, dropMalformed      uint64
 	dropRefused                              uint64
 	pathChallenges, pathChanges              uint64
+	timerFires                               uint64 // tests: onTimer runs
 }
 
 type rateWindow struct{ bytesIn, bytesOut, packetsIn, packetsOut uint64 }
@@ -175,7 +196,6 @@ func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Finger
 		sent:        ackhandler.NewSentHistory[delivery.Ref](0),
 		cc:          cc,
 		keysReady:   true,
-		sendBuf:     make([]byte, cfg.MaxDatagramSize),
 		params:      cfg.channelParams(),
 	}
 	c.onFrameFn = c.onFrame
@@ -240,6 +260,10 @@ func (c *Conn) signal() {
 	c.ep.signal()
 }
 
+// errSendQueueFull is Send's ErrQueueFull, made once: a bulk sender meets
+// it often, and it must not allocate (issue 13 item 6).
+var errSendQueueFull = fmt.Errorf("%w (Stats.QueuedReliableBytes says how much): %w", ErrQueueFull, delivery.ErrQueueFull)
+
 // Send queues data on a channel and returns at once: the data is copied,
 // then sent by the next Flush or, at the latest, after Config.FlushDelay.
 // A full queue returns ErrQueueFull; after the connection ended the error
@@ -254,7 +278,7 @@ func (c *Conn) Send(channel uint8, data []byte) error {
 	if err := c.sender.Queue(channel, data, now); err != nil {
 		switch {
 		case errors.Is(err, delivery.ErrQueueFull):
-			return fmt.Errorf("%w (%d bytes queued): %w", ErrQueueFull, c.sender.QueuedReliableBytes(), err)
+			return errSendQueueFull
 		case errors.Is(err, delivery.ErrTooLarge):
 			return fmt.Errorf("%w: %d bytes, limit %d", ErrMessageTooLarge, len(data), c.cfg.MaxMessageSize)
 		case errors.Is(err, delivery.ErrNoChannel):
@@ -272,14 +296,37 @@ func (c *Conn) Send(channel uint8, data []byte) error {
 // Flush sends what Send queued now, packed into as few datagrams as the
 // datagram budget, the send rate and the windows allow. It never blocks.
 func (c *Conn) Flush() {
+	c.seal()
+	c.ep.flushOut()
+}
+
+// seal seals what is queued into the endpoint's outbound queue (taking and
+// releasing the lock) and rearms the timer; the caller writes the packets
+// (flushOut).
+func (c *Conn) seal() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closeErr != nil {
-		return
+	if c.closeErr == nil {
+		now := time.Now()
+		c.sendLocked(now)
+		c.armLocked(now)
 	}
-	now := time.Now()
-	c.sendLocked(now)
-	c.armLocked(now)
+	c.mu.Unlock()
+}
+
+// unblock seals what the connection held back while the endpoint's
+// outbound queue was full. The queue's drainer calls it, holding no lock.
+func (c *Conn) unblock() {
+	c.ep.out.mu.Lock()
+	c.outBlocked = false
+	c.ep.out.mu.Unlock()
+	c.mu.Lock()
+	c.waitRoom = false
+	if c.closeErr == nil {
+		now := time.Now()
+		c.sendLocked(now)
+		c.armLocked(now)
+	}
+	c.mu.Unlock()
 }
 
 // Receive returns the next delivered message, if any. It never blocks. The
@@ -321,6 +368,7 @@ func (c *Conn) CloseWithReason(code CloseCode, reason string) error {
 	}
 	c.closeLocked(time.Now(), &CloseError{Code: code, Reason: reason}, true)
 	c.mu.Unlock()
+	c.ep.flushOut()
 	if c.ownsEndpoint {
 		return c.ep.Close()
 	}
@@ -357,6 +405,7 @@ func (c *Conn) closeWith(e *CloseError, sendClose bool) {
 	c.mu.Lock()
 	c.closeLocked(time.Now(), e, sendClose)
 	c.mu.Unlock()
+	c.ep.flushOut()
 }
 
 func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
@@ -368,9 +417,15 @@ func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
 		// Three copies, best effort: a lost CLOSE leaves the peer to its
 		// idle timeout.
 		for range 3 {
-			p := wire.AppendClose(c.sendBuf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
-			if pkt, _, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p); err == nil {
-				_ = c.ep.writeTo(pkt, c.raddr)
+			buf := c.ep.out.get()
+			if buf == nil {
+				break
+			}
+			p := wire.AppendClose(buf[wire.HeaderLen:wire.HeaderLen], uint64(e.Code), e.Reason)
+			if pkt, _, err := c.sealer.Seal(buf, c.remoteCID, p); err == nil {
+				c.push(pkt, c.raddr)
+			} else {
+				c.ep.out.put(buf)
 			}
 		}
 	}
@@ -382,10 +437,19 @@ func (c *Conn) closeLocked(now time.Time, e *CloseError, sendClose bool) {
 	c.signal()
 }
 
-// handleDatagram processes one protected packet from the reader goroutine.
-func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
+// handleDatagram processes one protected packet from the reader goroutine
+// and reports whether it sealed packets into the outbound queue (which the
+// reader then hands to the writer goroutine).
+func (c *Conn) handleDatagram(now time.Time, b []byte, from netip.AddrPort) bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	before := c.sealed
+	c.handleLocked(now, b, from)
+	queued := c.sealed != before
+	c.mu.Unlock()
+	return queued
+}
+
+func (c *Conn) handleLocked(now time.Time, b []byte, from netip.AddrPort) {
 	if c.closeErr != nil {
 		return
 	}
@@ -540,19 +604,22 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 // is resent: a probe is repeated by probeLocked, a response by the peer's
 // next challenge).
 func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.FrameType, data [wire.PathDataLen]byte) {
-	p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+	buf := c.ep.out.get()
+	if buf == nil {
+		return // the peer's next challenge, or our next probe, retries
+	}
+	p := buf[wire.HeaderLen:wire.HeaderLen]
 	if t == wire.FramePathChallenge {
 		p = wire.AppendPathChallenge(p, data)
 	} else {
 		p = wire.AppendPathResponse(p, data)
 	}
-	pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+	pkt, pn, err := c.sealer.Seal(buf, c.remoteCID, p)
 	if err != nil {
+		c.ep.out.put(buf)
 		return
 	}
-	if err := c.ep.writeTo(pkt, addr); err != nil {
-		return
-	}
+	c.push(pkt, addr)
 	_ = c.sent.Sent(pn, now, len(pkt), false, nil)
 	c.stats.packetsOut++
 	c.stats.bytesOut += uint64(len(pkt))
@@ -604,14 +671,40 @@ func (c *Conn) noteAckResult(now time.Time, res ackhandler.AckResult) {
 	if res.AckedBytes > 0 {
 		c.cc.OnAcked(now, res.AckedBytes, &c.rtt)
 	}
-	if res.LostPackets > 0 {
+	if res.LostPackets > 0 && c.excuseLocalDrops(res.LostPackets) < res.LostPackets {
 		c.cc.OnLoss(now, &c.rtt)
 	}
+}
+
+// push hands a sealed packet to the endpoint's outbound queue.
+func (c *Conn) push(pkt []byte, to netip.AddrPort) {
+	c.ep.out.push(pkt, to, c)
+	c.sealed++
+}
+
+// excuseLocalDrops matches up to lost packets declared lost with packets
+// the local socket refused (Endpoint.writePackets) and returns how many it
+// matched: those were never on the network, so they say nothing about
+// congestion (issue 13 item 4). They are resent like any lost packet.
+func (c *Conn) excuseLocalDrops(lost int) int {
+	d := c.localDrops.Load()
+	if d <= 0 {
+		return 0
+	}
+	n := min(d, int64(lost))
+	c.localDrops.Add(-n) // only the connection (under c.mu) subtracts
+	return int(n)
 }
 
 // sendLocked writes as many packets as there is reason and room for.
 func (c *Conn) sendLocked(now time.Time) {
 	maxPayload := c.cfg.MaxDatagramSize - wire.HeaderLen - wire.TagLen
+	var buf []byte // from the outbound queue; returned if not used
+	defer func() {
+		if buf != nil {
+			c.ep.out.put(buf)
+		}
+	}()
 	for range maxPacketsPerFlush {
 		canData := c.sender.HasData() && !c.sent.Full() &&
 			c.cc.CanSend(now, c.sent.BytesInFlight(), c.cfg.MaxDatagramSize)
@@ -620,7 +713,14 @@ func (c *Conn) sendLocked(now time.Time) {
 		if !canData && !ackDue && !c.keysReady && !c.pingOwed {
 			break
 		}
-		p := c.sendBuf[wire.HeaderLen:wire.HeaderLen]
+		if buf == nil {
+			if buf = c.ep.out.get(); buf == nil {
+				c.waitRoom = true
+				c.ep.out.block(c)
+				break
+			}
+		}
+		p := buf[wire.HeaderLen:wire.HeaderLen]
 		refs := c.refs[:0]
 		ackEliciting := false
 		hasAck := c.received.FillAck(now, &c.ackFrame)
@@ -650,15 +750,13 @@ func (c *Conn) sendLocked(now time.Time) {
 		if len(p) == 0 {
 			break
 		}
-		pkt, pn, err := c.sealer.Seal(c.sendBuf, c.remoteCID, p)
+		pkt, pn, err := c.sealer.Seal(buf, c.remoteCID, p)
 		if err != nil {
 			c.closeLocked(now, &CloseError{Code: CodeInternal, Reason: err.Error()}, false)
 			return
 		}
-		if err := c.ep.writeTo(pkt, c.raddr); err != nil && errors.Is(err, net.ErrClosed) {
-			c.closeLocked(now, &CloseError{Code: CodeEndpointClosed, Reason: "socket closed"}, false)
-			return
-		}
+		c.push(pkt, c.raddr)
+		buf = nil
 		if hasAck {
 			c.received.OnAckSent()
 		}
@@ -686,8 +784,14 @@ func (c *Conn) sendLocked(now time.Time) {
 }
 
 func (c *Conn) onTimer() {
+	c.onTimerLocked()
+	c.ep.flushOut()
+}
+
+func (c *Conn) onTimerLocked() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stats.timerFires++
 	if c.closeErr != nil {
 		return
 	}
@@ -700,7 +804,9 @@ func (c *Conn) onTimer() {
 	if d := c.sent.NextDeadline(&c.rtt, maxAckDelay); !d.IsZero() && !d.After(now) {
 		if lost := c.sent.OnTimeout(now, &c.rtt, maxAckDelay, c.onLostFn); lost > 0 {
 			c.stats.lostPackets += uint64(lost)
-			c.cc.OnLoss(now, &c.rtt)
+			if c.excuseLocalDrops(lost) < lost {
+				c.cc.OnLoss(now, &c.rtt)
+			}
 		}
 	}
 	if now.Sub(c.lastSent) >= c.cfg.KeepAlive {
@@ -724,6 +830,12 @@ func (c *Conn) armLocked(now time.Time) {
 		if !t.IsZero() && t.Before(next) {
 			next = t
 		}
+	}
+	if c.waitRoom {
+		// Waiting for room in the outbound queue: unblock rearms.
+		earlier(now.Add(time.Second))
+		c.timer.Reset(max(next.Sub(now), 0))
+		return
 	}
 	earlier(c.lastSent.Add(c.cfg.KeepAlive))
 	earlier(c.sent.NextDeadline(&c.rtt, maxAckDelay))

@@ -96,6 +96,36 @@
 //	c.Send(0, []byte("hello"))
 //	c.Flush()
 //
+// # I/O path
+//
+// A connection seals its packets under its own lock into its endpoint's
+// bounded outbound queue and never makes a system call under that lock:
+// the goroutine that flushed writes them once the lock is released, and
+// what the endpoint's reader goroutine sealed while handling datagrams
+// (acknowledgements, data the acknowledgements released, cookie replies)
+// goes to a writer goroutine, so the reader never waits on the socket or
+// on a connection that is flushing. Each connection's packets leave in
+// the order it sealed them. The queue holds at most 4,096 packets: a
+// connection that finds it full waits, without polling, until the drainer
+// makes room and seals for it (as a full socket buffer would make it wait). On Linux, reads and writes on a *net.UDPConn
+// are batched: recvmmsg takes up to 32 datagrams when they are waiting (a
+// read that had to wait takes the next one with recvfrom, which costs a
+// round trip less), sendmmsg up to 64; other platforms and other
+// PacketConns (the in-memory network, the link conditioner, wrappers)
+// move one datagram per call. Endpoint.FlushAll flushes every connection
+// and writes all their packets together: a server's broadcast to N
+// clients is a few sendmmsg calls (EndpointStats.ReadCalls, WriteCalls).
+//
+// Sockets get 7 MiB send buffers as quic-go sizes them; receive buffers
+// stay the OS's unless Config.ReceiveBufferBytes asks (a deep receive
+// queue is a latency queue for a game that falls behind, and helps a
+// handshake flood); one warning through Config.Logger when the OS caps
+// them. Sending is paced by a token bucket at the congestion controller's
+// rate (at most a millisecond of the rate, or 10 datagrams, at once). A
+// datagram the local socket refuses (ENOBUFS) is resent like a lost one,
+// but its loss is not taken for congestion: the rate does not back off
+// (EndpointStats.LocalDrops).
+//
 // # Link conditioner
 //
 // Config.Link puts latency, jitter, loss (independent or bursty,

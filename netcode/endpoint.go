@@ -65,12 +65,23 @@ type EndpointStats struct {
 	HandshakesDone       uint64
 	HandshakesInFlight   int // includes established connections waiting for Accept
 	Connections          int
+
+	// Socket calls: ReadCalls reads and WriteCalls writes (one recvmmsg
+	// or sendmmsg call counts once, whatever the number of datagrams it
+	// moved), DatagramsOut datagrams written, LocalDrops datagrams the
+	// socket refused to send (a full local buffer; not network loss).
+	ReadCalls, WriteCalls, DatagramsOut, LocalDrops uint64
+	// SocketReadBuffer and SocketWriteBuffer are the socket buffer sizes
+	// the OS granted (Config.ReceiveBufferBytes, SendBufferBytes); 0 when
+	// not a UDP socket or left to the OS.
+	SocketReadBuffer, SocketWriteBuffer int
 }
 
 type endpointCounters struct {
 	DatagramsIn, DropUnknown, DropNoConn, DropBadCookie, DropStrayDTLS, DropNotHello,
 	DropHandshakeLimit, DropAddrLimit, DropHandshakeBacklog, EarlyQueued, AmplificationDrops,
 	CookiesSent, HandshakesStarted, HandshakesFailed, HandshakesEvicted, HandshakesDone atomic.Uint64
+	ReadCalls atomic.Uint64
 }
 
 // Endpoint is one UDP socket that dials and (when created by Listen or
@@ -79,6 +90,10 @@ type endpointCounters struct {
 type Endpoint struct {
 	cfg       *config
 	pc        PacketConn
+	io        packetIO
+	out       outQueue
+	sockRead  int // socket buffer sizes granted
+	sockWrite int
 	accepting bool
 
 	ctx    context.Context
@@ -86,7 +101,8 @@ type Endpoint struct {
 	wg     sync.WaitGroup
 	stats  endpointCounters
 
-	minter *cookieMinter // reader goroutine only
+	minter   *cookieMinter // reader goroutine only
+	rxQueued bool          // reader goroutine only: this batch queued packets
 
 	mu         sync.Mutex
 	closed     bool
@@ -98,6 +114,9 @@ type Endpoint struct {
 
 	acceptQ chan *Conn
 	wake    chan struct{}
+
+	flushMu    sync.Mutex // FlushAll
+	flushConns []*Conn
 }
 
 // source is what an endpoint remembers about one source IP (an IPv6 /64)
@@ -174,6 +193,7 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	rd, wr := sizeSocketBuffers(pc, cfg)
 	if cfg.Link != nil {
 		w, err := linkcond.Wrap(pc, *cfg.Link)
 		if err != nil {
@@ -196,11 +216,16 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 		sources:    make(map[netip.Prefix]*source),
 		acceptQ:    make(chan *Conn, cfg.AcceptBacklog),
 		wake:       make(chan struct{}, 1),
+		sockRead:   rd,
+		sockWrite:  wr,
 	}
 	clear(secret)
+	e.io = newPacketIO(pc)
+	e.out.init(cfg.MaxDatagramSize)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go e.readLoop()
+	go e.writeLoop()
 	return e, nil
 }
 
@@ -256,13 +281,22 @@ func (e *Endpoint) Stats() EndpointStats {
 		HandshakesStarted: s.HandshakesStarted.Load(), HandshakesFailed: s.HandshakesFailed.Load(),
 		HandshakesEvicted: s.HandshakesEvicted.Load(),
 		HandshakesDone:    s.HandshakesDone.Load(), HandshakesInFlight: inflight, Connections: conns,
+		ReadCalls: s.ReadCalls.Load(), WriteCalls: e.out.writeCalls.Load(),
+		DatagramsOut: e.out.datagramsOut.Load(), LocalDrops: e.out.localDrops.Load(),
+		SocketReadBuffer: e.sockRead, SocketWriteBuffer: e.sockWrite,
 	}
 }
 
 func (e *Endpoint) count(c *atomic.Uint64) { c.Add(1) }
 
+// writeTo writes one datagram at once (handshakes, cookie requests: not
+// under any connection's lock, never on the reader goroutine).
 func (e *Endpoint) writeTo(b []byte, to netip.AddrPort) error {
 	_, err := e.pc.WriteToUDPAddrPort(b, to)
+	e.out.writeCalls.Add(1)
+	if err == nil {
+		e.out.datagramsOut.Add(1)
+	}
 	return err
 }
 
@@ -272,24 +306,42 @@ func (e *Endpoint) isClosed() bool {
 	return e.closed
 }
 
+// readLoop is the reader goroutine. It never writes to the socket and
+// never waits on a connection's flush: what handling a batch of datagrams
+// sealed (acknowledgements, data the acknowledgements released, cookie
+// replies) goes to the writer goroutine.
 func (e *Endpoint) readLoop() {
 	defer e.wg.Done()
-	buf := make([]byte, 65536)
 	for {
-		n, from, err := e.pc.ReadFromUDPAddrPort(buf)
+		n, err := e.io.readBatch()
+		e.stats.ReadCalls.Add(1)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || e.isClosed() {
 				return
 			}
 			continue // e.g. ICMP errors surfaced by the OS: not fatal to the socket
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		e.handleDatagram(time.Now(), buf[:n], from)
+		now := time.Now()
+		e.rxQueued = false
+		for i := range n {
+			b, from, ok := e.io.message(i)
+			if !ok {
+				e.count(&e.stats.DatagramsIn)
+				e.count(&e.stats.DropUnknown)
+				continue
+			}
+			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+			e.handleDatagram(now, b, from)
+		}
+		if e.rxQueued {
+			e.kickWriter()
+		}
 	}
 }
 
 // handleDatagram sorts one datagram (PROTOCOL.md §1). It runs on the reader
-// goroutine; b is reused after it returns.
+// goroutine; b is reused after it returns. It sets rxQueued when it queued
+// packets for the writer goroutine.
 func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) {
 	e.count(&e.stats.DatagramsIn)
 	if len(b) == 0 {
@@ -317,7 +369,8 @@ func (e *Endpoint) handleDatagram(now time.Time, b []byte, from netip.AddrPort) 
 		}
 		var out [cookieReplyLen]byte
 		reply := appendCookieReply(out[:0], e.minter.mint(now, from))
-		if e.writeTo(reply, from) == nil {
+		if e.out.enqueue(reply, from) {
+			e.rxQueued = true
 			e.count(&e.stats.CookiesSent)
 		}
 	case first == typeCookie:
@@ -374,7 +427,9 @@ func (e *Endpoint) handleProtected(now time.Time, b []byte, from netip.AddrPort)
 		e.count(&e.stats.DropNoConn)
 		return
 	}
-	c.handleDatagram(now, b, from)
+	if c.handleDatagram(now, b, from) {
+		e.rxQueued = true
+	}
 }
 
 func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort) {
@@ -402,7 +457,7 @@ func (e *Endpoint) handleCookieDTLS(now time.Time, b []byte, from netip.AddrPort
 			// over instead of retransmitting into the void (PROTOCOL.md
 			// §1.1). 25 bytes for at least 28 received.
 			var out [cookieReplyLen]byte
-			_ = e.writeTo(appendHandshakeLost(out[:0], ck), from)
+			e.rxQueued = e.out.enqueue(appendHandshakeLost(out[:0], ck), from) || e.rxQueued
 			return
 		}
 		var drop *atomic.Uint64
@@ -655,6 +710,7 @@ func (e *Endpoint) install(hs *handshake, ex protect.Exported, fp Fingerprint, s
 	for _, b := range early {
 		c.handleDatagram(now, b, hs.raddr)
 	}
+	e.flushOut()
 	return c, nil
 }
 
@@ -839,6 +895,7 @@ func (e *Endpoint) Close() error {
 	for _, c := range conns {
 		c.closeWith(&CloseError{Code: CodeEndpointClosed, Reason: "endpoint closed"}, true)
 	}
+	e.drainBeforeClose() // the CLOSE frames
 	e.cancel()
 	for _, hs := range hss {
 		hs.close()

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package netcode
+
+const readBatchLenForTest = 1
