@@ -3,6 +3,7 @@ package rendezvous
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -132,3 +133,7 @@ func nonceFor(t testing.TB, url string) string {
 	}
 	return n.Nonce
 }
+
+func hashToken(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
