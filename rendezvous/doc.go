@@ -103,10 +103,13 @@
 //
 // Room codes are 6 characters of a 32-letter alphabet (2^30 codes). They
 // cannot be enumerated: a source may join unknown codes 10 times a minute
-// (burst 5) and all sources together 600 times a minute (burst 60); a
-// source that has used its allowance is refused every join, so it cannot
-// tell a hit from a refusal. TestCodeGuessing measures at most 105 codes
-// tried per source in 10 minutes and 6,060 from 200 sources together; with
+// (burst 5) and all sources together 600 times a minute (burst 60), plus
+// one guess per source per 10 minutes: a source that has not missed for
+// 10 minutes is not bound by the server-wide allowance, so guessers
+// elsewhere do not lock out players typing a right code. A source that has
+// used its allowance is refused every join, so it cannot tell a hit from a
+// refusal. TestCodeGuessing measures 104 codes tried by one source in 10
+// minutes and 6,240 by 200 sources together (bound 6,461); with
 // 10,000 rooms held (the most), one guess finds a room with probability
 // 1e4/2^30 ≈ 9.3e-6, so all sources together expect about 8 finds a day
 // on a full server and one in about 3.4 years against a single room (a

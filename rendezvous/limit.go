@@ -8,8 +8,9 @@ import (
 // bucket is a token bucket: it holds up to burst tokens and gains rate per
 // second.
 type bucket struct {
-	tokens float64
-	last   time.Time
+	tokens   float64
+	last     time.Time
+	lastMiss time.Time // the miss limiter's: when the source last missed
 }
 
 // take refills b to now and takes one token if there is one.
@@ -67,7 +68,7 @@ func (l *limiter) allow(src netip.Prefix, now time.Time) (ok, tracked bool) {
 
 func (l *limiter) sweep(now time.Time) {
 	for k, b := range l.buckets {
-		if b.full(now, l.rate, l.burst) {
+		if b.full(now, l.rate, l.burst) && now.Sub(b.lastMiss) >= missQuiet {
 			delete(l.buckets, k)
 		}
 	}

@@ -234,7 +234,7 @@ func dummyJoin(code string) []byte {
 
 // TestCodeGuessing measures how many unknown codes one source, and all
 // sources together, can try in 10 minutes: at most 5 + 10/min per source
-// and 60 + 600/min server-wide. A source out of misses is refused even on
+// and 60 + 600/min server-wide (+1 per source per 10 min). A source out of misses is refused even on
 // a real code, so it cannot tell hits from refusals.
 func TestCodeGuessing(t *testing.T) {
 	s, hs := newTestServer(t, Config{MaxMembersPerIP: 100, MemberTimeout: 24 * time.Hour})
@@ -292,7 +292,9 @@ func TestCodeGuessing(t *testing.T) {
 			}
 		}
 	}
-	if bound := 60 + 600*10 + 1; tried > bound {
+	// 600/min (burst 60) in all, plus one guess per source per missQuiet
+	// (10 min) that the server-wide bucket does not see.
+	if bound := 60 + 600*10 + 1 + 200*2; tried > bound {
 		t.Fatalf("200 sources tried %d codes in 10 min, bound %d", tried, bound)
 	}
 	t.Logf("200 sources: %d unknown codes tried in 10 simulated minutes", tried)

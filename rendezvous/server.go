@@ -99,6 +99,10 @@ func NewServer(cfg Config) (*Server, error) {
 	}, nil
 }
 
+// missQuiet is how long after its last unknown code a source stays bound
+// by Config.GlobalMissesPerMinute.
+const missQuiet = 10 * time.Minute
+
 func globalMissBurst(perMinute float64) float64 {
 	return max(1, float64(int(perMinute/10)))
 }
@@ -445,19 +449,29 @@ func (s *Server) join(body []byte, host string, src netip.Prefix) (any, error) {
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: over %g unknown room codes/min from %v", ErrRateLimited, s.cfg.MissesPerMinute, src)
 	}
-	if !s.globalMiss.take(now, s.cfg.GlobalMissesPerMinute/60, globalMissBurst(s.cfg.GlobalMissesPerMinute)) {
+	// The server-wide allowance binds only sources that missed within
+	// missQuiet: players typing a right code are not locked out by
+	// guessers elsewhere, and each source gets one guess past it per
+	// missQuiet at most.
+	b := s.misses.buckets[src]
+	exempt := b.lastMiss.IsZero() || now.Sub(b.lastMiss) >= missQuiet
+	burst := globalMissBurst(s.cfg.GlobalMissesPerMinute)
+	if !exempt && !s.globalMiss.take(now, s.cfg.GlobalMissesPerMinute/60, burst) {
 		s.misses.refund(src)
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: over %g unknown room codes/min server-wide", ErrRateLimited, s.cfg.GlobalMissesPerMinute)
 	}
 	r := s.rooms[req.Code]
 	if r == nil {
+		b.lastMiss = now
 		s.mu.Unlock()
 		return nil, fmt.Errorf("%w: room %s", ErrRoomNotFound, req.Code)
 	}
-	// A hit: give both tokens back.
+	// A hit: give the tokens back.
 	s.misses.refund(src)
-	s.globalMiss.tokens = min(s.globalMiss.tokens+1, globalMissBurst(s.cfg.GlobalMissesPerMinute))
+	if !exempt {
+		s.globalMiss.tokens = min(s.globalMiss.tokens+1, burst)
+	}
 	s.mu.Unlock()
 
 	rec, err := s.prove(req.Proof, host, req.Record)

@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"bytes"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -266,4 +267,33 @@ func TestRejoinReplaces(t *testing.T) {
 	if ev.Members[0].ID == ev.Members[1].ID {
 		t.Fatal("duplicate member")
 	}
+}
+
+// TestGlobalGuessLimitSparesFreshSources: when guessers from many sources
+// have used up the server-wide allowance for unknown codes, a source that
+// has not missed lately still joins a real code; a guessing source does
+// not (it could otherwise tell hits from refusals).
+func TestGlobalGuessLimitSparesFreshSources(t *testing.T) {
+	s, hs := newTestServer(t, Config{MemberTimeout: 24 * time.Hour})
+	clock := &fakeClock{t: time.Now()}
+	s.now = clock.now
+	r, err := newClient(t, hs.URL, nil).Create(ctxT(t), "game", false, Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var guessers []netip.Prefix
+	for i := range 100 {
+		src := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 9, 0, byte(i)}), 32)
+		guessers = append(guessers, src)
+		for range 2 { // 200 guesses: over the 60 the server-wide bucket holds
+			s.join(dummyJoin("ZZZZZZ"), "h", src)
+		}
+	}
+	_, err = s.join(dummyJoin(r.Code), "h", guessers[0])
+	wantErr(t, err, ErrRateLimited)
+	_, err = s.join(dummyJoin("ZZZZZY"), "h", guessers[1])
+	wantErr(t, err, ErrRateLimited)
+	// A fresh source reaches the proof check (the proof is a dummy).
+	_, err = s.join(dummyJoin(r.Code), "h", netip.MustParsePrefix("192.0.2.7/32"))
+	wantErr(t, err, ErrProof)
 }
