@@ -2,6 +2,7 @@ package rendezvous
 
 import (
 	"bytes"
+	"net/http"
 	"net/netip"
 	"strings"
 	"testing"
@@ -296,4 +297,30 @@ func TestGlobalGuessLimitSparesFreshSources(t *testing.T) {
 	// A fresh source reaches the proof check (the proof is a dummy).
 	_, err = s.join(dummyJoin(r.Code), "h", netip.MustParsePrefix("192.0.2.7/32"))
 	wantErr(t, err, ErrProof)
+}
+
+// TestBrowserPreflight: a browser's CORS preflight and answers carry the
+// headers fetch needs.
+func TestBrowserPreflight(t *testing.T) {
+	_, hs := newTestServer(t, Config{})
+	req, _ := http.NewRequest(http.MethodOptions, hs.URL+"/v1/create", nil)
+	req.Header.Set("Origin", "https://game.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp, err = http.Get(hs.URL + "/v1/rooms?service=game")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("list: %d %v", resp.StatusCode, resp.Header)
+	}
 }
