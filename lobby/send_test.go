@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pumpnet/pumpnet/codec"
 	"github.com/pumpnet/pumpnet/engine"
 )
 
@@ -75,6 +76,34 @@ func TestSessionSendOptions(t *testing.T) {
 				t.Errorf("Session.Send: %v allocations, want 0", n)
 			}
 			l.pumpFor(200 * time.Millisecond)
+		}
+	})
+}
+
+// A session whose peers use the JSON codec works as with msgpack: hellos,
+// messages and streams (the lobby's own messages carry json tags too).
+func TestSessionWithJSONCodec(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLAN(t)
+		useJSON := func(c *Config) { c.Codec = codec.JSON(codec.Limits{}) }
+		ann, bob := l.join("ann", useJSON), l.join("bob", useJSON)
+		l.pumpUntil(20*time.Second, meshComplete([]*Session{ann, bob}, 2))
+		if err := ann.Send(engine.Msg{"action": "chat", "text": "hi in json"}); err != nil {
+			t.Fatal(err)
+		}
+		st := ann.Stream(ann.Peer(bob.ID()))
+		if _, err := st.Write([]byte("stream bytes")); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		buf := make([]byte, 64)
+		l.pumpUntil(10*time.Second, func() bool {
+			n, _ := bob.Stream(bob.Peer(ann.ID())).Read(buf)
+			got = append(got, buf[:n]...)
+			return len(l.logs[bob].chats) == 1 && string(got) == "stream bytes"
+		})
+		if l.logs[bob].chats[0] != "ann: hi in json" {
+			t.Fatalf("bob heard %q", l.logs[bob].chats)
 		}
 	})
 }

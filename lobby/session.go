@@ -86,11 +86,11 @@ const redialAfter = 5 * time.Second
 // hello is the first message on every connection of a session (reserved
 // action "_hello"): who the sender is and its initial data.
 type hello struct {
-	Action  string `msgpack:"action"`
-	Version int    `msgpack:"v"`
-	ID      string `msgpack:"id"`
-	Name    string `msgpack:"name"`
-	Data    []byte `msgpack:"data"`
+	Action  string `msgpack:"action" json:"action"`
+	Version int    `msgpack:"v" json:"v"`
+	ID      string `msgpack:"id" json:"id"`
+	Name    string `msgpack:"name" json:"name"`
+	Data    []byte `msgpack:"data" json:"data"`
 }
 
 const helloAction = "_hello"
@@ -310,8 +310,8 @@ func encodeInitial(cfg *Config) ([]byte, error) {
 // initialEnvelope carries InitialData through the codec (which wants an
 // action): the peer decodes Data.
 type initialEnvelope struct {
-	Action string `msgpack:"action"`
-	Data   any    `msgpack:"data"`
+	Action string `msgpack:"action" json:"action"`
+	Data   any    `msgpack:"data" json:"data"`
 }
 
 // ID returns this peer's identity.

@@ -60,9 +60,9 @@ type StreamConfig struct {
 }
 
 type streamMsg struct {
-	Action string `msgpack:"action"`
-	Name   string `msgpack:"n,omitempty"`
-	Data   []byte `msgpack:"d"`
+	Action string `msgpack:"action" json:"action"`
+	Name   string `msgpack:"n,omitempty" json:"n,omitempty"`
+	Data   []byte `msgpack:"d" json:"d"`
 }
 
 // maxGoneStreams bounds the streams of removed peers that the session
