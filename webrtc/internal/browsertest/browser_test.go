@@ -66,7 +66,11 @@ func findChromium() string {
 }
 
 // buildClient builds wasmclient into dir and copies wasm_exec.js beside it.
-func buildClient(t *testing.T, dir string) {
+func buildClient(t *testing.T, dir string) { buildWasm(t, dir, "./wasmclient") }
+
+// buildWasm builds the wasm program pkg into dir as client.wasm and copies
+// wasm_exec.js beside it.
+func buildWasm(t *testing.T, dir, pkg string) {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -77,7 +81,7 @@ func buildClient(t *testing.T, dir string) {
 		t.Fatalf("go env GOROOT: %v", err)
 	}
 	goroot := strings.TrimSpace(string(out))
-	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "client.wasm"), "./wasmclient")
+	cmd := exec.Command(goBin, "build", "-o", filepath.Join(dir, "client.wasm"), pkg)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm client: %v\n%s", err, out)
