@@ -29,14 +29,10 @@ func (g *gateConn) WriteToUDPAddrPort(b []byte, to netip.AddrPort) (int, error) 
 	return g.PacketConn.WriteToUDPAddrPort(b, to)
 }
 
-// TestFlushNeverStallsOtherConnections: a connection whose flush is stuck
-// in the socket (its writes block) must not delay inbound traffic for the
-// other connections of the endpoint (issue 13 item 3). Before, the flush
-// held the connection's lock across its writes, and the endpoint's only
-// reader goroutine, handed a packet of that connection, waited on the lock:
-// every connection of the endpoint went deaf.
-func TestFlushNeverStallsOtherConnections(t *testing.T) {
-	n := fakenet.New()
+// gatedServer listens at srvAddr on n through a gateConn, whose writes
+// block until release is called (once; calling it again is harmless).
+func gatedServer(t *testing.T, n *fakenet.Network) (*Endpoint, *gateConn, func()) {
+	t.Helper()
 	spc, err := n.Listen(srvAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -46,9 +42,20 @@ func TestFlushNeverStallsOtherConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
 	var opened sync.Once
-	release := func() { opened.Do(func() { close(g.open) }) }
+	return srv, g, func() { opened.Do(func() { close(g.open) }) }
+}
+
+// TestFlushNeverStallsOtherConnections: a connection whose flush is stuck
+// in the socket (its writes block) must not delay inbound traffic for the
+// other connections of the endpoint (issue 13 item 3). Before, the flush
+// held the connection's lock across its writes, and the endpoint's only
+// reader goroutine, handed a packet of that connection, waited on the lock:
+// every connection of the endpoint went deaf.
+func TestFlushNeverStallsOtherConnections(t *testing.T) {
+	n := fakenet.New()
+	srv, g, release := gatedServer(t, n)
+	defer srv.Close()
 	defer release() // before srv.Close (deferred calls run last-in first-out)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -168,18 +175,8 @@ func TestFullOutboundQueueDoesNotSpin(t *testing.T) {
 	maxOutPending = 4
 	defer func() { maxOutPending = old }()
 	n := fakenet.New()
-	spc, err := n.Listen(srvAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateConn{PacketConn: spc, open: make(chan struct{}), entered: make(chan struct{})}
-	srv, err := ListenPacket(g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, g, release := gatedServer(t, n)
 	defer srv.Close()
-	var opened sync.Once
-	release := func() { opened.Do(func() { close(g.open) }) }
 	defer release()
 	cpc, err := n.Listen(cliAddr)
 	if err != nil {
