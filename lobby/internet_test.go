@@ -1,0 +1,404 @@
+package lobby
+
+// Internet sessions on one machine: a rendezvous server on 127.0.0.1 and
+// WebRTC peers whose ICE is restricted to loopback addresses, so no packet
+// leaves the machine. The NAT rig tests (internet_nat_test.go) cross real
+// NATs.
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/rendezvous"
+	"github.com/pumpnet/pumpnet/webrtc"
+)
+
+// rdvServer is a rendezvous server on a fixed 127.0.0.1 address that a
+// test can stop and start again (a restart loses every room, as a real
+// one does: rooms live in memory).
+type rdvServer struct {
+	t        *testing.T
+	addr     string
+	srv      *rendezvous.Server
+	hs       *http.Server
+	served   chan struct{}
+	requests atomic.Int64 // requests served since the last start
+}
+
+func startRendezvous(t *testing.T) *rdvServer {
+	t.Helper()
+	r := &rdvServer{t: t, addr: "127.0.0.1:0"}
+	r.start()
+	t.Cleanup(r.stop)
+	return r
+}
+
+// url is what Config.Rendezvous takes.
+func (r *rdvServer) url() string { return "http://" + r.addr }
+
+func (r *rdvServer) start() {
+	r.t.Helper()
+	srv, err := rendezvous.NewServer(rendezvous.Config{PollTimeout: 2 * time.Second})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var ln net.Listener
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if ln, err = net.Listen("tcp4", r.addr); err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // the old listener's port, just closed
+	}
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.addr = ln.Addr().String()
+	r.srv = srv
+	r.requests.Store(0)
+	r.hs = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.requests.Add(1)
+		srv.ServeHTTP(w, req)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	r.served = make(chan struct{})
+	go func(hs *http.Server, done chan struct{}) {
+		defer close(done)
+		hs.Serve(ln)
+	}(r.hs, r.served)
+}
+
+// stop closes the server and every connection to it (the long polls in
+// flight fail at once).
+func (r *rdvServer) stop() {
+	if r.hs == nil {
+		return
+	}
+	r.hs.Close()
+	r.srv.Close()
+	<-r.served
+	r.hs = nil
+}
+
+// hangUp listens on the server's address while it is stopped and hangs up
+// on every connection, counting them, until stop is called: a rendezvous
+// that is down but whose address still answers, so a client's retries
+// can be counted.
+func (r *rdvServer) hangUp() (count func() int64, stop func()) {
+	r.t.Helper()
+	ln, err := net.Listen("tcp4", r.addr)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var n atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			c.Close()
+		}
+	}()
+	return n.Load, func() { ln.Close(); <-done }
+}
+
+func loopbackOnly(a netip.Addr) bool { return a.IsLoopback() }
+
+// netPeer is one internet session under test and what its listener saw.
+type netPeer struct {
+	s *Session
+	eventLog
+	replies []string
+}
+
+func (p *netPeer) Network_ask(peer *Peer, m engine.Msg) {
+	_ = peer.Reply(engine.Msg{"action": "answer", "text": "re: " + m["text"].(string) + " from " + p.s.Name()})
+}
+
+// joinInternetTest joins an internet session on loopback ICE.
+func joinInternetTest(t *testing.T, name string, mutate func(*Config)) *netPeer {
+	t.Helper()
+	cfg := Config{DisplayName: name, ServiceType: "test-game", iceFilter: loopbackOnly}
+	mutate(&cfg)
+	s, err := Join(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	p := &netPeer{s: s}
+	p.eventLog.s = s
+	if err := s.Register(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// pumpAll pumps every session until cond holds, failing after d.
+func pumpAll(t *testing.T, d time.Duration, what string, cond func() bool, ps ...*netPeer) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			for _, p := range ps {
+				t.Logf("%s: added %v removed %v refused %v chats %v replies %v rendezvous %v",
+					p.s.Name(), p.added, p.removed, p.refused, p.chats, p.replies, p.s.RendezvousErr())
+			}
+			t.Fatalf("not reached after %v: %s", d, what)
+		}
+		for _, p := range ps {
+			p.s.Pump()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// goroutinesSettle waits until no more goroutines run than before, and
+// fails with their stacks if that takes over 10 s.
+func goroutinesSettle(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before the sessions, %d 10 s after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// meetInRoom makes ann create a room and bob join it by its code, and
+// pumps both until each has added the other.
+func meetInRoom(t *testing.T, rdv *rdvServer) (ann, bob *netPeer) {
+	t.Helper()
+	ann = joinInternetTest(t, "ann", func(c *Config) { c.Rendezvous = rdv.url(); c.CreateRoom = true })
+	if ann.s.Room() == "" {
+		t.Fatal("Room() is empty on the session that created the room")
+	}
+	bob = joinInternetTest(t, "bob", func(c *Config) { c.Rendezvous = rdv.url(); c.Room = strings.ToLower(ann.s.Room()) })
+	if bob.s.Room() != ann.s.Room() {
+		t.Fatalf("bob's Room() = %q, ann's %q", bob.s.Room(), ann.s.Room())
+	}
+	pumpAll(t, 30*time.Second, "PeerAdded on both sides", func() bool {
+		return len(ann.added) == 1 && len(bob.added) == 1
+	}, ann, bob)
+	return ann, bob
+}
+
+// exchange sends a chat each way and a request each way, and waits for
+// all four to arrive.
+func exchange(t *testing.T, round string, ann, bob *netPeer) {
+	t.Helper()
+	for _, p := range []*netPeer{ann, bob} {
+		p.chats, p.replies = nil, nil
+	}
+	for _, pair := range [][2]*netPeer{{ann, bob}, {bob, ann}} {
+		from, to := pair[0], pair[1]
+		peer := from.s.Peer(to.s.ID())
+		if peer == nil {
+			t.Fatalf("%s: Peer(%s's ID) is nil", from.s.Name(), to.s.Name())
+		}
+		if err := from.s.Send(engine.Msg{"action": "chat", "text": round}, engine.To(peer)); err != nil {
+			t.Fatal(err)
+		}
+		err := peer.Request(context.Background(), engine.Msg{"action": "ask", "text": round}, func(m engine.Msg, err error) {
+			if err != nil {
+				from.replies = append(from.replies, "error: "+err.Error())
+				return
+			}
+			from.replies = append(from.replies, m["text"].(string))
+		}, engine.Timeout(20*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	pumpAll(t, 30*time.Second, round+": a chat and a reply each way", func() bool {
+		return len(ann.chats) == 1 && len(bob.chats) == 1 && len(ann.replies) == 1 && len(bob.replies) == 1
+	}, ann, bob)
+	for _, c := range []struct{ got, want string }{
+		{ann.chats[0], "bob: " + round}, {bob.chats[0], "ann: " + round},
+		{ann.replies[0], "re: " + round + " from bob"}, {bob.replies[0], "re: " + round + " from ann"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: got %q, want %q", round, c.got, c.want)
+		}
+	}
+}
+
+// TestInternetSessionLoopback: two sessions meet through a rendezvous
+// room (one creates it, the other joins by its code, typed in lower case)
+// and connect over WebRTC: each adds the other (with the right name and
+// the same host), messages and requests travel both ways, the connection
+// is a WebRTC one pinned to the peer's proven ID, and Close leaves no
+// goroutine behind.
+func TestInternetSessionLoopback(t *testing.T) {
+	before := runtime.NumGoroutine()
+	rdv := startRendezvous(t)
+	ann, bob := meetInRoom(t, rdv)
+	if ann.added[0] != "bob" || bob.added[0] != "ann" {
+		t.Errorf("added: ann %v, bob %v", ann.added, bob.added)
+	}
+	lower := ann.s.ID()
+	if bob.s.ID().Less(lower) {
+		lower = bob.s.ID()
+	}
+	if ann.s.Host() != lower || bob.s.Host() != lower {
+		t.Errorf("hosts: ann %v, bob %v, want the lower identity %v", ann.s.Host(), bob.s.Host(), lower)
+	}
+	for _, p := range []*netPeer{ann, bob} {
+		other := ann
+		if p == ann {
+			other = bob
+		}
+		peer := p.s.Peer(other.s.ID())
+		c, ok := peer.Conn().(*webrtc.Conn)
+		if !ok {
+			t.Fatalf("%s: the connection is a %T, want a *webrtc.Conn", p.s.Name(), peer.Conn())
+		}
+		if c.PeerFingerprint() != other.s.ID() {
+			t.Errorf("%s: the connection's peer key is %v, want %v", p.s.Name(), c.PeerFingerprint(), other.s.ID())
+		}
+	}
+	exchange(t, "hello", ann, bob)
+	if ann.s.RendezvousErr() != nil || bob.s.RendezvousErr() != nil {
+		t.Errorf("rendezvous errors: %v, %v", ann.s.RendezvousErr(), bob.s.RendezvousErr())
+	}
+	ann.s.Close()
+	bob.s.Close()
+	rdv.stop()
+	goroutinesSettle(t, before)
+}
+
+// TestInternetRendezvousRestartKeepsGame: once connected, peers do not
+// need the rendezvous. It is restarted (every room lost, every long poll
+// failing at once) mid-game: messages and requests keep flowing both ways,
+// nobody is removed, and the sessions retry the rendezvous with a backoff
+// instead of hammering it.
+func TestInternetRendezvousRestartKeepsGame(t *testing.T) {
+	rdv := startRendezvous(t)
+	ann, bob := meetInRoom(t, rdv)
+	exchange(t, "before", ann, bob)
+
+	rdv.stop()
+	attempts, stopHangingUp := rdv.hangUp()
+	pumpAll(t, 10*time.Second, "both sessions notice the rendezvous is gone", func() bool {
+		return ann.s.RendezvousErr() != nil && bob.s.RendezvousErr() != nil
+	}, ann, bob)
+	exchange(t, "while it is down", ann, bob)
+	down := time.Now().Add(3 * time.Second)
+	pumpAll(t, 10*time.Second, "3 s of play while it is down", func() bool { return time.Now().After(down) }, ann, bob)
+	exchange(t, "still down", ann, bob)
+	stopHangingUp()
+	// Retrying at once would make hundreds of connections a second; with
+	// the backoff (250 ms doubling) each session makes about 5 in 3 s.
+	if n := attempts(); n > 30 {
+		t.Errorf("the sessions tried the rendezvous %d times in about 3 s while it was down: no backoff", n)
+	} else {
+		t.Logf("the sessions tried the rendezvous %d times in about 3 s while it was down", n)
+	}
+
+	rdv.start() // same address, no rooms
+	exchange(t, "after the restart", ann, bob)
+	// Three more seconds of play: the sessions find their room gone
+	// (rejoining by code fails) and keep retrying, slowly.
+	end := time.Now().Add(3 * time.Second)
+	pumpAll(t, 10*time.Second, "3 s of play", func() bool { return time.Now().After(end) }, ann, bob)
+	exchange(t, "later", ann, bob)
+	for _, p := range []*netPeer{ann, bob} {
+		if len(p.removed) > 0 {
+			t.Errorf("%s removed %v (%v)", p.s.Name(), p.removed, p.reasons)
+		}
+		if !errors.Is(p.s.RendezvousErr(), rendezvous.ErrRoomNotFound) {
+			t.Errorf("%s: RendezvousErr() = %v, want the room gone (rendezvous.ErrRoomNotFound)", p.s.Name(), p.s.RendezvousErr())
+		}
+	}
+	// Each session learns that it is no member (a poll), tries to join
+	// its room again (a nonce and a join), finds it gone, and stops: a
+	// room code does not come back, and guessing at it would spend this
+	// address's allowance of unknown codes.
+	if n := rdv.requests.Load(); n > 12 {
+		t.Errorf("the restarted rendezvous got %d requests from 2 sessions in about 4 s, want at most 12 (3 each, and a few updates)", n)
+	} else {
+		t.Logf("the restarted rendezvous got %d requests from 2 sessions", n)
+	}
+}
+
+// TestInternetConfigValidation: the internet settings are checked before
+// anything is sent, each mistake with an error matching ErrConfig.
+func TestInternetConfigValidation(t *testing.T) {
+	base := func(m func(c *Config)) Config {
+		c := Config{DisplayName: "ann", ServiceType: "game"}
+		m(&c)
+		return c
+	}
+	const url = "http://127.0.0.1:1"
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"room and create", base(func(c *Config) { c.Rendezvous, c.Room, c.CreateRoom = url, "ABCDEF", true }), "exclusive"},
+		{"room without rendezvous", base(func(c *Config) { c.Room = "ABCDEF" }), "needs Rendezvous"},
+		{"create without rendezvous", base(func(c *Config) { c.CreateRoom = true }), "needs Rendezvous"},
+		{"public without rendezvous", base(func(c *Config) { c.PublicRoom = true }), "needs Rendezvous"},
+		{"rendezvous without room", base(func(c *Config) { c.Rendezvous = url }), "needs Room"},
+		{"public room joined", base(func(c *Config) { c.Rendezvous, c.Room, c.PublicRoom = url, "ABCDEF", true }), "needs CreateRoom"},
+		{"bad room code", base(func(c *Config) { c.Rendezvous, c.Room = url, "AB" }), "Room"},
+		{"rendezvous not a URL", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "rdv.example.org:7777", true }), "http(s)://"},
+		{"rendezvous ftp", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "ftp://rdv.example.org", true }), "http(s)://"},
+		{"ice servers on a LAN", base(func(c *Config) { c.ICEServers = []webrtc.ICEServer{{URLs: []string{"stun:x:3478"}}} }), "need Rendezvous"},
+		{"ice server without URL", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.ICEServers = url, true, []webrtc.ICEServer{{}} }), "no URL"},
+		{"ice server http", base(func(c *Config) {
+			c.Rendezvous, c.CreateRoom, c.ICEServers = url, true, []webrtc.ICEServer{{URLs: []string{"http://x"}}}
+		}), "not a stun:"},
+		{"too many ice servers", base(func(c *Config) {
+			c.Rendezvous, c.CreateRoom = url, true
+			for range webrtc.MaxICEServers + 1 {
+				c.ICEServers = append(c.ICEServers, webrtc.ICEServer{URLs: []string{"stun:x:3478"}})
+			}
+		}), "at most"},
+		{"listen addr on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.ListenAddr = url, true, ":7000" }), "LAN setting"},
+		{"poll interval on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.PollInterval = url, true, time.Second }), "LAN setting"},
+		{"interface on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.Interface = url, true, &net.Interface{Name: "lo"} }), "LAN setting"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Join(t.Context(), tc.cfg)
+			if err == nil {
+				s.Close()
+				t.Fatal("accepted")
+			}
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q: want one matching ErrConfig that says %q", err, tc.want)
+			}
+		})
+	}
+	// A valid one that cannot reach its rendezvous fails at Join, with the
+	// rendezvous's error, and leaves nothing running.
+	cfg := base(func(c *Config) { c.Rendezvous, c.Room = url, "abc-def" })
+	if err := cfg.validate(); err != nil || cfg.Room != "ABCDEF" {
+		t.Fatalf("valid config: %v (Room %q)", err, cfg.Room)
+	}
+	if _, err := Join(t.Context(), cfg); err == nil || errors.Is(err, ErrConfig) {
+		t.Fatalf("Join with no rendezvous listening: %v, want a connection error", err)
+	}
+}
+
+// TestInternetRoomCodeUnknown: joining a code no room has fails at Join
+// with rendezvous.ErrRoomNotFound.
+func TestInternetRoomCodeUnknown(t *testing.T) {
+	rdv := startRendezvous(t)
+	_, err := Join(t.Context(), Config{DisplayName: "ann", ServiceType: "game", Rendezvous: rdv.url(), Room: "ZZZZZZ"})
+	if !errors.Is(err, rendezvous.ErrRoomNotFound) {
+		t.Fatalf("Join: %v, want rendezvous.ErrRoomNotFound", err)
+	}
+}
