@@ -171,18 +171,7 @@ func (a autoReady) Update() error {
 func playLAN(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	lc := game.LANConfig{Name: o.Name}
-	if o.Iface != "" {
-		ifi, err := net.InterfaceByName(o.Iface)
-		if err != nil {
-			return fmt.Errorf("-iface: %w", err)
-		}
-		lc.Interface = ifi
-	}
-	tr, err := game.JoinLAN(ctx, lc)
-	if errors.Is(err, game.ErrNoLAN) {
-		return fmt.Errorf("%w\n  connect to a network, name an interface with -iface NAME (see ip link), or play offline: -local", err)
-	}
+	tr, where, err := joinSession(ctx, o)
 	if err != nil {
 		return err
 	}
@@ -192,14 +181,46 @@ func playLAN(o options) error {
 		return err
 	}
 	defer g.Close()
-	fmt.Printf("lightcycle: on the LAN as %s (%s); looking for players\n", g.Self().Name, short(g.Self().ID))
-	var m view.Match = lan.New(g, o.Colour, func(s string) { fmt.Println("lightcycle:", s) })
+	fmt.Printf("lightcycle: %s as %s (%s); looking for players\n", where, g.Self().Name, short(g.Self().ID))
+	lm := lan.New(g, o.Colour, func(s string) { fmt.Println("lightcycle:", s) })
+	if code := tr.Session().Room(); code != "" {
+		lm.SetWhere("room " + code)
+	}
+	var m view.Match = lm
 	if o.Pilot {
-		m = autoReady{m.(*lan.Match), o.Players}
+		m = autoReady{lm, o.Players}
 	}
 	quit := &quitOnSignal{Match: m, ctx: ctx}
 	return ui.Run(ui.Config{Match: quit, Mute: o.Mute, Frames: o.Frames, TPS: o.TPS,
 		Overlay: newOverlay(g)})
+}
+
+// joinSession joins the LAN session, or with -rendezvous a room over the
+// internet; where says which, for the player.
+func joinSession(ctx context.Context, o options) (tr *game.SessionTransport, where string, err error) {
+	if o.Rendezvous != "" {
+		tr, err = game.JoinRoom(ctx, game.RoomConfig{Name: o.Name, Rendezvous: o.Rendezvous, Room: o.Room, Create: o.CreateRoom, Public: o.Public})
+		if err != nil {
+			return nil, "", err
+		}
+		return tr, fmt.Sprintf("in room %s at %s (tell the others: -room %s)", tr.Session().Room(), o.Rendezvous, tr.Session().Room()), nil
+	}
+	lc := game.LANConfig{Name: o.Name}
+	if o.Iface != "" {
+		ifi, err := net.InterfaceByName(o.Iface)
+		if err != nil {
+			return nil, "", fmt.Errorf("-iface: %w", err)
+		}
+		lc.Interface = ifi
+	}
+	tr, err = game.JoinLAN(ctx, lc)
+	if errors.Is(err, game.ErrNoLAN) {
+		return nil, "", fmt.Errorf("%w\n  connect to a network, name an interface with -iface NAME (see ip link), or play offline: -local", err)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return tr, "on the LAN", nil
 }
 
 // quitOnSignal ends the game (cleanly: the deferred Close tells the peers)

@@ -51,6 +51,8 @@ type room interface {
 	wake() <-chan struct{}
 	// pump delivers what happened (joins, leaves, messages). It never blocks.
 	pump()
+	// code is the rendezvous room's code; "" on the LAN.
+	code() string
 	// leave flushes what was sent, tells the peers and closes the session.
 	// It blocks for up to a couple of seconds.
 	leave()

@@ -24,7 +24,8 @@ import (
 // and what happens (inject), and looks at what the chat sent. Injected
 // events run inside pump, on the chat's goroutine, as a session's do.
 type fakeRoom struct {
-	ev events
+	roomCode string // code(): "" on the LAN
+	ev       events
 
 	mu       sync.Mutex
 	me       member
@@ -66,6 +67,7 @@ func (r *fakeRoom) send(text string, private bool, to ...string) error {
 	return nil
 }
 func (r *fakeRoom) locked() bool          { return r.isLocked }
+func (r *fakeRoom) code() string          { return r.roomCode }
 func (r *fakeRoom) lock() error           { r.isLocked = true; return nil }
 func (r *fakeRoom) unlock() error         { r.isLocked = false; return nil }
 func (r *fakeRoom) wake() <-chan struct{} { return r.wakeCh }
@@ -511,7 +513,7 @@ func TestFlags(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, f := range []string{"-name", "-service", "-iface", "-max", "-linger", "-events"} {
+	for _, f := range []string{"-name", "-service", "-iface", "-max", "-linger", "-events", "-rendezvous", "-room", "-create-room", "-public"} {
 		if !strings.Contains(errOut.String(), "  "+f) {
 			t.Errorf("-h does not explain %s:\n%s", f, errOut.String())
 		}
@@ -524,6 +526,12 @@ func TestFlags(t *testing.T) {
 		{[]string{"-iface", "no-such-if0"}, "-iface no-such-if0"},
 		{[]string{"-name", ""}, "-name: lobby: invalid config: empty display name"},
 		{[]string{"-name", strings.Repeat("x", 64)}, "-name: lobby: invalid config"},
+		{[]string{"-room", "K7MW2Q"}, "need -rendezvous"},
+		{[]string{"-create-room"}, "need -rendezvous"},
+		{[]string{"-rendezvous", "rdv:7777"}, "one of -room CODE"},
+		{[]string{"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-create-room"}, "one of -room CODE"},
+		{[]string{"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-public"}, "-public goes with -create-room"},
+		{[]string{"-rendezvous", "rdv:7777", "-create-room", "-iface", "lo"}, "not with -iface"},
 	} {
 		err := runWith(t.Context(), tc.args, strings.NewReader(""), &out, &errOut, noJoin)
 		if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -543,6 +551,19 @@ func TestFlags(t *testing.T) {
 	}
 	if got.DisplayName != "Ann 🚲" || got.ServiceType != "my-game" || got.MaxPeers != 3 || got.Interface == nil || got.Interface.Name != "lo" {
 		t.Fatalf("config %+v", got)
+	}
+	err = runWith(t.Context(), []string{"-name", "ann", "-rendezvous", "rdv.example.org:7777", "-create-room", "-public"},
+		strings.NewReader(""), &out, &errOut, failJoin)
+	if !errors.Is(err, lobby.ErrConfig) {
+		t.Fatalf("join's error: %v", err)
+	}
+	if got.Rendezvous != "rdv.example.org:7777" || !got.CreateRoom || !got.PublicRoom || got.Room != "" || got.Interface != nil {
+		t.Fatalf("-rendezvous -create-room -public: config %+v", got)
+	}
+	_ = runWith(t.Context(), []string{"-name", "bob", "-rendezvous", "http://10.0.0.1:7777", "-room", "K7MW2Q"},
+		strings.NewReader(""), &out, &errOut, failJoin)
+	if got.Rendezvous != "http://10.0.0.1:7777" || got.CreateRoom || got.Room != "K7MW2Q" {
+		t.Fatalf("-rendezvous -room: config %+v", got)
 	}
 }
 

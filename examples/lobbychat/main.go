@@ -6,6 +6,11 @@
 //	go run ./examples/lobbychat -name ann
 //	go run ./examples/lobbychat -name bob      (on another machine of the LAN)
 //
+// Over the internet, through a rendezvous server (go run ./cmd/rendezvous):
+//
+//	go run ./examples/lobbychat -name ann -rendezvous rdv.example.org:7777 -create-room
+//	go run ./examples/lobbychat -name bob -rendezvous rdv.example.org:7777 -room K7MW2Q
+//
 // Peers are announced as they join and leave. A typed line goes to
 // everyone; commands:
 //
@@ -109,10 +114,14 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	iface := fs.String("iface", "", "the network `interface` to advertise and browse on (e.g. eth0; default: every multicast-capable one)")
 	maxPeers := fs.Int("max", lobby.DefaultMaxPeers, "the session size `n`, counting yourself: 2-8")
 	linger := fs.Duration("linger", 0, "at the end of input, keep running for this `duration` before leaving (for piped input)")
+	rdv := fs.String("rendezvous", "", "chat over the internet: the rendezvous server's `address` (host:port for HTTPS, or an http:// or https:// URL); with -room or -create-room")
+	roomCode := fs.String("room", "", "with -rendezvous: the `code` of the room to join")
+	createRoom := fs.Bool("create-room", false, "with -rendezvous: create a room and print its code for the others")
+	public := fs.Bool("public", false, "with -create-room: list the room in the rendezvous's public list of the service's rooms")
 	events := fs.Bool("events", false, "print one event per line for programs: <ms> <kind> <id> <\"name\"> <\"text\">")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lobbychat [-name NAME] [-service TYPE] [-iface IFACE] [-max N] [-linger D] [-events]")
-		fmt.Fprintln(stderr, "Finds the other lobbychat peers on the LAN and chats with them. Type a line to say it to everyone;")
+		fmt.Fprintln(stderr, "usage: lobbychat [-name NAME] [-service TYPE] [-iface IFACE | -rendezvous ADDR (-room CODE | -create-room [-public])] [-max N] [-linger D] [-events]")
+		fmt.Fprintln(stderr, "Finds the other lobbychat peers on the LAN, or in a rendezvous room over the internet, and chats with them. Type a line to say it to everyone;")
 		fmt.Fprintln(stderr, "/to WHO TEXT, /peers, /lock, /unlock, /wait N [DUR], /sleep DUR, /quit (see /help).")
 		fs.PrintDefaults()
 	}
@@ -125,6 +134,18 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return errUsage
 	}
 	cfg := lobby.Config{DisplayName: *name, ServiceType: *service, MaxPeers: *maxPeers}
+	switch {
+	case (*roomCode != "" || *createRoom) && *rdv == "":
+		return errors.New("-room and -create-room need -rendezvous ADDRESS")
+	case *rdv != "" && (*roomCode == "") == !*createRoom:
+		return errors.New("-rendezvous needs one of -room CODE (join a room) or -create-room (make one)")
+	case *public && !*createRoom:
+		return errors.New("-public goes with -create-room")
+	case *rdv != "" && *iface != "":
+		return errors.New("-rendezvous chats over the internet: not with -iface")
+	case *rdv != "":
+		cfg.Rendezvous, cfg.Room, cfg.CreateRoom, cfg.PublicRoom = *rdv, *roomCode, *createRoom, *public
+	}
 	where := "every multicast-capable interface"
 	if *iface != "" {
 		ifc, err := net.InterfaceByName(*iface)
@@ -146,6 +167,9 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	size := cfg.MaxPeers
 	if size == 0 {
 		size = lobby.DefaultMaxPeers
+	}
+	if code := r.code(); code != "" {
+		where = fmt.Sprintf("room %s at %s (the others join with -rendezvous %s -room %s)", code, *rdv, *rdv, code)
 	}
 	out.event("start", r.self(), fmt.Sprintf("looking for %q peers on %s (sessions of up to %d)", *service, where, size))
 

@@ -88,6 +88,8 @@ func (r *sessionRoom) send(text string, private bool, to ...string) error {
 
 func (r *sessionRoom) locked() bool { return r.s.Locked() }
 
+func (r *sessionRoom) code() string { return r.s.Room() }
+
 // lock stops looking for peers here and tells every peer to do the same.
 func (r *sessionRoom) lock() error {
 	r.s.StopLookingForPeers()

@@ -10,6 +10,7 @@ import (
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/lobby"
 	"github.com/pumpnet/pumpnet/netcode"
+	"github.com/pumpnet/pumpnet/webrtc"
 )
 
 // ServiceType is the lobby service type lightcycle peers advertise and
@@ -95,6 +96,58 @@ func JoinLAN(ctx context.Context, cfg LANConfig) (*SessionTransport, error) {
 		if strings.Contains(err.Error(), "no usable multicast interface") {
 			return nil, fmt.Errorf("%w (%w)", ErrNoLAN, err)
 		}
+		return nil, fmt.Errorf("game: %w", err)
+	}
+	t, err := NewSessionTransport(s)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("game: %w", err)
+	}
+	return t, nil
+}
+
+// RoomConfig configures JoinRoom.
+type RoomConfig struct {
+	// Name is the display name (1..63 bytes of UTF-8).
+	Name string
+	// Rendezvous is the rendezvous server's address: a URL
+	// ("https://rdv.example.org", "http://10.0.0.1:7777"), or host:port,
+	// which means https://host:port.
+	Rendezvous string
+	// Room is the code of the room to join; empty with Create.
+	Room string
+	// Create makes a new room instead; its code is
+	// SessionTransport.Session().Room().
+	Create bool
+	// Public lists a created room in the rendezvous's public list of
+	// lightcycle rooms.
+	Public bool
+	// ICEServers are STUN and TURN servers for reaching peers behind NATs,
+	// besides those the rendezvous hands out.
+	ICEServers []webrtc.ICEServer
+}
+
+// JoinRoom joins (or, with Create, creates) a lightcycle room on a
+// rendezvous server: the players meet there and connect to each other
+// directly through their NATs where they can, through a TURN relay where
+// they cannot (see the lobby's "Over the internet"). It blocks until the
+// rendezvous has answered (ctx bounds that); peers arrive as the Game is
+// updated.
+func JoinRoom(ctx context.Context, cfg RoomConfig) (*SessionTransport, error) {
+	if cfg.Rendezvous == "" {
+		return nil, errors.New("game: JoinRoom needs a rendezvous address")
+	}
+	s, err := lobby.Join(ctx, lobby.Config{
+		DisplayName: cfg.Name,
+		ServiceType: ServiceType,
+		MaxPeers:    MaxPeers,
+		Rendezvous:  cfg.Rendezvous,
+		Room:        cfg.Room,
+		CreateRoom:  cfg.Create,
+		PublicRoom:  cfg.Public,
+		ICEServers:  cfg.ICEServers,
+	})
+	if err != nil {
 		return nil, fmt.Errorf("game: %w", err)
 	}
 	t, err := NewSessionTransport(s)

@@ -45,12 +45,15 @@ Plays lightcycle without a window: this instance's bike is steered by the
 autopilot, robots fill empty seats, and each round's result is printed as one
 line ("round N winner NAME|draw|abandoned steps S digest D scores NAME=N,...").
 It joins the lightcycle session on the LAN (every instance there, windowed or
-not, finds the others); -local plays offline instead. Robots are seated by the
+not, finds the others); -local plays offline instead, and -rendezvous with
+-create-room or -room CODE plays over the internet in a rendezvous room. Robots are seated by the
 host (the lowest identity), with its own -bots: when another player hosts,
 its robots play.
 
   go run ./examples/lightcycle/headless -local -bots 3 -rounds 5   # offline
   go run ./examples/lightcycle/headless -bots 2 -name ann          # on the LAN
+  go run ./examples/lightcycle/headless -rendezvous rdv.example.org:7777 -create-room   # over the internet: prints "room CODE"
+  go run ./examples/lightcycle/headless -rendezvous rdv.example.org:7777 -room CODE     # join that room
   go run ./examples/lightcycle/headless -local -bots 7 -rounds 100 -tps 6000   # a fast soak run
 
 flags:
@@ -60,7 +63,8 @@ flags:
 type options struct {
 	bots, rounds, players, colour, tps, countdown int
 	name, iface, outcomes                         string
-	local, watchers                               bool
+	rendezvous, room                              string
+	local, watchers, createRoom, public           bool
 	seed                                          uint64
 	timeout, linger                               time.Duration
 	lag, jitter                                   flagval.Duration
@@ -81,6 +85,10 @@ func parse(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.iface, "iface", "", "network interface to find peers on (default: every multicast-capable one)")
 	fs.IntVar(&o.players, "players", 1, "players (this one included) to wait for before the first round")
 	fs.BoolVar(&o.local, "local", false, "play offline against the robots")
+	fs.StringVar(&o.rendezvous, "rendezvous", "", "play over the internet: the rendezvous server's `address` (host:port for HTTPS, or an http:// or https:// URL); with -room or -create-room")
+	fs.StringVar(&o.room, "room", "", "with -rendezvous: the `code` of the room to join")
+	fs.BoolVar(&o.createRoom, "create-room", false, "with -rendezvous: create a room and print its code (\"room CODE\") for the others to join")
+	fs.BoolVar(&o.public, "public", false, "with -create-room: list the room in the rendezvous's public list of lightcycle rooms")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed of the rounds this instance hosts (0: random)")
 	fs.IntVar(&o.colour, "colour", -1, "colour to claim, 0..7 (-1: any)")
 	fs.IntVar(&o.tps, "tps", sim.TPS, "ticks per second: the game counts ticks, so a higher rate plays faster (soak runs; every instance of a session should use the same)")
@@ -111,6 +119,16 @@ func parse(args []string, out io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-outcomes %q: want reliable or sequenced", o.outcomes)
 	case o.timeout <= 0:
 		return nil, fmt.Errorf("-timeout %v", o.timeout)
+	case (o.room != "" || o.createRoom) && o.rendezvous == "":
+		return nil, errors.New("-room and -create-room need -rendezvous ADDRESS")
+	case o.rendezvous != "" && (o.room == "") == !o.createRoom:
+		return nil, errors.New("-rendezvous needs one of -room CODE (join a room) or -create-room (make one)")
+	case o.public && !o.createRoom:
+		return nil, errors.New("-public goes with -create-room")
+	case o.rendezvous != "" && (o.local || o.iface != ""):
+		return nil, errors.New("-rendezvous plays over the internet: not with -local or -iface")
+	case o.rendezvous != "" && (o.lag > 0 || o.jitter > 0 || o.loss > 0):
+		return nil, errors.New("-lag, -jitter and -loss condition LAN links; over the internet (-rendezvous) the network is real")
 	}
 	return &o, nil
 }
@@ -150,6 +168,9 @@ func Run(ctx context.Context, args []string, stdout io.Writer) error {
 	defer g.Close()
 	self := g.Self()
 	fmt.Fprintf(stdout, "self %s %s\n", self.ID, self.Name)
+	if o.room != "" {
+		fmt.Fprintf(stdout, "room %s\n", o.room)
+	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -201,7 +222,16 @@ func join(ctx context.Context, o *options, cfg game.Config) (*game.Game, error) 
 		dir := netcode.LinkDirection{Latency: time.Duration(o.lag), Jitter: time.Duration(o.jitter), Loss: o.loss.Fraction()}
 		nc.Link = &netcode.LinkConditions{Send: dir, Receive: dir}
 	}
-	tr, err := game.JoinLAN(ctx, game.LANConfig{Name: o.name, Interface: ifc, Net: nc})
+	var tr *game.SessionTransport
+	var err error
+	if o.rendezvous != "" {
+		tr, err = game.JoinRoom(ctx, game.RoomConfig{Name: o.name, Rendezvous: o.rendezvous, Room: o.room, Create: o.createRoom, Public: o.public})
+		if err == nil {
+			o.room = tr.Session().Room() // the code made by -create-room, printed by Run
+		}
+	} else {
+		tr, err = game.JoinLAN(ctx, game.LANConfig{Name: o.name, Interface: ifc, Net: nc})
+	}
 	if errors.Is(err, game.ErrNoLAN) {
 		return nil, fmt.Errorf("%w\n  connect to a network, name an interface with -iface NAME (see ip link), or play offline: -local", err)
 	}

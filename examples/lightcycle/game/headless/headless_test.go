@@ -78,6 +78,9 @@ func TestRunFlags(t *testing.T) {
 	}
 	for _, args := range [][]string{
 		{"-tps", "0"}, {"-outcomes", "tcp"}, {"-rounds", "-1"}, {"-bots", "9", "-local"}, {"extra"}, {"-timeout", "0s"},
+		{"-room", "K7MW2Q"}, {"-create-room"}, {"-rendezvous", "rdv:7777"}, {"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-create-room"},
+		{"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-public"}, {"-rendezvous", "rdv:7777", "-create-room", "-local"},
+		{"-rendezvous", "rdv:7777", "-create-room", "-loss", "5%"},
 	} {
 		if err := Run(t.Context(), args, &out); err == nil {
 			t.Errorf("%q: no error", args)

@@ -69,6 +69,12 @@ type Options struct {
 	Pilot    bool
 	Players  int
 	TPS      int
+	// Rendezvous, Room, CreateRoom and Public: play over the internet in
+	// a rendezvous room instead of on the LAN.
+	Rendezvous string
+	Room       string
+	CreateRoom bool
+	Public     bool
 }
 
 // HeadlessHint is printed for -headless.
@@ -119,6 +125,10 @@ func Parse(args []string, out io.Writer) (Options, error) {
 	fs.StringVar(&o.Iface, "iface", "", "on the LAN: the network interface to find players on (default: every multicast-capable one)")
 	fs.BoolVar(&o.Pilot, "autopilot", false, "let a robot steer your bike and ready up for you (attract mode, demos, tests)")
 	fs.IntVar(&o.Players, "players", 1, "with -autopilot: ready up only once this many players (you included) are in the session")
+	fs.StringVar(&o.Rendezvous, "rendezvous", "", "play over the internet: the rendezvous server's `address` (host:port for HTTPS, or an http:// or https:// URL); with -room or -create-room")
+	fs.StringVar(&o.Room, "room", "", "with -rendezvous: the `code` of the room to join")
+	fs.BoolVar(&o.CreateRoom, "create-room", false, "with -rendezvous: create a room; its code is shown for the others to join")
+	fs.BoolVar(&o.Public, "public", false, "with -create-room: list the room in the rendezvous's public list of lightcycle rooms")
 	fs.IntVar(&o.TPS, "tps", defaultTPS, "game ticks per second; the game counts ticks, so every player of a session should use the same rate (tests run faster)")
 	fs.Usage = func() {
 		fmt.Fprint(out, Usage)
@@ -153,6 +163,18 @@ func Parse(args []string, out io.Writer) (Options, error) {
 	if o.Local && (o.Lock || o.Iface != "" || o.Pilot) {
 		return o, errors.New("-lock, -iface and -autopilot are for LAN play (offline, -watch lets robots play)")
 	}
+	if (o.Room != "" || o.CreateRoom) && o.Rendezvous == "" {
+		return o, errors.New("-room and -create-room need -rendezvous ADDRESS")
+	}
+	if o.Rendezvous != "" && (o.Room == "") == !o.CreateRoom {
+		return o, errors.New("-rendezvous needs one of -room CODE (join a room) or -create-room (make one)")
+	}
+	if o.Public && !o.CreateRoom {
+		return o, errors.New("-public goes with -create-room")
+	}
+	if o.Rendezvous != "" && (o.Local || o.Iface != "") {
+		return o, errors.New("-rendezvous plays over the internet: not with -local or -iface")
+	}
 	if l := len(o.Name); l > 63 {
 		return o, fmt.Errorf("-name must be at most 63 bytes, got %d", l)
 	}
@@ -164,11 +186,15 @@ const Usage = `Usage: go run ./examples/lightcycle [flags]
 
 Lightcycle for 2-8 players on one LAN: run it on each machine, the instances
 find each other. Alone on the LAN you play a round by yourself: add robots
-with -bots 3, or play offline with -local.
+with -bots 3, or play offline with -local. Across the internet, one player
+creates a room on a rendezvous server (-create-room) and the others join it
+with its code (-room CODE).
 
   go run ./examples/lightcycle                  # on the LAN
   go run ./examples/lightcycle -bots 3          # on the LAN, robots in the empty seats
   go run ./examples/lightcycle -local           # offline against 3 robots
+  go run ./examples/lightcycle -rendezvous rdv.example.org:7777 -create-room   # over the internet: shows a room code
+  go run ./examples/lightcycle -rendezvous rdv.example.org:7777 -room CODE     # join that room
   go run ./examples/lightcycle/headless -h      # no window (servers, tests, soak runs)
 
 It needs a display; without one, use the headless program above (or

@@ -27,6 +27,13 @@ func TestParse(t *testing.T) {
 	if !o.Local || o.Bots != 5 || o.Name != "ann" || o.Seed != 42 || !o.SeedSet || !o.Mute || o.Headless {
 		t.Errorf("options = %+v", o)
 	}
+	o, err = Parse([]string{"-rendezvous", "rdv.example.org:7777", "-create-room", "-public"}, io.Discard)
+	if err != nil || o.Rendezvous != "rdv.example.org:7777" || !o.CreateRoom || !o.Public || o.Room != "" {
+		t.Errorf("-rendezvous -create-room -public: %+v, %v", o, err)
+	}
+	if o, err := Parse([]string{"-rendezvous", "http://10.0.0.1:7777", "-room", "K7MW2Q"}, io.Discard); err != nil || o.Room != "K7MW2Q" || o.CreateRoom {
+		t.Errorf("-rendezvous -room: %+v, %v", o, err)
+	}
 	if o, _ := Parse(nil, io.Discard); o.Bots != -1 || o.SeedSet || o.Name != "" || o.TPS != sim.TPS || o.Colour != 5 {
 		t.Errorf("defaults = %+v", o)
 	}
@@ -37,6 +44,9 @@ func TestParseRejects(t *testing.T) {
 		{"-bots", "8"}, {"-bots", "-2"}, {"-bots", "x"}, {"-watch"}, {"-name", strings.Repeat("x", 64)},
 		{"stray"}, {"-nosuchflag"}, {"-colour", "8"}, {"-colour", "-1"}, {"-local", "-lock"},
 		{"-local", "-autopilot"}, {"-local", "-iface", "eth0"}, {"-players", "0"}, {"-players", "9"}, {"-tps", "0"},
+		{"-room", "K7MW2Q"}, {"-create-room"}, {"-rendezvous", "rdv:7777"}, {"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-create-room"},
+		{"-rendezvous", "rdv:7777", "-room", "K7MW2Q", "-public"}, {"-rendezvous", "rdv:7777", "-create-room", "-local"},
+		{"-rendezvous", "rdv:7777", "-create-room", "-iface", "eth0"},
 	} {
 		if _, err := Parse(args, io.Discard); err == nil {
 			t.Errorf("Parse(%q) accepted", args)

@@ -26,6 +26,7 @@ type Match struct {
 	note   string
 	noteTo int // tick after which the note is gone
 	bots   int // the robots the host seats, as last told
+	where  string
 }
 
 // New returns the Match that drives g. Its lobby shows the colour the
@@ -38,10 +39,15 @@ func New(g *game.Game, colour int, log func(string)) *Match {
 	if colour < 0 || colour >= sim.NumColours {
 		colour = 0
 	}
-	m := &Match{g: g, want: colour, log: log, bots: g.Bots()}
+	m := &Match{g: g, want: colour, log: log, bots: g.Bots(), where: "LAN"}
 	m.seats = m.buildSeats(m.seats[:0])
 	return m
 }
+
+// SetWhere sets where the players meet, as the status line names it:
+// "LAN" until set; "room K7MW2Q" for a rendezvous room, so that a player
+// can read the code out to the others.
+func (m *Match) SetWhere(where string) { m.where = where }
 
 // Game returns the game the Match drives.
 func (m *Match) Game() *game.Game { return m.g }
@@ -297,11 +303,11 @@ func (m *Match) status() string {
 	case m.g.Watching():
 		return "watching this round · " + host
 	case peers == 0 && m.g.Bots() == 0:
-		return "LAN · looking for players · alone? B adds robots (or play offline: -local)"
+		return m.where + " · looking for players · alone? B adds robots (or play offline: -local)"
 	case peers == 0:
-		return "LAN · looking for players" + bots
+		return m.where + " · looking for players" + bots
 	}
-	return fmt.Sprintf("LAN · %s · %s%s", plural(peers, "other player"), host, bots)
+	return fmt.Sprintf("%s · %s · %s%s", m.where, plural(peers, "other player"), host, bots)
 }
 
 // Turn sends a turn of the local bike to the host (or applies it, on the

@@ -455,3 +455,27 @@ func TestAloneHostOffersRobots(t *testing.T) {
 		t.Errorf("%d players in the round, want 2 humans and 2 robots", n)
 	}
 }
+
+// TestStatusNamesTheRoom: in a rendezvous room the status line shows the
+// room's code where a LAN game says "LAN", so a player can read it out to
+// the others, alone and with company.
+func TestStatusNamesTheRoom(t *testing.T) {
+	h := &hub{}
+	ann := newPlayer(t, h, "a", "ann", game.Config{Seed: 1})
+	update(t, ann)
+	if s := ann.m.State().Status; !strings.HasPrefix(s, "LAN · looking for players") {
+		t.Errorf("before SetWhere: status %q, want the LAN named", s)
+	}
+	ann.m.SetWhere("room K7MW2Q")
+	update(t, ann)
+	if s := ann.m.State().Status; !strings.HasPrefix(s, "room K7MW2Q · looking for players") || strings.Contains(s, "LAN") {
+		t.Errorf("alone in a room: status %q", s)
+	}
+	bob := newPlayer(t, h, "b", "bob", game.Config{Seed: 1})
+	for range 5 + lan.NoteTicks { // past the "bob joined" note
+		update(t, ann, bob)
+	}
+	if s := ann.m.State().Status; !strings.HasPrefix(s, "room K7MW2Q · 1 other player") {
+		t.Errorf("with bob in the room: status %q", s)
+	}
+}
