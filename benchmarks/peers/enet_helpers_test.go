@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
 )
 
@@ -50,12 +51,12 @@ func enetDial(addr string, channels int) (*enet.Host, enet.Peer, error) {
 // commands reads the benchmark's commands in the background, so that an
 // ENet loop can keep servicing its host between them. The channel closes
 // when stdin does.
-func commands(hio *helperIO) <-chan string {
+func commands(hio *harness.HelperIO) <-chan string {
 	c := make(chan string)
 	go func() {
 		defer close(c)
 		for {
-			cmd, err := hio.next()
+			cmd, err := hio.Next()
 			if err != nil {
 				return
 			}
@@ -67,7 +68,7 @@ func commands(hio *helperIO) <-chan string {
 
 // enetSender is tputSender for ENet: it owns its host and services it
 // (1 ms timeouts) whenever it is not sending, between rounds too.
-func enetSender(spec helperSpec, hio *helperIO) error {
+func enetSender(spec harness.Spec, hio *harness.HelperIO) error {
 	h, peer, err := enetDial(spec.Addr, 1)
 	if err != nil {
 		return err
@@ -93,7 +94,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 		}
 	}
 	cmds := commands(hio)
-	hio.reply(helperReply{Ready: true})
+	hio.Reply(harness.Reply{Ready: true})
 	for {
 		var cmd string
 		select {
@@ -113,7 +114,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 			return fmt.Errorf("bad command %q", cmd)
 		}
 		var retries int64
-		a0 := heapAllocs()
+		a0 := harness.HeapAllocs()
 		for i := range n {
 			binary.LittleEndian.PutUint64(msg, uint64(i))
 			if err := peer.Send(0, msg, enet.Reliable); err != nil {
@@ -131,7 +132,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 				}
 			}
 		}
-		allocs := heapAllocs() - a0
+		allocs := harness.HeapAllocs() - a0
 		for range 3 {
 			if err := peer.Send(0, marker, enet.Reliable); err != nil {
 				return err
@@ -143,7 +144,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 				return err
 			}
 		}
-		hio.reply(helperReply{Sent: int64(n), Allocs: allocs, Retries: retries})
+		hio.Reply(harness.Reply{Sent: int64(n), Allocs: allocs, Retries: retries})
 	}
 }
 
