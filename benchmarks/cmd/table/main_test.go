@@ -134,6 +134,8 @@ func TestPeerFor(t *testing.T) {
 		{"PingPong_latency/netcode-unreliable", "p50/udp", &peerCmp{[]string{"Peers_PingPong/enet-unreliable"}, "p50/udp", "Peers_PingPong/netcode-unreliable", "p50/best-peer"}},
 		{"Throughput/1200B/engine-reliable", "msg/s/udp", &peerCmp{[]string{"Peers_Throughput/1200B/enet-reliable", "Peers_Throughput/1200B/kcp-reliable"}, "msg/s/udp", "Peers_Throughput/1200B/engine-reliable", "msg/s/best-peer"}},
 		{"Scale/clients=1024/engine", "p99/udp", &peerCmp{[]string{"Peers_Scale/clients=1024/enet", "Peers_Scale/clients=1024/kcp"}, "p99/udp", "Peers_Scale/clients=1024/engine", "p99/best-peer"}},
+		{"Throughput/1MiB/engine-reliable", "goodput/udp", &peerCmp{[]string{"Peers_Throughput/1MiB/enet-reliable", "Peers_Throughput/1MiB/kcp-reliable"}, "goodput/udp", "Peers_Throughput/1MiB/engine-reliable", "goodput/best-peer"}},
+		{"Throughput/1MiB/engine-reliable", "tx-lost-pkt-%", nil},
 		{"Throughput/64B/netcode-unreliable", "msg/s/udp", nil},
 		{"Throughput/64B/netcode-reliable", "rx-allocs/msg", nil},
 		{"Scale/clients=256/engine", "allocs/msg", nil},
@@ -142,6 +144,52 @@ func TestPeerFor(t *testing.T) {
 		got := peerFor(goal{bench: c.bench, unit: c.unit})
 		if (got == nil) != (c.want == nil) || (got != nil && fmt.Sprint(*got) != fmt.Sprint(*c.want)) {
 			t.Errorf("peerFor(%s %s) = %+v, want %+v", c.bench, c.unit, got, c.want)
+		}
+	}
+}
+
+const largeSample = `go: go1.26.8
+BenchmarkThroughput/64KiB/raw-udp-2           	  100	 1 ns/op	 97.06 MB/s	 1.01 goodput/udp	 83.65 lost-%
+BenchmarkThroughput/64KiB/netcode-reliable-2  	  100	 1 ns/op	 80.00 MB/s	 0.80001 goodput/udp	 0.99 tx-lost-pkt-%
+BenchmarkThroughput/64KiB/engine-reliable-2   	  100	 1 ns/op	 60.00 MB/s	 0.7999 goodput/udp	 1.0 tx-lost-pkt-%
+PASS
+`
+
+const largePeersSample = `go: go1.26.8
+BenchmarkPeers_Throughput/64KiB/enet-reliable-2   	  100	 1 ns/op	 1.2001 goodput/udp	 0.5 tx-lost-pkt-%
+BenchmarkPeers_Throughput/64KiB/kcp-reliable-2    	  100	 1 ns/op	 0.4 goodput/udp
+BenchmarkPeers_Throughput/64KiB/netcode-reliable-2	  100	 1 ns/op	 0.9 goodput/udp	 0.7501 goodput/best-peer
+PASS
+`
+
+// TestLargeMessageGoals checks the goal rows of the 64 KiB and 1 MiB
+// rows: goodput against raw UDP blasting the same bytes (higher is
+// better: rounded down), and the sender's declared loss, strictly below
+// 1%.
+func TestLargeMessageGoals(t *testing.T) {
+	r, err := parse(strings.NewReader(largeSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parse(strings.NewReader(largePeersSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.merge(p)
+	var out strings.Builder
+	r.write(&out, "")
+	s := out.String()
+	for _, want := range []string{
+		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/netcode-reliable | goodput/udp | 0.800× | ≥ 0.8× | met | 1.21× enet-reliable | 0.750× |",
+		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/engine-reliable | goodput/udp | 0.799× | ≥ 0.8× | **missed** | 1.21× enet-reliable | — |",
+		"| 64 KiB reliable: sender's declared loss < 1% | Throughput/64KiB/netcode-reliable | tx-lost-pkt-% | 0.990% | < 1% | met | — | — |",
+		"| 64 KiB reliable: sender's declared loss < 1% | Throughput/64KiB/engine-reliable | tx-lost-pkt-% | 1.00% | < 1% | **missed** | — | — |",
+		"| 1 MiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/1MiB/netcode-reliable | goodput/udp | — | ≥ 0.8× | not run |",
+		"| 1 MiB reliable: sender's declared loss < 1% | Throughput/1MiB/engine-reliable | tx-lost-pkt-% | — | < 1% | not run |",
+		"| 64KiB/netcode-reliable | 1×100 | 80.0 | 0.800 | | 0.990 |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
 }
