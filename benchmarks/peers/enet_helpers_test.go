@@ -11,6 +11,7 @@ import (
 
 	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // enetQueueLimit is how many commands the ENet sender lets wait in its
@@ -66,8 +67,11 @@ func commands(hio *harness.HelperIO) <-chan string {
 	return c
 }
 
-// enetSender is tputSender for ENet: it owns its host and services it
-// (1 ms timeouts) whenever it is not sending, between rounds too.
+// enetSender is harness.TputSender for ENet: it owns its host and
+// services it (1 ms timeouts) whenever it is not sending, between rounds
+// too. It reports its peer's declared loss (enet.LossTally: reliable
+// commands whose ack timed out, over those sent) as the Stats of the
+// other senders.
 func enetSender(spec harness.Spec, hio *harness.HelperIO) error {
 	h, peer, err := enetDial(spec.Addr, 1)
 	if err != nil {
@@ -78,9 +82,11 @@ func enetSender(spec harness.Spec, hio *harness.HelperIO) error {
 	marker := []byte{0xff, 0}
 	every := max(1, 4*1100/spec.Size)
 	buf := make([]byte, 4096)
+	var tally enet.LossTally // the sender's declared loss, over the session
 	service := func(timeout uint32) error {
 		for {
 			ev, err := h.Service(timeout, buf)
+			tally.Sample(peer)
 			if err != nil {
 				return err
 			}
@@ -144,7 +150,8 @@ func enetSender(spec harness.Spec, hio *harness.HelperIO) error {
 				return err
 			}
 		}
-		hio.Reply(harness.Reply{Sent: int64(n), Allocs: allocs, Retries: retries})
+		hio.Reply(harness.Reply{Sent: int64(n), Allocs: allocs, Retries: retries,
+			Stats: &netcode.Stats{PacketsOut: tally.Sent, LostPackets: tally.Lost}})
 	}
 }
 
