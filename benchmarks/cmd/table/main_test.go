@@ -93,18 +93,7 @@ PASS
 `
 
 func TestTableWithPeers(t *testing.T) {
-	r, err := parse(strings.NewReader(sample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := parse(strings.NewReader(peersSample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.merge(p)
-	var out strings.Builder
-	r.write(&out, "")
-	s := out.String()
+	s := render(t, sample, peersSample)
 	for _, want := range []string{
 		"| Goal | Benchmark | Metric | Measured | Target | Verdict | Best peer | ÷ best peer |",
 		// The best reliable peer is enet (1.5049, rounded in its favour,
@@ -167,18 +156,7 @@ PASS
 // better: rounded down), and the sender's declared loss, strictly below
 // 1%.
 func TestLargeMessageGoals(t *testing.T) {
-	r, err := parse(strings.NewReader(largeSample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := parse(strings.NewReader(largePeersSample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.merge(p)
-	var out strings.Builder
-	r.write(&out, "")
-	s := out.String()
+	s := render(t, largeSample, largePeersSample)
 	for _, want := range []string{
 		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/netcode-reliable | goodput/udp | 0.800× | ≥ 0.8× | met | 1.21× enet-reliable | 0.750× |",
 		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/engine-reliable | goodput/udp | 0.799× | ≥ 0.8× | **missed** | 1.21× enet-reliable | — |",
@@ -192,4 +170,21 @@ func TestLargeMessageGoals(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
 	}
+}
+
+// render is the table of a suite's output and a peers run's, merged.
+func render(t *testing.T, suite, peers string) string {
+	t.Helper()
+	r, err := parse(strings.NewReader(suite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parse(strings.NewReader(peers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.merge(p)
+	var out strings.Builder
+	r.write(&out, "")
+	return out.String()
 }
