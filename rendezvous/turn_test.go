@@ -1,10 +1,16 @@
 package rendezvous
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +342,84 @@ func TestIsSTUNRequest(t *testing.T) {
 			t.Errorf("isSTUNRequest(% x…) = %v, want %v", c.msg[:min(4, len(c.msg))], got, c.want)
 		}
 	}
+}
+
+// Environment of TestTURNClientsHelper (re-executed by
+// TestTURNMemoryPerAllocation, so the clients' memory is not counted).
+const (
+	turnHelperEnv = "PUMPNET_RDV_TURN_HELPER" // server address
+	turnUserEnv   = "PUMPNET_RDV_TURN_USER"
+	turnPassEnv   = "PUMPNET_RDV_TURN_PASS"
+	turnCountEnv  = "PUMPNET_RDV_TURN_COUNT"
+)
+
+// TestTURNMemoryPerAllocation measures what one allocation costs the
+// embedded TURN: heap and goroutine stacks, with the clients in another
+// process.
+func TestTURNMemoryPerAllocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: starts a helper process")
+	}
+	const n = 200
+	ts := startTURNServer(t, nil, func(c *Config) {
+		c.TURN.MaxAllocationsPerMember, c.TURN.MaxAllocationsPerIP = n, n
+		c.RequestRate, c.RequestBurst = 1e4, 1e4
+	})
+	cred := turnOf(t, ts.member(t, "127.77.6.1", "").ICEServers(), "turn:")
+	usage := func() (uint64, int) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc + ms.StackInuse, runtime.NumGoroutine()
+	}
+	before, g0 := usage()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestTURNClientsHelper$")
+	cmd.Env = append(os.Environ(), turnHelperEnv+"="+ts.addr, turnUserEnv+"="+cred.Username,
+		turnPassEnv+"="+cred.Credential, fmt.Sprintf("%s=%d", turnCountEnv, n))
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		stdin.Close()
+		cmd.Wait()
+	}()
+	for deadline := time.Now().Add(60 * time.Second); ts.s.Stats().TURNAllocations < n; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d allocations after 60 s; helper: %s", ts.s.Stats().TURNAllocations, n, out.String())
+		}
+	}
+	after, g1 := usage()
+	per := float64(after-before) / n
+	t.Logf("%d allocations: %.0f bytes of heap and stack each, %.1f goroutines each (and a UDP socket: kernel buffers hold only what waits)",
+		n, per, float64(g1-g0)/n)
+	if per > 32<<10 {
+		t.Fatalf("%.0f bytes per allocation, stated bound 32 KiB", per)
+	}
+}
+
+// TestTURNClientsHelper makes allocations for TestTURNMemoryPerAllocation
+// and holds them until stdin closes; otherwise it does nothing.
+func TestTURNClientsHelper(t *testing.T) {
+	server := os.Getenv(turnHelperEnv)
+	if server == "" {
+		t.Skip("helper process of TestTURNMemoryPerAllocation")
+	}
+	n, _ := strconv.Atoi(os.Getenv(turnCountEnv))
+	cred := ICEServer{Username: os.Getenv(turnUserEnv), Credential: os.Getenv(turnPassEnv)}
+	for i := range n {
+		if _, err := allocate(t, "127.77.6.1", server, cred); err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+	}
+	io.Copy(io.Discard, os.Stdin)
 }
