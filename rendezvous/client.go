@@ -208,7 +208,8 @@ type Events struct {
 // Poll waits until the roster changes or signals arrive, or the server's
 // poll timeout (25 s by default) passes, and returns them (Events may be
 // empty). Signals it returns are acknowledged by the next Poll; a lost
-// answer is repeated. It blocks; call it from one goroutine at a time, in
+// answer is repeated. An answer may also bring fresh TURN credentials,
+// which ICEServers then returns. It blocks; call it from one goroutine at a time, in
 // a loop. ErrNotMember means the membership ended.
 func (r *Room) Poll(ctx context.Context) (Events, error) {
 	r.mu.Lock()

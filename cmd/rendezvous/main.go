@@ -8,7 +8,7 @@
 //	go run ./cmd/rendezvous -addr :443 -tls-cert cert.pem -tls-key key.pem
 //	go run ./cmd/rendezvous -addr :7777 -turn :3478 -turn-relay-ip 198.51.100.7
 //	go run ./cmd/rendezvous -addr :7777 -stun-public rdv.example.org:7777 \
-//		-external-turn turn:turn.example.org:3478?transport=udp -external-turn-secret @/etc/turn-secret
+//		-external-turn 'turn:turn.example.org:3478?transport=udp' -external-turn-secret @/etc/turn-secret
 //
 // With -turn, open UDP 3478 and the relay ports (-turn-ports, default
 // 49152-65535). -external-turn hands out credentials for a TURN server run
