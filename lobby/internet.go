@@ -598,7 +598,7 @@ func (s *Session) answeredOffer(a answered) {
 		a.conn.Close()
 		return
 	}
-	s.srv.Adopt(a.conn)
+	s.adopt(a.conn)
 }
 
 // cancelAnswers abandons every answer in progress.

@@ -47,7 +47,7 @@ func (r *rdvServer) url() string { return "http://" + r.addr }
 
 func (r *rdvServer) start() {
 	r.t.Helper()
-	srv, err := rendezvous.NewServer(rendezvous.Config{PollTimeout: 2 * time.Second})
+	srv, err := rendezvous.NewServer(rendezvous.Config{})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -277,6 +277,31 @@ func TestInternetSessionLoopback(t *testing.T) {
 	bob.s.Close()
 	rdv.stop()
 	goroutinesSettle(t, before)
+}
+
+// TestInternetPumpWaitWakesOnMessage: PumpWait(ctx, 0) returns when a
+// message arrives on an internet session's connection (a WebRTC one,
+// which the engine server does not hear of by itself), not when the
+// rendezvous's long poll happens to end (25 s).
+func TestInternetPumpWaitWakesOnMessage(t *testing.T) {
+	rdv := startRendezvous(t)
+	ann, bob := meetInRoom(t, rdv)
+	for range 3 {
+		ann.chats = nil
+		if err := bob.s.Send(engine.Msg{"action": "chat", "text": "wake up"}); err != nil {
+			t.Fatal(err)
+		}
+		bob.s.Pump() // flushes
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		start := time.Now()
+		for len(ann.chats) == 0 && ctx.Err() == nil {
+			ann.s.PumpWait(ctx, 0)
+		}
+		cancel()
+		if took := time.Since(start); len(ann.chats) == 0 || took > 2*time.Second {
+			t.Fatalf("PumpWait delivered %v after %v, want the chat within 2 s", ann.chats, took)
+		}
+	}
 }
 
 // TestInternetRendezvousRestartKeepsGame: once connected, peers do not

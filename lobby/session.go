@@ -1193,13 +1193,36 @@ func (s *Session) dialed(r dialResult) {
 		r.conn.Close()
 		return
 	}
-	ch := s.srv.Adopt(r.conn)
+	ch := s.adopt(r.conn)
 	if st := s.states[ch]; st != nil {
 		st.outbound = true
 		st.id = r.target.id
 		st.via = r.target.addr
 		s.sendHello(ch)
 	}
+}
+
+// adopt hands a connection to the engine server. The server hears of
+// its netcode connections' traffic through the endpoint; for another
+// transport's (an internet session's WebRTC ones) a goroutine relays the
+// connection's wake-ups, so that PumpWait returns when a message arrives.
+func (s *Session) adopt(c netcode.Transport) *Peer {
+	if _, native := c.(*netcode.Conn); !native {
+		s.goLive(func() {
+			for {
+				select {
+				case <-c.Wake():
+					s.signal()
+				case <-c.Done():
+					s.signal()
+					return
+				case <-s.ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	return s.srv.Adopt(c)
 }
 
 // onConnect registers every new peer (accepted or adopted) as pending.
