@@ -48,6 +48,10 @@ const (
 	// requests (doubling from the one to the other, with jitter).
 	backoffMin = 250 * time.Millisecond
 	backoffMax = 30 * time.Second
+	// offerEvery bounds the offers a session takes from one peer (each
+	// answered or refused, through the relay): one a second, the rest
+	// dropped. An offerer tries again only after redialAfter, 5 s.
+	offerEvery = time.Second
 )
 
 // Kinds of signal.
@@ -532,9 +536,11 @@ func (s *Session) rosterName(id netcode.Fingerprint) string {
 // seat is free (the refusal travels through the rendezvous, so the
 // offerer learns why without a connection being made).
 func (s *Session) onOffer(id netcode.Fingerprint, o offerSeen) {
-	if s.left || s.closed.Load() {
+	now := time.Now()
+	if s.left || s.closed.Load() || now.Before(s.offerAt.get(id).Add(offerEvery)) {
 		return
 	}
+	s.offerAt.set(id, now)
 	var reason string
 	switch {
 	case s.locked:

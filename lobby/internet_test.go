@@ -6,7 +6,10 @@ package lobby
 // NATs.
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pumpnet/pumpnet/engine"
+	"github.com/pumpnet/pumpnet/netcode"
 	"github.com/pumpnet/pumpnet/rendezvous"
 	"github.com/pumpnet/pumpnet/webrtc"
 )
@@ -425,5 +429,147 @@ func TestInternetRoomCodeUnknown(t *testing.T) {
 	_, err := Join(t.Context(), Config{DisplayName: "ann", ServiceType: "game", Rendezvous: rdv.url(), Room: "ZZZZZZ"})
 	if !errors.Is(err, rendezvous.ErrRoomNotFound) {
 		t.Fatalf("Join: %v, want rendezvous.ErrRoomNotFound", err)
+	}
+}
+
+// envelope builds a signal as an internet session sends it.
+func envelope(version, kind byte, attempt uint64, data string) []byte {
+	b := []byte{version, kind, 0, 0, 0, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint64(b[2:], attempt)
+	return append(b, data...)
+}
+
+// pollFor polls room until a signal arrives or d passes.
+func pollFor(t *testing.T, room *rendezvous.Room, d time.Duration, pump func()) []rendezvous.Signal {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	got := make(chan []rendezvous.Signal, 1)
+	go func() {
+		var sigs []rendezvous.Signal
+		for ctx.Err() == nil && len(sigs) == 0 {
+			ev, err := room.Poll(ctx)
+			if err == nil {
+				sigs = ev.Signals
+			}
+		}
+		got <- sigs
+	}()
+	for {
+		select {
+		case sigs := <-got:
+			return sigs
+		default:
+			pump()
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// TestInternetHostileSignals: what the relay brings is checked. A room
+// member that is not the lower identity cannot start a connection;
+// malformed signals, unknown kinds and answers to no attempt are dropped;
+// a locked session refuses an offer through the relay ("session locked",
+// for the offer's attempt) without making a connection; a hostile offer
+// ends in a failed answer, nothing else; and the relay's signals from
+// senders not in the roster, or beyond what an attempt needs, are dropped.
+func TestInternetHostileSignals(t *testing.T) {
+	rdv := startRendezvous(t)
+	certs := certsByIdentity(t, 3) // low < ann < high
+	ann := joinInternetTest(t, "ann", func(c *Config) { c.Rendezvous = rdv.url(); c.CreateRoom = true; c.Net.Certificate = certs[1] })
+	member := func(cert *tls.Certificate, name string) *rendezvous.Room {
+		c, err := rendezvous.NewClient(rdv.url(), *cert, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		room, err := c.Join(t.Context(), ann.s.Room(), rendezvous.Record{Version: ProtocolVersion, Seats: 0, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { room.Leave(context.Background()) })
+		return room
+	}
+	low, high := member(certs[0], "low"), member(certs[2], "high")
+	annID := ann.s.ID().String()
+	pump := func() { ann.s.Pump() }
+	pumpAll(t, 10*time.Second, "ann sees both in the roster", func() bool { return len(ann.s.candidates) == 2 }, ann)
+
+	send := func(room *rendezvous.Room, data []byte) {
+		t.Helper()
+		if err := room.Signal(t.Context(), annID, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The higher identity offers: the wrong direction, ignored.
+	send(high, envelope(1, kindOffer, 1, "not an sdp"))
+	// Malformed or unexpected, from the lower identity.
+	send(low, []byte{1, kindOffer})                     // shorter than the header
+	send(low, envelope(2, kindOffer, 2, "v2"))          // another version
+	send(low, envelope(1, 'x', 3, "unknown kind"))      // another kind
+	send(low, envelope(1, kindAnswer, 4, "no attempt")) // an answer to nothing
+	send(low, envelope(1, kindRefuse, 5, "no attempt")) // a refusal of nothing
+	end := time.Now().Add(time.Second)
+	pumpAll(t, 5*time.Second, "a second of pumping", func() bool { return time.Now().After(end) }, ann)
+	if n := len(ann.s.answering); n != 0 {
+		t.Fatalf("ann answers %d offers, want none", n)
+	}
+	ann.s.rdv.mu.Lock()
+	links, offers := len(ann.s.rdv.links), len(ann.s.rdv.offers)
+	ann.s.rdv.mu.Unlock()
+	if links != 0 || offers != 0 {
+		t.Fatalf("ann holds %d links and %d offers, want none", links, offers)
+	}
+
+	// Locked: an offer from the lower identity is refused through the
+	// relay, for its attempt, and nothing is answered.
+	ann.s.StopLookingForPeers()
+	send(low, envelope(1, kindOffer, 42, "an offer"))
+	sigs := pollFor(t, low, 10*time.Second, pump)
+	if len(sigs) != 1 || !bytes.Equal(sigs[0].Data, envelope(1, kindRefuse, 42, ReasonLocked)) || sigs[0].From != annID {
+		t.Fatalf("low got %+v, want one refusal %q from ann", sigs, envelope(1, kindRefuse, 42, ReasonLocked))
+	}
+	if n := len(ann.s.answering); n != 0 {
+		t.Fatalf("a locked session answers %d offers", n)
+	}
+
+	// Unlocked: a hostile offer (no SDP) starts an answer that fails;
+	// the session carries on. (A session takes one offer a second from a
+	// peer: offerEvery.)
+	if err := ann.s.StartLookingForPeers(); err != nil {
+		t.Fatal(err)
+	}
+	end = time.Now().Add(offerEvery + 100*time.Millisecond)
+	pumpAll(t, 5*time.Second, "a second of pumping", func() bool { return time.Now().After(end) }, ann)
+	send(low, envelope(1, kindOffer, 43, `{"v":1,"sdp":"garbage"}`))
+	pumpAll(t, 5*time.Second, "ann answers the offer", func() bool { return len(ann.s.answering) == 1 }, ann)
+	pumpAll(t, 20*time.Second, "the answer fails", func() bool { return len(ann.s.answering) == 0 }, ann)
+	if len(ann.added) != 0 || len(ann.s.Peers()) != 0 {
+		t.Fatalf("ann added %v", ann.added)
+	}
+
+	// Straight into take, as a hostile relay would answer a poll: senders
+	// outside the roster are dropped, and an attempt holds at most
+	// signalQueue signals however many arrive.
+	r := ann.s.rdv
+	lowID, _ := netcode.FingerprintOf(certs[0].Certificate[0])
+	stranger, _ := netcode.FingerprintOf(certs[2].Certificate[0])
+	l := r.newLink(lowID, 7, true) // as if ann offered to low
+	defer r.dropLink(l)
+	var ev rendezvous.Events
+	ev.Members = []rendezvous.Member{{ID: annID}, {ID: lowID.String()}}
+	for i := range 100 {
+		ev.Signals = append(ev.Signals,
+			rendezvous.Signal{Seq: uint64(2*i + 1), From: lowID.String(), Data: envelope(1, kindAnswer, 7, "answer")},
+			rendezvous.Signal{Seq: uint64(2*i + 2), From: stranger.String(), Data: envelope(1, kindOffer, 8, "offer")})
+	}
+	r.take(ev)
+	if n := len(l.in); n != signalQueue {
+		t.Errorf("the attempt holds %d signals after 100 answers, want %d", n, signalQueue)
+	}
+	r.mu.Lock()
+	_, strangerOffer := r.offers[stranger]
+	r.mu.Unlock()
+	if strangerOffer {
+		t.Error("an offer from a sender outside the roster was kept")
 	}
 }

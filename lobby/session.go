@@ -164,6 +164,7 @@ type Session struct {
 
 	answering map[netcode.Fingerprint]*answering // internet: answers in progress
 	answers   chan answered                      // internet: their results
+	offerAt   memo                               // internet: when each peer's last offer was taken
 
 	// Close runs on any goroutine, beside Pump. lifeMu orders it with
 	// what the Pump goroutine starts: goroutines (wg.Add) and the
@@ -257,6 +258,7 @@ func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discove
 		service:   service,
 		dials:     make(chan dialResult, 16),
 		answers:   make(chan answered, 16),
+		offerAt:   newMemo(),
 		answering: make(map[netcode.Fingerprint]*answering),
 		states:    make(map[*Peer]*peerState),
 		pending:   make(map[netcode.Fingerprint]*dialing),
