@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -111,10 +110,6 @@ type Config struct {
 	// only peers that can reach each other's host addresses connect.
 	// Needs Rendezvous.
 	ICEServers []webrtc.ICEServer
-
-	// iceFilter, set by tests, restricts ICE to the local addresses it
-	// keeps (loopback only on a shared machine).
-	iceFilter func(netip.Addr) bool
 }
 
 // internet reports whether the session meets its peers through a

@@ -54,6 +54,11 @@ const (
 	offerEvery = time.Second
 )
 
+// testICEFilter, set by this package's tests, restricts ICE to the local
+// addresses it keeps: loopback only, so that tests on a shared machine
+// send nothing to its real interfaces. Nil otherwise.
+var testICEFilter func(netip.Addr) bool
+
 // Kinds of signal.
 const (
 	kindOffer  = 'o' // offerer to answerer: ConnectPeer's offer
@@ -181,7 +186,7 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 	r.wcfg = webrtc.EngineConfig(webrtc.Config{
 		Certificate:      &cert,
 		ICEServers:       cfg.ICEServers,
-		IPFilter:         cfg.iceFilter,
+		IPFilter:         testICEFilter,
 		HandshakeTimeout: cfg.Net.HandshakeTimeout,
 		IdleTimeout:      cfg.Net.IdleTimeout,
 	})

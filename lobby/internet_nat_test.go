@@ -233,6 +233,7 @@ func (l *inatListener) Network_ask(p *Peer, m engine.Msg) {
 
 // inatPeerMain joins (or creates) the room and plays until stdin closes.
 func inatPeerMain(t *testing.T) {
+	testICEFilter = nil // the rig's addresses, not loopback
 	public := os.Getenv(inatPublicEnv)
 	cfg := Config{
 		DisplayName: os.Getenv(inatNameEnv),

@@ -117,7 +117,11 @@ func (r *rdvServer) hangUp() (count func() int64, stop func()) {
 	return n.Load, func() { ln.Close(); <-done }
 }
 
-func loopbackOnly(a netip.Addr) bool { return a.IsLoopback() }
+// Internet sessions in this package's tests (and examples) use loopback
+// addresses only: ICE sends nothing to the machine's real interfaces.
+// The NAT rig's helper processes lift it (their namespaces have no other
+// interface to spare).
+func init() { testICEFilter = netip.Addr.IsLoopback }
 
 // netPeer is one internet session under test and what its listener saw.
 type netPeer struct {
@@ -133,7 +137,7 @@ func (p *netPeer) Network_ask(peer *Peer, m engine.Msg) {
 // joinInternetTest joins an internet session on loopback ICE.
 func joinInternetTest(t *testing.T, name string, mutate func(*Config)) *netPeer {
 	t.Helper()
-	cfg := Config{DisplayName: name, ServiceType: "test-game", iceFilter: loopbackOnly}
+	cfg := Config{DisplayName: name, ServiceType: "test-game"}
 	mutate(&cfg)
 	s, err := Join(t.Context(), cfg)
 	if err != nil {

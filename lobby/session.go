@@ -140,8 +140,9 @@ type candidate struct {
 	targets []netip.AddrPort
 }
 
-// Session is one peer's membership of a LAN session of 2-8 peers, in which
-// every pair holds exactly one connection (the lower identity dials). Its
+// Session is one peer's membership of a session of 2-8 peers, on a LAN or
+// in a rendezvous room (Config.Rendezvous), in which every pair holds
+// exactly one connection (the lower identity dials, or offers). Its
 // methods must be called from the goroutine that calls Pump, except Close
 // and Wake, which are safe from any goroutine, also while Pump or PumpWait
 // runs (the same contract as engine.Server).
@@ -203,7 +204,10 @@ type Session struct {
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
-// browses for peers of the same service type. It does not wait for peers,
+// browses for peers of the same service type; with Config.Rendezvous, it
+// creates or joins a room of that rendezvous instead (see the package
+// doc's "Over the internet"), blocking for the round trips that takes. It
+// does not wait for peers,
 // which arrive through Pump (PeerAdded); it blocks only while it sets up
 // its socket and discovery. ctx bounds that setup, as a net.Dialer's ctx
 // bounds a dial: if ctx is done before or while Join runs, Join undoes
