@@ -577,3 +577,52 @@ func TestInternetHostileSignals(t *testing.T) {
 		t.Error("an offer from a sender outside the roster was kept")
 	}
 }
+
+// TestInternetThreeMembersMeshAndShutdown: every member of a room connects
+// to every other (the Connect by ID promise), all agree on the host (the
+// lowest identity), and a member that leaves with Shutdown is removed by
+// the others with its reason.
+func TestInternetThreeMembersMeshAndShutdown(t *testing.T) {
+	rdv := startRendezvous(t)
+	ann := joinInternetTest(t, "ann", func(c *Config) { c.Rendezvous = rdv.url(); c.CreateRoom = true; c.MaxPeers = 3 })
+	bob := joinInternetTest(t, "bob", func(c *Config) { c.Rendezvous = rdv.url(); c.Room = ann.s.Room() })
+	carl := joinInternetTest(t, "carl", func(c *Config) { c.Rendezvous = rdv.url(); c.Room = ann.s.Room() })
+	all := []*netPeer{ann, bob, carl}
+	pumpAll(t, 30*time.Second, "a full mesh of 3", func() bool {
+		for _, p := range all {
+			if len(p.s.Peers()) != 2 {
+				return false
+			}
+		}
+		return true
+	}, all...)
+	lowest := ann.s.ID()
+	for _, p := range all {
+		if p.s.ID().Less(lowest) {
+			lowest = p.s.ID()
+		}
+		for _, q := range all {
+			if p != q && p.s.Peer(q.s.ID()) == nil {
+				t.Errorf("%s: Peer(%s's ID) is nil", p.s.Name(), q.s.Name())
+			}
+		}
+	}
+	for _, p := range all {
+		if p.s.Host() != lowest {
+			t.Errorf("%s: host %v, want the lowest identity %v", p.s.Name(), p.s.Host(), lowest)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := carl.s.Shutdown(ctx, "dinner time"); err != nil {
+		t.Fatal(err)
+	}
+	pumpAll(t, 20*time.Second, "carl removed by ann and bob", func() bool {
+		return len(ann.removed) == 1 && len(bob.removed) == 1
+	}, ann, bob)
+	for _, p := range []*netPeer{ann, bob} {
+		if p.removed[0] != "carl" || !strings.Contains(p.reasons[0].Error(), "dinner time") {
+			t.Errorf("%s removed %v: %v, want carl with the reason", p.s.Name(), p.removed, p.reasons)
+		}
+	}
+}
