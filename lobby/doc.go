@@ -228,6 +228,12 @@
 // request met. Close and Disconnect leave the room (waiting 2 s at most
 // for the server).
 //
+// A browser build (GOOS=js) compiles, but Join refuses an internet
+// session there (ErrBrowserRoom): a browser makes its own DTLS key for
+// each connection, so its connections could not be pinned to the key it
+// proves to the rendezvous. Browser players join native games through an
+// engine.Server instead (package webrtc).
+//
 // Session.Addr is zero on an internet session (ICE picks its ports);
 // Config.Interface, ListenAddr and PollInterval are LAN settings, and
 // setting them on an internet session is an error, as are Room with

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -58,6 +59,11 @@ const (
 // addresses it keeps: loopback only, so that tests on a shared machine
 // send nothing to its real interfaces. Nil otherwise.
 var testICEFilter func(netip.Addr) bool
+
+// ErrBrowserRoom is Join's error for an internet session in a browser
+// (GOOS=js): not supported yet, because a browser makes its own DTLS key
+// for each connection, which is not the key it proves to the rendezvous.
+var ErrBrowserRoom = errors.New("lobby: internet sessions do not run in a browser yet")
 
 // Kinds of signal.
 const (
@@ -649,6 +655,12 @@ func (s *Session) RendezvousErr() error {
 // without a socket (every connection is a WebRTC one, adopted by the
 // engine server), and the room.
 func joinInternet(ctx context.Context, cfg Config) (*Session, error) {
+	if runtime.GOOS == "js" {
+		// A browser makes its own DTLS key for each RTCPeerConnection
+		// (webrtc.Config.Certificate is refused there), so its connections
+		// could not be pinned to the key it proves to the rendezvous.
+		return nil, ErrBrowserRoom
+	}
 	nc := cfg.Net
 	cert, err := sessionCertificate(&nc)
 	if err != nil {
