@@ -558,7 +558,9 @@ func (s *Session) onOffer(id netcode.Fingerprint, o offerSeen) {
 		reason = ReasonLocked
 	case s.hasAdmitted(id):
 		reason = "already connected"
-	case s.isFull():
+	case s.isFull(), s.answering[id] == nil && len(s.answering)+len(s.admitted) >= s.cfg.MaxPeers-1:
+		// No seat, or as many answers in progress as seats: each holds a
+		// peer connection until it ends.
 		reason = ReasonFull
 	}
 	if reason != "" {

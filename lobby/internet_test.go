@@ -626,3 +626,39 @@ func TestInternetThreeMembersMeshAndShutdown(t *testing.T) {
 		}
 	}
 }
+
+// TestInternetAnswersBounded: a session answers at most as many offers
+// at once as it has seats (each answer holds a peer connection until it
+// ends); beyond, it refuses through the relay with "session full".
+func TestInternetAnswersBounded(t *testing.T) {
+	rdv := startRendezvous(t)
+	certs := certsByIdentity(t, 2) // low < ann
+	ann := joinInternetTest(t, "ann", func(c *Config) {
+		c.Rendezvous, c.CreateRoom, c.MaxPeers, c.Net.Certificate = rdv.url(), true, 2, certs[1]
+	})
+	c, err := rendezvous.NewClient(rdv.url(), *certs[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	low, err := c.Join(t.Context(), ann.s.Room(), rendezvous.Record{Version: ProtocolVersion, Name: "low"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer low.Leave(context.Background())
+	pumpAll(t, 10*time.Second, "ann sees low in the roster", func() bool { return len(ann.s.candidates) == 1 }, ann)
+	// One answer in progress already (another peer's): the only seat.
+	var other [32]byte
+	other[0] = 1
+	ann.s.answering[other] = &answering{cancel: func() {}}
+	defer delete(ann.s.answering, other)
+	if err := low.Signal(t.Context(), ann.s.ID().String(), envelope(1, kindOffer, 9, "an offer")); err != nil {
+		t.Fatal(err)
+	}
+	sigs := pollFor(t, low, 10*time.Second, func() { ann.s.Pump() })
+	if want := envelope(1, kindRefuse, 9, ReasonFull); len(sigs) != 1 || !bytes.Equal(sigs[0].Data, want) {
+		t.Fatalf("low got %+v, want one refusal %q", sigs, want)
+	}
+	if len(ann.s.answering) != 1 {
+		t.Fatalf("ann answers %d offers, want only the one it had", len(ann.s.answering))
+	}
+}
