@@ -281,8 +281,13 @@ func TestInternetSessionLoopback(t *testing.T) {
 	if ann.s.RendezvousErr() != nil || bob.s.RendezvousErr() != nil {
 		t.Errorf("rendezvous errors: %v, %v", ann.s.RendezvousErr(), bob.s.RendezvousErr())
 	}
+	// Close ends the long poll in flight and leaves the room at once.
+	start := time.Now()
 	ann.s.Close()
 	bob.s.Close()
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("Close took %v", took)
+	}
 	rdv.stop()
 	goroutinesSettle(t, before)
 }
@@ -429,11 +434,14 @@ func TestInternetConfigValidation(t *testing.T) {
 // TestInternetRoomCodeUnknown: joining a code no room has fails at Join
 // with rendezvous.ErrRoomNotFound.
 func TestInternetRoomCodeUnknown(t *testing.T) {
+	before := runtime.NumGoroutine()
 	rdv := startRendezvous(t)
 	_, err := Join(t.Context(), Config{DisplayName: "ann", ServiceType: "game", Rendezvous: rdv.url(), Room: "ZZZZZZ"})
 	if !errors.Is(err, rendezvous.ErrRoomNotFound) {
 		t.Fatalf("Join: %v, want rendezvous.ErrRoomNotFound", err)
 	}
+	rdv.stop()
+	goroutinesSettle(t, before) // a failed Join leaves nothing running
 }
 
 // envelope builds a signal as an internet session sends it.
