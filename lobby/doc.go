@@ -202,15 +202,22 @@
 // offer and the answer, and ICE picks a path: host candidates on one
 // network, server-reflexive ones through NATs that allow hole punching
 // (STUN), a TURN relay when nothing else works (a symmetric NAT).
-// Config.ICEServers lists the STUN and TURN servers. The DTLS handshake
-// is pinned to the peer's proven ID, so neither the rendezvous nor anyone
-// on the path can stand in for a member. The connection then goes
-// through the same admission as on a LAN (hello, Accept, seats).
+// Config.ICEServers lists the STUN and TURN servers. Every signal is
+// signed with the sender's identity key and names its recipient; the
+// offer's and the answer's SDP carry the fingerprint of the DTLS
+// certificate each side will show, which WebRTC's handshake checks, and a
+// native peer's DTLS key is its identity key (which the other side checks
+// too). So neither the rendezvous nor anyone on the path can stand in for
+// a member, and a peer that makes a new DTLS key for each connection (as
+// a browser does) is bound to its identity all the same; its Peer's
+// Fingerprint is its identity. The connection then goes through the same
+// admission as on a LAN (hello, Accept, seats).
 //
 // Signals from the relay are hostile input: only room members' are
-// taken; each is checked (an envelope with a version, a kind and the
-// attempt it belongs to), bounded (webrtc.MaxSignalBytes, 2 waiting per
-// attempt), and an offer from the higher identity of a pair is ignored.
+// taken; each is checked (version, kind, the attempt it belongs to, the
+// sender's certificate and signature; FuzzOpenSignal), bounded
+// (webrtc.MaxSignalBytes, 2 waiting per attempt), and an offer from the
+// higher identity of a pair is ignored.
 // A session takes one offer a second per peer; a session with no seat
 // (locked, full) refuses an offer through the relay, without making a
 // connection, and the offerer reports PeerRefused (with a nil peer, as a
@@ -228,11 +235,11 @@
 // request met. Close and Disconnect leave the room (waiting 2 s at most
 // for the server).
 //
-// A browser build (GOOS=js) compiles, but Join refuses an internet
-// session there (ErrBrowserRoom): a browser makes its own DTLS key for
-// each connection, so its connections could not be pinned to the key it
-// proves to the rendezvous. Browser players join native games through an
-// engine.Server instead (package webrtc).
+// A browser build (GOOS=js) joins rooms the same way: the browser makes
+// its own DTLS key for each connection, and its signed signals bind that
+// key to its identity, as above. That path is tested natively with a peer
+// that makes a DTLS key per connection (TestInternetPeerWithConnectionKeys),
+// not yet inside a real browser.
 //
 // Session.Addr is zero on an internet session (ICE picks its ports);
 // Config.Interface, ListenAddr and PollInterval are LAN settings, and

@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/binary"
@@ -35,10 +36,6 @@ const (
 	// signalQueue bounds the signals waiting for one connection attempt
 	// (it needs one: the offer, or the answer); beyond it they are dropped.
 	signalQueue = 2
-	// signalHeader is the envelope in front of ConnectPeer's messages:
-	// version, kind and attempt number.
-	signalHeader  = 1 + 1 + 8
-	signalVersion = 1
 	// pollTimeout bounds one long poll (the server answers within its
 	// PollTimeout, 25 s by default); requestTimeout bounds the others.
 	pollTimeout    = 60 * time.Second
@@ -60,10 +57,9 @@ const (
 // send nothing to its real interfaces. Nil otherwise.
 var testICEFilter func(netip.Addr) bool
 
-// ErrBrowserRoom is Join's error for an internet session in a browser
-// (GOOS=js): not supported yet, because a browser makes its own DTLS key
-// for each connection, which is not the key it proves to the rendezvous.
-var ErrBrowserRoom = errors.New("lobby: internet sessions do not run in a browser yet")
+// testJoinHook, set by this package's tests, may change an internet
+// session's settings as it joins (e.g. make it behave as a browser does).
+var testJoinHook func(*Config, *internet)
 
 // Kinds of signal.
 const (
@@ -83,6 +79,10 @@ type internet struct {
 	wcfg   webrtc.Config
 	update chan struct{} // capacity 1: the wanted record changed
 
+	key     crypto.Signer // the identity's, which signs signals
+	certDER []byte
+	flags   byte // flagKeyIsID where the DTLS key is the identity key
+
 	mu      sync.Mutex
 	room    *rendezvous.Room // replaced when a lost membership is rejoined
 	record  rendezvous.Record
@@ -98,13 +98,8 @@ type internet struct {
 // offerSeen is an offer that arrived for no attempt in progress.
 type offerSeen struct {
 	attempt uint64
+	flags   byte
 	data    []byte
-}
-
-// signalMsg is one message for a connection attempt.
-type signalMsg struct {
-	kind byte
-	data []byte
 }
 
 // link is the signaling of one connection attempt with one peer: a
@@ -114,7 +109,10 @@ type link struct {
 	peer    netcode.Fingerprint
 	attempt uint64
 	offerer bool
-	in      chan signalMsg
+	in      chan signal
+	// peerFlags are the flags of the peer's last signal, taken by the
+	// goroutine that runs ConnectPeer.
+	peerFlags byte
 }
 
 // answering is an answer in progress (ConnectPeer as the answerer):
@@ -149,18 +147,19 @@ func (l *link) Receive(ctx context.Context) ([]byte, error) {
 		if m.kind == kindRefuse {
 			return nil, &RefusedError{ID: l.peer, Name: l.r.s.rosterName(l.peer), Reason: string(m.data)}
 		}
+		l.peerFlags = m.flags
 		return m.data, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// signal sends one enveloped signal to peer.
+// signal sends one signed signal to peer.
 func (r *internet) signal(ctx context.Context, peer netcode.Fingerprint, kind byte, attempt uint64, data []byte) error {
-	msg := make([]byte, signalHeader, signalHeader+len(data))
-	msg[0], msg[1] = signalVersion, kind
-	binary.BigEndian.PutUint64(msg[2:], attempt)
-	msg = append(msg, data...)
+	msg, err := sealSignal(r.key, r.certDER, r.s.id, peer, kind, attempt, r.flags, data)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	return r.currentRoom().Signal(ctx, peer.String(), msg)
@@ -180,22 +179,36 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	key, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: the identity's private key cannot sign", ErrConfig)
+	}
 	r := &internet{
-		client: client,
-		http:   hc,
-		update: make(chan struct{}, 1),
-		inRoom: make(map[netcode.Fingerprint]bool),
-		links:  make(map[netcode.Fingerprint]*link),
-		offers: make(map[netcode.Fingerprint]offerSeen),
-		record: rendezvous.Record{Version: ProtocolVersion, Seats: cfg.MaxPeers - 1, Players: 1, Name: cfg.DisplayName},
+		key:     key,
+		certDER: cert.Certificate[0],
+		client:  client,
+		http:    hc,
+		update:  make(chan struct{}, 1),
+		inRoom:  make(map[netcode.Fingerprint]bool),
+		links:   make(map[netcode.Fingerprint]*link),
+		offers:  make(map[netcode.Fingerprint]offerSeen),
+		record:  rendezvous.Record{Version: ProtocolVersion, Seats: cfg.MaxPeers - 1, Players: 1, Name: cfg.DisplayName},
 	}
 	r.wcfg = webrtc.EngineConfig(webrtc.Config{
-		Certificate:      &cert,
 		ICEServers:       cfg.ICEServers,
 		IPFilter:         testICEFilter,
 		HandshakeTimeout: cfg.Net.HandshakeTimeout,
 		IdleTimeout:      cfg.Net.IdleTimeout,
 	})
+	if runtime.GOOS != "js" {
+		// Natively the DTLS key is the identity key; a browser makes
+		// its own for each connection (the signed SDP vouches for it).
+		r.wcfg.Certificate = &cert
+		r.flags = flagKeyIsID
+	}
+	if testJoinHook != nil {
+		testJoinHook(cfg, r)
+	}
 	var room *rendezvous.Room
 	if cfg.CreateRoom {
 		room, err = client.Create(ctx, cfg.ServiceType, cfg.PublicRoom, r.record)
@@ -363,11 +376,11 @@ func (r *internet) setErr(err error) {
 
 // take files what one poll brought: the roster for Pump, and each signal
 // with its connection attempt. Signals are hostile input: from a sender
-// not in the roster, malformed, or for no attempt, they are dropped.
+// not in the roster, malformed, badly signed, or for no attempt, they are
+// dropped.
 func (r *internet) take(ev rendezvous.Events) {
 	self := r.s.id
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if ev.Members != nil {
 		ms := ev.Members[:min(len(ev.Members), maxRoster)]
 		r.members, r.fresh = ms, true
@@ -378,32 +391,47 @@ func (r *internet) take(ev rendezvous.Events) {
 			}
 		}
 	}
+	r.mu.Unlock()
 	for _, sig := range ev.Signals {
 		from, err := netcode.ParseFingerprint(sig.From)
-		if err != nil || !r.inRoom[from] || len(sig.Data) < signalHeader || sig.Data[0] != signalVersion {
+		if err != nil {
 			continue
 		}
-		kind, attempt, data := sig.Data[1], binary.BigEndian.Uint64(sig.Data[2:]), sig.Data[signalHeader:]
-		if len(data) > webrtc.MaxSignalBytes {
+		r.mu.Lock()
+		member := r.inRoom[from]
+		r.mu.Unlock()
+		if !member {
 			continue
 		}
-		l := r.links[from]
-		switch kind {
-		case kindOffer:
-			// Only a lower identity offers; an offer for the attempt in
-			// progress is a duplicate.
-			if !from.Less(self) || (l != nil && l.attempt == attempt) {
-				continue
-			}
-			r.offers[from] = offerSeen{attempt: attempt, data: data}
-		case kindAnswer, kindRefuse:
-			if l == nil || !l.offerer || l.attempt != attempt {
-				continue
-			}
-			select {
-			case l.in <- signalMsg{kind: kind, data: data}:
-			default: // more than an attempt needs: dropped
-			}
+		m, err := openSignal(sig.Data, from, self) // outside the lock: it verifies a signature
+		if err != nil || len(m.data) > webrtc.MaxSignalBytes {
+			continue
+		}
+		r.file(from, m)
+	}
+}
+
+// file hands a verified signal to its attempt, or keeps an offer for
+// Pump.
+func (r *internet) file(from netcode.Fingerprint, m signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.links[from]
+	switch m.kind {
+	case kindOffer:
+		// Only a lower identity offers; an offer for the attempt in
+		// progress is a duplicate.
+		if !from.Less(r.s.id) || (l != nil && l.attempt == m.attempt) {
+			return
+		}
+		r.offers[from] = offerSeen{attempt: m.attempt, flags: m.flags, data: m.data}
+	case kindAnswer, kindRefuse:
+		if l == nil || !l.offerer || l.attempt != m.attempt {
+			return
+		}
+		select {
+		case l.in <- m:
+		default: // more than an attempt needs: dropped
 		}
 	}
 }
@@ -411,7 +439,7 @@ func (r *internet) take(ev rendezvous.Events) {
 // newLink starts the signaling of an attempt with peer, replacing any
 // earlier attempt's.
 func (r *internet) newLink(peer netcode.Fingerprint, attempt uint64, offerer bool) *link {
-	l := &link{r: r, peer: peer, attempt: attempt, offerer: offerer, in: make(chan signalMsg, signalQueue)}
+	l := &link{r: r, peer: peer, attempt: attempt, offerer: offerer, in: make(chan signal, signalQueue)}
 	r.mu.Lock()
 	r.links[peer] = l
 	r.mu.Unlock()
@@ -433,12 +461,45 @@ func (r *internet) dropLink(l *link) {
 func (r *internet) offer(ctx context.Context, peer netcode.Fingerprint) (netcode.Transport, error) {
 	l := r.newLink(peer, randomAttempt(), true)
 	defer r.dropLink(l)
-	c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Offerer: true, Fingerprint: peer})
+	return r.connect(ctx, l)
+}
+
+// connect runs ConnectPeer over l's signaling. The peer is verified by
+// its signed signals, whose SDP names the DTLS certificate the handshake
+// must show (WebRTC checks it): that is why the handshake is not pinned
+// to the peer's ID, which a browser's per-connection key is not. Where
+// the peer says that its DTLS key is its identity key (a native peer) and
+// this platform shows the peer's certificate, it must be. A connection
+// whose DTLS key is not the peer's ID is handed on with the ID as its
+// PeerFingerprint, so that admission and the game see the identity.
+func (r *internet) connect(ctx context.Context, l *link) (netcode.Transport, error) {
+	c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Offerer: l.offerer, InsecureAcceptAnyPeer: true})
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	got := c.PeerFingerprint()
+	if got == l.peer {
+		return c, nil
+	}
+	if l.peerFlags&flagKeyIsID != 0 && !got.IsZero() {
+		c.CloseWithReason(netcode.CodeProtocolViolation, "DTLS key is not the peer's identity")
+		return nil, fmt.Errorf("%w: peer key %s, its identity %s", webrtc.ErrFingerprintMismatch, got, l.peer)
+	}
+	return &identified{Transport: c, id: l.peer}, nil
 }
+
+// identified is a connection whose peer's identity is not its DTLS key (a
+// browser's): PeerFingerprint returns the identity its signals proved.
+type identified struct {
+	netcode.Transport
+	id netcode.Fingerprint
+}
+
+// PeerFingerprint returns the peer's identity.
+func (c *identified) PeerFingerprint() netcode.Fingerprint { return c.id }
+
+// Conn returns the WebRTC connection underneath.
+func (c *identified) Conn() *webrtc.Conn { return c.Transport.(*webrtc.Conn) }
 
 // randomAttempt numbers a connection attempt: the answerer tells a new
 // attempt from a late signal of an old one by it.
@@ -575,19 +636,15 @@ func (s *Session) onOffer(id netcode.Fingerprint, o offerSeen) {
 	a := &answering{cancel: cancel}
 	s.answering[id] = a
 	l := s.rdv.newLink(id, o.attempt, false)
-	l.in <- signalMsg{kind: kindOffer, data: o.data}
+	l.in <- signal{kind: kindOffer, attempt: o.attempt, flags: o.flags, data: o.data}
 	r := s.rdv
 	if !s.goLive(func() {
 		defer cancel()
 		defer r.dropLink(l)
-		c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Fingerprint: id})
-		res := answered{a: a, id: id, err: err}
-		if err == nil {
-			res.conn = c
-		}
+		c, err := r.connect(ctx, l)
 		defer s.signal()
 		select {
-		case s.answers <- res:
+		case s.answers <- answered{a: a, id: id, conn: c, err: err}:
 		case <-ctx.Done():
 			if c != nil {
 				c.Close()
@@ -657,12 +714,6 @@ func (s *Session) RendezvousErr() error {
 // without a socket (every connection is a WebRTC one, adopted by the
 // engine server), and the room.
 func joinInternet(ctx context.Context, cfg Config) (*Session, error) {
-	if runtime.GOOS == "js" {
-		// A browser makes its own DTLS key for each RTCPeerConnection
-		// (webrtc.Config.Certificate is refused there), so its connections
-		// could not be pinned to the key it proves to the rendezvous.
-		return nil, ErrBrowserRoom
-	}
 	nc := cfg.Net
 	cert, err := sessionCertificate(&nc)
 	if err != nil {

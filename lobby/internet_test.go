@@ -6,15 +6,15 @@ package lobby
 // NATs.
 
 import (
-	"bytes"
 	"context"
+	"crypto"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -347,8 +347,12 @@ func TestInternetRendezvousRestartKeepsGame(t *testing.T) {
 
 	rdv.start() // same address, no rooms
 	exchange(t, "after the restart", ann, bob)
-	// Three more seconds of play: the sessions find their room gone
-	// (rejoining by code fails) and keep retrying, slowly.
+	// Play on while the sessions come back to the rendezvous (each after
+	// its backoff, up to 4 s by now) and find their room gone (rejoining
+	// by code fails), then 3 s more: they stop asking.
+	pumpAll(t, 20*time.Second, "both sessions find their room gone", func() bool {
+		return errors.Is(ann.s.RendezvousErr(), rendezvous.ErrRoomNotFound) && errors.Is(bob.s.RendezvousErr(), rendezvous.ErrRoomNotFound)
+	}, ann, bob)
 	end := time.Now().Add(3 * time.Second)
 	pumpAll(t, 10*time.Second, "3 s of play", func() bool { return time.Now().After(end) }, ann, bob)
 	exchange(t, "later", ann, bob)
@@ -356,16 +360,13 @@ func TestInternetRendezvousRestartKeepsGame(t *testing.T) {
 		if len(p.removed) > 0 {
 			t.Errorf("%s removed %v (%v)", p.s.Name(), p.removed, p.reasons)
 		}
-		if !errors.Is(p.s.RendezvousErr(), rendezvous.ErrRoomNotFound) {
-			t.Errorf("%s: RendezvousErr() = %v, want the room gone (rendezvous.ErrRoomNotFound)", p.s.Name(), p.s.RendezvousErr())
-		}
 	}
 	// Each session learns that it is no member (a poll), tries to join
 	// its room again (a nonce and a join), finds it gone, and stops: a
 	// room code does not come back, and guessing at it would spend this
 	// address's allowance of unknown codes.
 	if n := rdv.requests.Load(); n > 12 {
-		t.Errorf("the restarted rendezvous got %d requests from 2 sessions in about 4 s, want at most 12 (3 each, and a few updates)", n)
+		t.Errorf("the restarted rendezvous got %d requests from 2 sessions in about 3 s after finding their room gone, want at most 12 (3 each, and a few updates)", n)
 	} else {
 		t.Logf("the restarted rendezvous got %d requests from 2 sessions", n)
 	}
@@ -444,11 +445,38 @@ func TestInternetRoomCodeUnknown(t *testing.T) {
 	goroutinesSettle(t, before) // a failed Join leaves nothing running
 }
 
-// envelope builds a signal as an internet session sends it.
-func envelope(version, kind byte, attempt uint64, data string) []byte {
-	b := []byte{version, kind, 0, 0, 0, 0, 0, 0, 0, 0}
-	binary.BigEndian.PutUint64(b[2:], attempt)
-	return append(b, data...)
+func fpOf(t *testing.T, cert *tls.Certificate) netcode.Fingerprint {
+	t.Helper()
+	fp, err := netcode.FingerprintOf(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
+}
+
+// seal builds a signal from cert's identity to to, as an internet session
+// (a native one) sends it.
+func seal(t *testing.T, cert *tls.Certificate, to netcode.Fingerprint, kind byte, attempt uint64, data string) []byte {
+	t.Helper()
+	b, err := sealSignal(cert.PrivateKey.(crypto.Signer), cert.Certificate[0], fpOf(t, cert), to, kind, attempt, flagKeyIsID, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// opened decodes a signal that ann sent to cert's identity, failing the
+// test if it does not verify.
+func opened(t *testing.T, sig rendezvous.Signal, from netcode.Fingerprint, cert *tls.Certificate) signal {
+	t.Helper()
+	if sig.From != from.String() {
+		t.Fatalf("signal from %s, want %s", sig.From, from)
+	}
+	m, err := openSignal(sig.Data, from, fpOf(t, cert))
+	if err != nil {
+		t.Fatalf("signal does not verify: %v", err)
+	}
+	return m
 }
 
 // pollFor polls room until a signal arrives or d passes.
@@ -512,14 +540,22 @@ func TestInternetHostileSignals(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	annFP := ann.s.ID()
 	// The higher identity offers: the wrong direction, ignored.
-	send(high, envelope(1, kindOffer, 1, "not an sdp"))
-	// Malformed or unexpected, from the lower identity.
-	send(low, []byte{1, kindOffer})                     // shorter than the header
-	send(low, envelope(2, kindOffer, 2, "v2"))          // another version
-	send(low, envelope(1, 'x', 3, "unknown kind"))      // another kind
-	send(low, envelope(1, kindAnswer, 4, "no attempt")) // an answer to nothing
-	send(low, envelope(1, kindRefuse, 5, "no attempt")) // a refusal of nothing
+	send(high, seal(t, certs[2], annFP, kindOffer, 1, "not an sdp"))
+	// Malformed, forged or unexpected, from the lower identity.
+	send(low, []byte{1, kindOffer}) // shorter than the header
+	v2 := seal(t, certs[0], annFP, kindOffer, 2, "v2")
+	v2[0] = 2
+	send(low, v2) // another version
+	forged := seal(t, certs[0], annFP, kindOffer, 3, "an offer")
+	forged[len(forged)-1] ^= 1
+	send(low, forged)                                                // the payload changed after signing
+	send(low, seal(t, certs[2], annFP, kindOffer, 4, "high's"))      // signed by another identity
+	send(low, seal(t, certs[0], highID(1), kindOffer, 5, "to whom")) // signed for another recipient
+	send(low, seal(t, certs[0], annFP, 'x', 6, "unknown kind"))      // another kind
+	send(low, seal(t, certs[0], annFP, kindAnswer, 7, "no attempt")) // an answer to nothing
+	send(low, seal(t, certs[0], annFP, kindRefuse, 8, "no attempt")) // a refusal of nothing
 	end := time.Now().Add(time.Second)
 	pumpAll(t, 5*time.Second, "a second of pumping", func() bool { return time.Now().After(end) }, ann)
 	if n := len(ann.s.answering); n != 0 {
@@ -535,10 +571,13 @@ func TestInternetHostileSignals(t *testing.T) {
 	// Locked: an offer from the lower identity is refused through the
 	// relay, for its attempt, and nothing is answered.
 	ann.s.StopLookingForPeers()
-	send(low, envelope(1, kindOffer, 42, "an offer"))
+	send(low, seal(t, certs[0], annFP, kindOffer, 42, "an offer"))
 	sigs := pollFor(t, low, 10*time.Second, pump)
-	if len(sigs) != 1 || !bytes.Equal(sigs[0].Data, envelope(1, kindRefuse, 42, ReasonLocked)) || sigs[0].From != annID {
-		t.Fatalf("low got %+v, want one refusal %q from ann", sigs, envelope(1, kindRefuse, 42, ReasonLocked))
+	if len(sigs) != 1 {
+		t.Fatalf("low got %d signals, want one refusal", len(sigs))
+	}
+	if m := opened(t, sigs[0], annFP, certs[0]); m.kind != kindRefuse || m.attempt != 42 || string(m.data) != ReasonLocked || m.flags != flagKeyIsID {
+		t.Fatalf("low got %+v, want a refusal of attempt 42, %q", m, ReasonLocked)
 	}
 	if n := len(ann.s.answering); n != 0 {
 		t.Fatalf("a locked session answers %d offers", n)
@@ -552,7 +591,7 @@ func TestInternetHostileSignals(t *testing.T) {
 	}
 	end = time.Now().Add(offerEvery + 100*time.Millisecond)
 	pumpAll(t, 5*time.Second, "a second of pumping", func() bool { return time.Now().After(end) }, ann)
-	send(low, envelope(1, kindOffer, 43, `{"v":1,"sdp":"garbage"}`))
+	send(low, seal(t, certs[0], annFP, kindOffer, 43, `{"v":1,"sdp":"garbage"}`))
 	pumpAll(t, 5*time.Second, "ann answers the offer", func() bool { return len(ann.s.answering) == 1 }, ann)
 	pumpAll(t, 20*time.Second, "the answer fails", func() bool { return len(ann.s.answering) == 0 }, ann)
 	if len(ann.added) != 0 || len(ann.s.Peers()) != 0 {
@@ -567,21 +606,23 @@ func TestInternetHostileSignals(t *testing.T) {
 	stranger, _ := netcode.FingerprintOf(certs[2].Certificate[0])
 	l := r.newLink(lowID, 7, true) // as if ann offered to low
 	defer r.dropLink(l)
+	answer := seal(t, certs[0], annFP, kindAnswer, 7, "answer")
+	strangerOffer := seal(t, certs[2], annFP, kindOffer, 8, "offer")
 	var ev rendezvous.Events
 	ev.Members = []rendezvous.Member{{ID: annID}, {ID: lowID.String()}}
 	for i := range 100 {
 		ev.Signals = append(ev.Signals,
-			rendezvous.Signal{Seq: uint64(2*i + 1), From: lowID.String(), Data: envelope(1, kindAnswer, 7, "answer")},
-			rendezvous.Signal{Seq: uint64(2*i + 2), From: stranger.String(), Data: envelope(1, kindOffer, 8, "offer")})
+			rendezvous.Signal{Seq: uint64(2*i + 1), From: lowID.String(), Data: answer},
+			rendezvous.Signal{Seq: uint64(2*i + 2), From: stranger.String(), Data: strangerOffer})
 	}
 	r.take(ev)
 	if n := len(l.in); n != signalQueue {
 		t.Errorf("the attempt holds %d signals after 100 answers, want %d", n, signalQueue)
 	}
 	r.mu.Lock()
-	_, strangerOffer := r.offers[stranger]
+	_, kept := r.offers[stranger]
 	r.mu.Unlock()
-	if strangerOffer {
+	if kept {
 		t.Error("an offer from a sender outside the roster was kept")
 	}
 }
@@ -659,14 +700,68 @@ func TestInternetAnswersBounded(t *testing.T) {
 	other[0] = 1
 	ann.s.answering[other] = &answering{cancel: func() {}}
 	defer delete(ann.s.answering, other)
-	if err := low.Signal(t.Context(), ann.s.ID().String(), envelope(1, kindOffer, 9, "an offer")); err != nil {
+	if err := low.Signal(t.Context(), ann.s.ID().String(), seal(t, certs[0], ann.s.ID(), kindOffer, 9, "an offer")); err != nil {
 		t.Fatal(err)
 	}
 	sigs := pollFor(t, low, 10*time.Second, func() { ann.s.Pump() })
-	if want := envelope(1, kindRefuse, 9, ReasonFull); len(sigs) != 1 || !bytes.Equal(sigs[0].Data, want) {
-		t.Fatalf("low got %+v, want one refusal %q", sigs, want)
+	if len(sigs) != 1 {
+		t.Fatalf("low got %d signals, want one refusal", len(sigs))
+	}
+	if m := opened(t, sigs[0], ann.s.ID(), certs[0]); m.kind != kindRefuse || m.attempt != 9 || string(m.data) != ReasonFull {
+		t.Fatalf("low got %+v, want a refusal of attempt 9, %q", m, ReasonFull)
 	}
 	if len(ann.s.answering) != 1 {
 		t.Fatalf("ann answers %d offers, want only the one it had", len(ann.s.answering))
+	}
+}
+
+// asBrowser makes the sessions named in names behave as a browser does:
+// a new DTLS key for each connection (not the identity key), and flags
+// that say so, unless lie is set (then they claim the DTLS key is the
+// identity key).
+func asBrowser(t *testing.T, lie bool, names ...string) {
+	testJoinHook = func(cfg *Config, r *internet) {
+		if slices.Contains(names, cfg.DisplayName) {
+			r.wcfg.Certificate = nil
+			if !lie {
+				r.flags = 0
+			}
+		}
+	}
+	t.Cleanup(func() { testJoinHook = nil })
+}
+
+// TestInternetPeerWithConnectionKeys: a member whose DTLS key is not its
+// identity key (as a browser's, made per connection) is verified by its
+// signed signals instead: both sessions add each other, the game sees the
+// member's identity as its Fingerprint, and messages and requests flow.
+func TestInternetPeerWithConnectionKeys(t *testing.T) {
+	asBrowser(t, false, "bob")
+	rdv := startRendezvous(t)
+	ann, bob := meetInRoom(t, rdv)
+	for _, pair := range [][2]*netPeer{{ann, bob}, {bob, ann}} {
+		p := pair[0].s.Peer(pair[1].s.ID())
+		if p == nil || p.Fingerprint() != pair[1].s.ID() {
+			t.Fatalf("%s: Peer(%s's ID) = %v", pair[0].s.Name(), pair[1].s.Name(), p)
+		}
+	}
+	if _, wrapped := ann.s.Peer(bob.s.ID()).Conn().(*identified); !wrapped {
+		t.Errorf("ann's connection to bob is a %T, want one carrying bob's identity", ann.s.Peer(bob.s.ID()).Conn())
+	}
+	exchange(t, "hello", ann, bob)
+}
+
+// TestInternetDTLSKeyMustBeIdentity: a member that says its DTLS key is
+// its identity key (as native peers do) must show that key in the
+// handshake: one that shows another is never added.
+func TestInternetDTLSKeyMustBeIdentity(t *testing.T) {
+	asBrowser(t, true, "bob")
+	rdv := startRendezvous(t)
+	ann := joinInternetTest(t, "ann", func(c *Config) { c.Rendezvous = rdv.url(); c.CreateRoom = true })
+	bob := joinInternetTest(t, "bob", func(c *Config) { c.Rendezvous = rdv.url(); c.Room = ann.s.Room() })
+	end := time.Now().Add(3 * time.Second)
+	pumpAll(t, 10*time.Second, "3 s of trying", func() bool { return time.Now().After(end) }, ann, bob)
+	if len(ann.added) != 0 || len(bob.added) != 0 {
+		t.Fatalf("added: ann %v, bob %v; want nobody", ann.added, bob.added)
 	}
 }
