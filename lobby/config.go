@@ -66,7 +66,9 @@ type Config struct {
 	// "error" event, and refuses the peer ("accept hook failed").
 	Accept func(Offer) error
 	// Interface is the network interface to advertise and browse on. Nil:
-	// every multicast-capable interface.
+	// every multicast-capable interface. On an internet session it is the
+	// interface whose addresses ICE gathers host candidates on (nil: every
+	// interface's).
 	Interface *net.Interface
 	// ListenAddr is the UDP address the session listens on. Default ":0".
 	ListenAddr string
@@ -90,8 +92,8 @@ type Config struct {
 	// "http://127.0.0.1:7777" for a local one). Discovery is then the
 	// room's roster instead of mDNS, and peers connect over WebRTC with
 	// ICE (direct through the NATs when they allow, else through a TURN
-	// relay). It needs Room or CreateRoom; Interface, ListenAddr and
-	// PollInterval are LAN settings and must be left zero.
+	// relay). It needs Room or CreateRoom; ListenAddr and PollInterval are
+	// LAN settings and must be left zero.
 	Rendezvous string
 	// Room is the code of the room to join (as rendezvous.ParseCode
 	// reads it: case and separators do not matter). Exclusive with
@@ -144,8 +146,6 @@ func (c *Config) validateInternet() error {
 		return fmt.Errorf("%w: Rendezvous needs Room (a code to join) or CreateRoom", ErrConfig)
 	case c.PublicRoom && !c.CreateRoom:
 		return fmt.Errorf("%w: PublicRoom needs CreateRoom (a joined room is listed or not by its creator)", ErrConfig)
-	case c.Interface != nil:
-		return fmt.Errorf("%w: Interface is a LAN setting; an internet session uses ICE on every interface", ErrConfig)
 	case c.ListenAddr != "":
 		return fmt.Errorf("%w: ListenAddr is a LAN setting; an internet session's ICE picks its ports", ErrConfig)
 	case c.PollInterval != 0:

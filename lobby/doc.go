@@ -235,16 +235,19 @@
 // request met. Close and Disconnect leave the room (waiting 2 s at most
 // for the server).
 //
-// A browser build (GOOS=js) joins rooms the same way: the browser makes
-// its own DTLS key for each connection, and its signed signals bind that
-// key to its identity, as above. That path is tested natively with a peer
-// that makes a DTLS key per connection (TestInternetPeerWithConnectionKeys),
-// not yet inside a real browser.
+// A browser build (GOOS=js) joins rooms the same way, so a room holds
+// native and browser members together: the browser makes its own DTLS key
+// for each connection, and its signed signals bind that key to its
+// identity, as above. Tested in headless Chromium beside a native member
+// (webrtc/internal/browsertest, TestBrowserInLobbyRoom) and natively with
+// a peer that makes a DTLS key per connection
+// (TestInternetPeerWithConnectionKeys).
 //
 // Session.Addr is zero on an internet session (ICE picks its ports);
-// Config.Interface, ListenAddr and PollInterval are LAN settings, and
-// setting them on an internet session is an error, as are Room with
-// CreateRoom and either without Rendezvous (all matching ErrConfig).
+// Config.Interface restricts ICE to that interface's addresses;
+// ListenAddr and PollInterval are LAN settings, and setting them on an
+// internet session is an error, as are Room with CreateRoom and either
+// without Rendezvous (all matching ErrConfig).
 //
 // A minimal program (Example_internet runs one):
 //

@@ -206,6 +206,15 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 		r.wcfg.Certificate = &cert
 		r.flags = flagKeyIsID
 	}
+	if cfg.Interface != nil {
+		keep, err := interfaceAddrs(cfg.Interface)
+		if err != nil {
+			return nil, err
+		}
+		if r.wcfg.IPFilter == nil { // tests' loopback filter first
+			r.wcfg.IPFilter = func(a netip.Addr) bool { return keep[a] }
+		}
+	}
 	if testJoinHook != nil {
 		testJoinHook(cfg, r)
 	}
@@ -224,6 +233,24 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 	}
 	r.room, r.code = room, room.Code
 	return r, nil
+}
+
+// interfaceAddrs returns the addresses of ifi, for ICE to gather on.
+func interfaceAddrs(ifi *net.Interface) (map[netip.Addr]bool, error) {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Interface %s: %w", ErrConfig, ifi.Name, err)
+	}
+	keep := make(map[netip.Addr]bool)
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			keep[p.Addr().Unmap()] = true
+		}
+	}
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("%w: Interface %s has no address", ErrConfig, ifi.Name)
+	}
+	return keep, nil
 }
 
 // start runs the poll and update loops on the session's goroutines.

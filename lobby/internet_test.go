@@ -408,7 +408,9 @@ func TestInternetConfigValidation(t *testing.T) {
 		}), "at most"},
 		{"listen addr on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.ListenAddr = url, true, ":7000" }), "LAN setting"},
 		{"poll interval on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.PollInterval = url, true, time.Second }), "LAN setting"},
-		{"interface on the internet", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.Interface = url, true, &net.Interface{Name: "lo"} }), "LAN setting"},
+		{"interface without address", base(func(c *Config) {
+			c.Rendezvous, c.CreateRoom, c.Interface = url, true, &net.Interface{Index: 1 << 30, Name: "none"}
+		}), "Interface"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Join(t.Context(), tc.cfg)
