@@ -4,12 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pumpnet/pumpnet/codec"
 	"github.com/pumpnet/pumpnet/lobby/internal/discovery"
 	"github.com/pumpnet/pumpnet/netcode"
+	"github.com/pumpnet/pumpnet/rendezvous"
+	"github.com/pumpnet/pumpnet/webrtc"
 )
 
 // Limits of a session's configuration (Multipeer's rules).
@@ -62,7 +66,9 @@ type Config struct {
 	// "error" event, and refuses the peer ("accept hook failed").
 	Accept func(Offer) error
 	// Interface is the network interface to advertise and browse on. Nil:
-	// every multicast-capable interface.
+	// every multicast-capable interface. On an internet session it is the
+	// interface whose addresses ICE gathers host candidates on (nil: every
+	// interface's).
 	Interface *net.Interface
 	// ListenAddr is the UDP address the session listens on. Default ":0".
 	ListenAddr string
@@ -79,6 +85,95 @@ type Config struct {
 	// stream or fixed-size (StreamConfig.ChunkSize): at most MaxStreams,
 	// names unique. Every peer of the session should declare the same.
 	Streams []StreamConfig
+
+	// Rendezvous, when set, makes the session an internet session (see
+	// the package doc's "Over the internet"): the base URL of a
+	// rendezvous server ("https://rdv.example.org", or
+	// "http://127.0.0.1:7777" for a local one). Discovery is then the
+	// room's roster instead of mDNS, and peers connect over WebRTC with
+	// ICE (direct through the NATs when they allow, else through a TURN
+	// relay). It needs Room or CreateRoom; ListenAddr and PollInterval are
+	// LAN settings and must be left zero.
+	Rendezvous string
+	// Room is the code of the room to join (as rendezvous.ParseCode
+	// reads it: case and separators do not matter). Exclusive with
+	// CreateRoom; needs Rendezvous.
+	Room string
+	// CreateRoom creates a room instead of joining one; Session.Room
+	// returns its code, which the other players type in. Exclusive with
+	// Room; needs Rendezvous.
+	CreateRoom bool
+	// PublicRoom lists the created room in the rendezvous's public list
+	// of this ServiceType (rendezvous.Client.List). Needs CreateRoom.
+	PublicRoom bool
+	// ICEServers are STUN and TURN servers for ICE (at most
+	// webrtc.MaxICEServers): STUN finds this peer's public address, TURN
+	// relays when no direct path exists (a symmetric NAT). Without any,
+	// only peers that can reach each other's host addresses connect.
+	// Needs Rendezvous.
+	ICEServers []webrtc.ICEServer
+}
+
+// internet reports whether the session meets its peers through a
+// rendezvous.
+func (c *Config) internet() bool { return c.Rendezvous != "" }
+
+// validateInternet checks the internet settings: Room and CreateRoom are
+// exclusive, each needs Rendezvous, which needs one of them, and the LAN
+// settings stay zero on an internet session.
+func (c *Config) validateInternet() error {
+	if c.Rendezvous == "" {
+		switch {
+		case c.Room != "":
+			return fmt.Errorf("%w: Room %q needs Rendezvous (the rendezvous server's URL)", ErrConfig, c.Room)
+		case c.CreateRoom:
+			return fmt.Errorf("%w: CreateRoom needs Rendezvous (the rendezvous server's URL)", ErrConfig)
+		case c.PublicRoom:
+			return fmt.Errorf("%w: PublicRoom needs Rendezvous and CreateRoom", ErrConfig)
+		case len(c.ICEServers) > 0:
+			return fmt.Errorf("%w: ICEServers are for internet sessions: they need Rendezvous", ErrConfig)
+		}
+		return nil
+	}
+	u, err := url.Parse(c.Rendezvous)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%w: Rendezvous %q: want http(s)://host[:port]", ErrConfig, c.Rendezvous)
+	}
+	switch {
+	case c.Room != "" && c.CreateRoom:
+		return fmt.Errorf("%w: Room and CreateRoom are exclusive: join a room by its code, or create one", ErrConfig)
+	case c.Room == "" && !c.CreateRoom:
+		return fmt.Errorf("%w: Rendezvous needs Room (a code to join) or CreateRoom", ErrConfig)
+	case c.PublicRoom && !c.CreateRoom:
+		return fmt.Errorf("%w: PublicRoom needs CreateRoom (a joined room is listed or not by its creator)", ErrConfig)
+	case c.ListenAddr != "":
+		return fmt.Errorf("%w: ListenAddr is a LAN setting; an internet session's ICE picks its ports", ErrConfig)
+	case c.PollInterval != 0:
+		return fmt.Errorf("%w: PollInterval is a LAN setting; an internet session long-polls its rendezvous", ErrConfig)
+	case c.Net.PSK != nil:
+		return fmt.Errorf("%w: an internet session needs a key pair (its identity in the room), not a PSK", ErrConfig)
+	}
+	if c.Room != "" {
+		code, err := rendezvous.ParseCode(c.Room)
+		if err != nil {
+			return fmt.Errorf("%w: Room: %w", ErrConfig, err)
+		}
+		c.Room = code
+	}
+	if len(c.ICEServers) > webrtc.MaxICEServers {
+		return fmt.Errorf("%w: %d ICEServers, at most %d", ErrConfig, len(c.ICEServers), webrtc.MaxICEServers)
+	}
+	for i, s := range c.ICEServers {
+		if len(s.URLs) == 0 {
+			return fmt.Errorf("%w: ICEServers[%d] has no URL", ErrConfig, i)
+		}
+		for _, u := range s.URLs {
+			if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "stuns:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+				return fmt.Errorf("%w: ICEServers[%d]: %q is not a stun:, stuns:, turn: or turns: URL", ErrConfig, i, u)
+			}
+		}
+	}
+	return nil
 }
 
 func (c *Config) validate() error {
@@ -88,20 +183,25 @@ func (c *Config) validate() error {
 	if _, err := discovery.ServiceName(c.ServiceType); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	if err := c.validateInternet(); err != nil {
+		return err
+	}
 	if c.MaxPeers == 0 {
 		c.MaxPeers = DefaultMaxPeers
 	}
 	if c.MaxPeers < MinPeers || c.MaxPeers > DefaultMaxPeers {
 		return fmt.Errorf("%w: MaxPeers %d outside %d..%d", ErrConfig, c.MaxPeers, MinPeers, DefaultMaxPeers)
 	}
-	if c.PollInterval == 0 {
-		c.PollInterval = 500 * time.Millisecond
-	}
-	if c.PollInterval < 50*time.Millisecond {
-		return fmt.Errorf("%w: PollInterval %v below 50ms", ErrConfig, c.PollInterval)
-	}
-	if c.ListenAddr == "" {
-		c.ListenAddr = ":0"
+	if !c.internet() {
+		if c.PollInterval == 0 {
+			c.PollInterval = 500 * time.Millisecond
+		}
+		if c.PollInterval < 50*time.Millisecond {
+			return fmt.Errorf("%w: PollInterval %v below 50ms", ErrConfig, c.PollInterval)
+		}
+		if c.ListenAddr == "" {
+			c.ListenAddr = ":0"
+		}
 	}
 	if c.Codec == nil {
 		c.Codec = codec.Default()

@@ -107,7 +107,7 @@ type peerState struct {
 type dialResult struct {
 	dial   *dialing
 	target dialTarget
-	conn   *netcode.Conn
+	conn   netcode.Transport
 	err    error
 }
 
@@ -140,8 +140,9 @@ type candidate struct {
 	targets []netip.AddrPort
 }
 
-// Session is one peer's membership of a LAN session of 2-8 peers, in which
-// every pair holds exactly one connection (the lower identity dials). Its
+// Session is one peer's membership of a session of 2-8 peers, on a LAN or
+// in a rendezvous room (Config.Rendezvous), in which every pair holds
+// exactly one connection (the lower identity dials, or offers). Its
 // methods must be called from the goroutine that calls Pump, except Close
 // and Wake, which are safe from any goroutine, also while Pump or PumpWait
 // runs (the same contract as engine.Server).
@@ -152,7 +153,8 @@ type Session struct {
 	srv     *engine.Server
 	admit   *engine.Admission // only the session admits peers (Server() cannot)
 	codec   codec.Codec
-	backend discovery.Backend
+	backend discovery.Backend // nil on an internet session
+	rdv     *internet         // nil on a LAN session
 	service string
 	initial []byte
 
@@ -160,6 +162,10 @@ type Session struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	dials  chan dialResult
+
+	answering map[netcode.Fingerprint]*answering // internet: answers in progress
+	answers   chan answered                      // internet: their results
+	offerAt   memo                               // internet: when each peer's last offer was taken
 
 	// Close runs on any goroutine, beside Pump. lifeMu orders it with
 	// what the Pump goroutine starts: goroutines (wg.Add) and the
@@ -198,7 +204,10 @@ type Session struct {
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
-// browses for peers of the same service type. It does not wait for peers,
+// browses for peers of the same service type; with Config.Rendezvous, it
+// creates or joins a room of that rendezvous instead (see the package
+// doc's "Over the internet"), blocking for the round trips that takes. It
+// does not wait for peers,
 // which arrive through Pump (PeerAdded); it blocks only while it sets up
 // its socket and discovery. ctx bounds that setup, as a net.Dialer's ctx
 // bounds a dial: if ctx is done before or while Join runs, Join undoes
@@ -211,6 +220,9 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lobby: join: %w", err)
+	}
+	if cfg.internet() {
+		return joinInternet(ctx, cfg)
 	}
 	nc := cfg.Net
 	nc.Application = engine.ApplicationProtocol(cfg.Codec) // peers of another codec are closed at connect
@@ -227,7 +239,8 @@ func Join(ctx context.Context, cfg Config) (*Session, error) {
 }
 
 // join is Join with the endpoint and discovery backend given (tests use an
-// in-memory network and registry).
+// in-memory network and registry). A nil backend makes an internet
+// session: it joins cfg's rendezvous room as cfg.Net.Certificate.
 func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discovery.Backend) (*Session, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -241,21 +254,24 @@ func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discove
 	}
 	service, _ := discovery.ServiceName(cfg.ServiceType)
 	s := &Session{
-		cfg:     cfg,
-		id:      ep.Fingerprint(),
-		ep:      ep,
-		codec:   cfg.Codec,
-		backend: backend,
-		service: service,
-		dials:   make(chan dialResult, 16),
-		states:  make(map[*Peer]*peerState),
-		pending: make(map[netcode.Fingerprint]*dialing),
-		retry:   newMemo(),
-		failed:  make(map[dialTarget]time.Time),
-		full:    newMemo(),
-		known:   newMemo(),
-		wake:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		cfg:       cfg,
+		id:        ep.Fingerprint(),
+		ep:        ep,
+		codec:     cfg.Codec,
+		backend:   backend,
+		service:   service,
+		dials:     make(chan dialResult, 16),
+		answers:   make(chan answered, 16),
+		offerAt:   newMemo(),
+		answering: make(map[netcode.Fingerprint]*answering),
+		states:    make(map[*Peer]*peerState),
+		pending:   make(map[netcode.Fingerprint]*dialing),
+		retry:     newMemo(),
+		failed:    make(map[dialTarget]time.Time),
+		full:      newMemo(),
+		known:     newMemo(),
+		wake:      make(chan struct{}, 1),
+		done:      make(chan struct{}),
 	}
 	s.initial = initial
 	// The session's hooks are not the server's OnConnect/OnDisconnect,
@@ -278,7 +294,15 @@ func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discove
 		s.drainBrowse()
 		return nil, err
 	}
-	if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
+	if backend == nil {
+		if s.rdv, err = joinRendezvous(ctx, &s.cfg, *cfg.Net.Certificate); err != nil {
+			return fail(err)
+		}
+		s.rdv.s = s
+		if !s.rdv.start() {
+			return fail(errors.New("lobby: closed while joining"))
+		}
+	} else if s.browse, err = backend.Browse(s.ctx, service, cfg.PollInterval); err != nil {
 		return fail(fmt.Errorf("lobby: browse: %w", err))
 	}
 	s.wg.Add(1)
@@ -320,7 +344,8 @@ func (s *Session) ID() netcode.Fingerprint { return s.id }
 // Name returns this peer's display name.
 func (s *Session) Name() string { return s.cfg.DisplayName }
 
-// Addr returns the address the session listens on.
+// Addr returns the address the session listens on (zero on an internet
+// session: its connections are WebRTC's, on ports ICE picks).
 func (s *Session) Addr() netip.AddrPort { return s.ep.AddrPort() }
 
 // Server returns the engine server that carries the session's peers (for
@@ -587,8 +612,14 @@ func (s *Session) StopLookingForPeers() {
 	s.abandonAdmissions(ReasonLocked)
 }
 
-// stopAdvertising stops the advertisement, if any. Safe beside Close.
+// stopAdvertising stops the advertisement, if any; an internet session
+// publishes 0 seats instead (it stays in its room's roster). Safe beside
+// Close.
 func (s *Session) stopAdvertising() {
+	if s.rdv != nil {
+		s.rdv.publish(0, len(s.admitted)+1)
+		return
+	}
 	s.lifeMu.Lock()
 	adv := s.adv
 	s.adv = nil
@@ -605,6 +636,7 @@ func (s *Session) abandonAdmissions(reason string) {
 		d.cancel()
 		delete(s.pending, id)
 	}
+	s.cancelAnswers()
 	for ch, st := range s.states {
 		if !st.admitted {
 			s.refuse(ch, reason)
@@ -632,7 +664,8 @@ func (s *Session) Disconnect() {
 	s.locked = true
 	s.stopAdvertising()
 	s.cancel()
-	clear(s.pending) // cancelled with s.ctx
+	clear(s.pending)   // cancelled with s.ctx
+	clear(s.answering) // likewise
 	for ch := range s.states {
 		ch.Close()
 	}
@@ -665,6 +698,9 @@ func (s *Session) Close() error {
 		err = s.srv.CloseWithReason("") // the dials in flight, the browse loop and the forwarder end with s.ctx
 		s.wg.Wait()
 		s.drainBrowse()
+		if s.rdv != nil {
+			s.rdv.http.CloseIdleConnections()
+		}
 		s.signal() // a Pump delivers the removals
 	})
 	return err
@@ -683,6 +719,7 @@ func (s *Session) Shutdown(ctx context.Context, reason string) error {
 		d.cancel()
 		delete(s.pending, id)
 	}
+	s.cancelAnswers()
 	err := s.srv.Shutdown(ctx, reason)
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -706,6 +743,10 @@ func (s *Session) drainBrowse() {
 // bounds the start.
 func (s *Session) advertise(ctx context.Context) error {
 	if s.locked || s.left {
+		return nil
+	}
+	if s.rdv != nil {
+		s.rdv.publish(s.seatsOpen(), len(s.admitted)+1)
 		return nil
 	}
 	rec := s.record()
@@ -803,6 +844,9 @@ func (s *Session) Wake() <-chan struct{} { return s.wake }
 // goroutine: discovery, new connections, hellos, messages to handlers,
 // peers added and removed. It never blocks.
 func (s *Session) Pump() {
+	if s.rdv != nil {
+		s.pumpInternet()
+	}
 	s.recsMu.Lock()
 	if s.haveRecs {
 		s.records, s.haveRecs = s.latest, false
@@ -927,7 +971,7 @@ func (s *Session) connectToRecords() {
 		s.pending[id] = d // holds a seat until dialed takes the result
 		if !s.goLive(func() {
 			defer cancel()
-			conn, err := s.ep.Dial(ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
+			conn, err := s.dial(ctx, t)
 			defer s.signal()
 			select {
 			case s.dials <- dialResult{d, t, conn, err}:
@@ -942,6 +986,19 @@ func (s *Session) connectToRecords() {
 			return
 		}
 	}
+}
+
+// dial connects to t: over netcode on a LAN; on an internet session with
+// ConnectPeer, as the offerer. A failed dial returns a nil conn.
+func (s *Session) dial(ctx context.Context, t dialTarget) (netcode.Transport, error) {
+	if s.rdv != nil {
+		return s.rdv.offer(ctx, t.id)
+	}
+	c, err := s.ep.Dial(ctx, t.addr, netcode.DialOptions{Fingerprint: t.id})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // goLive runs f on a goroutine that Close waits for, unless Close began:
@@ -1035,8 +1092,13 @@ func candidatesOf(recs []discovery.Record, self netcode.Fingerprint) []candidate
 	for i := range out {
 		slices.SortStableFunc(out[i].targets, ipv4First)
 	}
-	slices.SortFunc(out, func(a, b candidate) int { return compareFP(a.id, b.id) })
+	sortCandidates(out)
 	return out
+}
+
+// sortCandidates orders candidates by identity.
+func sortCandidates(cs []candidate) {
+	slices.SortFunc(cs, func(a, b candidate) int { return compareFP(a.id, b.id) })
 }
 
 // usableRecord reports whether r could be dialed at all: a port, a seat
@@ -1118,6 +1180,14 @@ func (s *Session) dialed(r dialResult) {
 		return
 	}
 	delete(s.pending, r.target.id)
+	var refused *RefusedError
+	if errors.As(r.err, &refused) {
+		// An internet peer refused the offer through the rendezvous (no
+		// seat, locked): as a refusal on a connection on the LAN.
+		s.retry.set(r.target.id, time.Now().Add(redialAfter))
+		s.emitRefused(nil, refused)
+		return
+	}
 	if r.err != nil {
 		// That address did not answer for that identity (silent, or
 		// another key: an impostor's record, or a stale one): back off it
@@ -1129,13 +1199,36 @@ func (s *Session) dialed(r dialResult) {
 		r.conn.Close()
 		return
 	}
-	ch := s.srv.Adopt(r.conn)
+	ch := s.adopt(r.conn)
 	if st := s.states[ch]; st != nil {
 		st.outbound = true
 		st.id = r.target.id
 		st.via = r.target.addr
 		s.sendHello(ch)
 	}
+}
+
+// adopt hands a connection to the engine server. The server hears of
+// its netcode connections' traffic through the endpoint; for another
+// transport's (an internet session's WebRTC ones) a goroutine relays the
+// connection's wake-ups, so that PumpWait returns when a message arrives.
+func (s *Session) adopt(c netcode.Transport) *Peer {
+	if _, native := c.(*netcode.Conn); !native {
+		s.goLive(func() {
+			for {
+				select {
+				case <-c.Wake():
+					s.signal()
+				case <-c.Done():
+					s.signal()
+					return
+				case <-s.ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	return s.srv.Adopt(c)
 }
 
 // onConnect registers every new peer (accepted or adopted) as pending.
@@ -1281,6 +1374,9 @@ func (s *Session) isMember(p *Peer) bool {
 // key), else that of its first sighting (discovery.CompareRecords). It is a
 // hint like any record.
 func (s *Session) recordName(id netcode.Fingerprint, via netip.AddrPort) string {
+	if s.rdv != nil {
+		return s.rosterName(id)
+	}
 	var first *discovery.Record
 	for i := range s.records {
 		r := &s.records[i]
