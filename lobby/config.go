@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -89,7 +90,8 @@ type Config struct {
 	// Rendezvous, when set, makes the session an internet session (see
 	// the package doc's "Over the internet"): the base URL of a
 	// rendezvous server ("https://rdv.example.org", or
-	// "http://127.0.0.1:7777" for a local one). Discovery is then the
+	// "http://127.0.0.1:7777" for a local one without TLS); a bare
+	// "host:port" means "https://host:port". Discovery is then the
 	// room's roster instead of mDNS, and peers connect over WebRTC with
 	// ICE (direct through the NATs when they allow, else through a TURN
 	// relay). It needs Room or CreateRoom; ListenAddr and PollInterval are
@@ -107,8 +109,9 @@ type Config struct {
 	// of this ServiceType (rendezvous.Client.List). Needs CreateRoom.
 	PublicRoom bool
 	// ICEServers are STUN and TURN servers for ICE (at most
-	// webrtc.MaxICEServers): STUN finds this peer's public address, TURN
-	// relays when no direct path exists (a symmetric NAT). Without any,
+	// webrtc.MaxICEServers), besides those the rendezvous hands out, and
+	// asked first: STUN finds this peer's public address, TURN relays when
+	// no direct path exists (a symmetric NAT). Without any from either,
 	// only peers that can reach each other's host addresses connect.
 	// Needs Rendezvous.
 	ICEServers []webrtc.ICEServer
@@ -135,9 +138,16 @@ func (c *Config) validateInternet() error {
 		}
 		return nil
 	}
+	if !strings.Contains(c.Rendezvous, "://") { // host:port means HTTPS
+		host, port, err := net.SplitHostPort(c.Rendezvous)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || host == "" || perr != nil {
+			return fmt.Errorf("%w: Rendezvous %q: want host:port or http(s)://host[:port]", ErrConfig, c.Rendezvous)
+		}
+		c.Rendezvous = "https://" + c.Rendezvous
+	}
 	u, err := url.Parse(c.Rendezvous)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: Rendezvous %q: want http(s)://host[:port]", ErrConfig, c.Rendezvous)
+		return fmt.Errorf("%w: Rendezvous %q: want host:port or http(s)://host[:port]", ErrConfig, c.Rendezvous)
 	}
 	switch {
 	case c.Room != "" && c.CreateRoom:

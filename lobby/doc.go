@@ -202,7 +202,10 @@
 // offer and the answer, and ICE picks a path: host candidates on one
 // network, server-reflexive ones through NATs that allow hole punching
 // (STUN), a TURN relay when nothing else works (a symmetric NAT).
-// Config.ICEServers lists the STUN and TURN servers. Every signal is
+// The STUN and TURN servers are those the rendezvous hands out with each
+// answer (its own STUN, its embedded TURN relay or a TURN server such as
+// coturn, with credentials made for this member and refreshed while it
+// polls), after any the game lists in Config.ICEServers. Every signal is
 // signed with the sender's identity key and names its recipient; the
 // offer's and the answer's SDP carry the fingerprint of the DTLS
 // certificate each side will show, which WebRTC's handshake checks, and a
@@ -252,11 +255,7 @@
 // A minimal program (Example_internet runs one):
 //
 //	s, err := lobby.Join(ctx, lobby.Config{DisplayName: "ann", ServiceType: "chat",
-//		Rendezvous: "https://rdv.example.org", CreateRoom: true, // or Room: code
-//		ICEServers: []webrtc.ICEServer{
-//			{URLs: []string{"stun:rdv.example.org:3478"}},
-//			{URLs: []string{"turn:turn.example.org:3478"}, Username: "u", Credential: "p"},
-//		}})
+//		Rendezvous: "rdv.example.org:7777", CreateRoom: true}) // or Room: code
 //	if err != nil {
 //		return err
 //	}
@@ -277,7 +276,7 @@
 // holds one connection per pair and never routes through a third peer.
 // Session.Peer(id) returns the member with that ID once it is added (nil
 // before, or if it left), and Send(msg, engine.To(p)) or p.Request reach
-// it. Where no direct or relayed path exists (no TURN server given, and
+// it. Where no direct or relayed path exists (no TURN server offered, and
 // NATs that defeat hole punching), the pair never connects: the session
 // does not route messages through the host by itself. A game can, with
 // engine's request forwarding (the host's handler calls Peer.Forward to

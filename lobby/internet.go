@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -500,7 +501,9 @@ func (r *internet) offer(ctx context.Context, peer netcode.Fingerprint) (netcode
 // whose DTLS key is not the peer's ID is handed on with the ID as its
 // PeerFingerprint, so that admission and the game see the identity.
 func (r *internet) connect(ctx context.Context, l *link) (netcode.Transport, error) {
-	c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Offerer: l.offerer, InsecureAcceptAnyPeer: true})
+	wcfg := r.wcfg
+	wcfg.ICEServers = iceServers(r.wcfg.ICEServers, r.currentRoom().ICEServers())
+	c, err := webrtc.ConnectPeer(ctx, &wcfg, webrtc.PeerOptions{Signaler: l, Offerer: l.offerer, InsecureAcceptAnyPeer: true})
 	if err != nil {
 		return nil, err
 	}
@@ -513,6 +516,21 @@ func (r *internet) connect(ctx context.Context, l *link) (netcode.Transport, err
 		return nil, fmt.Errorf("%w: peer key %s, its identity %s", webrtc.ErrFingerprintMismatch, got, l.peer)
 	}
 	return &identified{Transport: c, id: l.peer}, nil
+}
+
+// iceServers is what a connection attempt's ICE asks: the session's own
+// (Config.ICEServers) first, then the rendezvous's (its STUN and TURN,
+// with credentials it refreshes while the session polls, so they are read
+// afresh for each attempt), at most webrtc.MaxICEServers in all.
+func iceServers(own []webrtc.ICEServer, room []rendezvous.ICEServer) []webrtc.ICEServer {
+	out := slices.Clip(own)
+	for _, s := range room {
+		if len(out) >= webrtc.MaxICEServers {
+			break
+		}
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
 }
 
 // identified is a connection whose peer's identity is not its DTLS key (a

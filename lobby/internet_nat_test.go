@@ -4,8 +4,9 @@ package lobby
 
 // Internet sessions across NATs: each test builds home networks behind
 // NAT routers out of network namespaces (internal/natrig), runs a
-// rendezvous server and a STUN/TURN server (pion/turn) on the rig's public
-// host, and one session per home (this test binary, re-executed in a
+// rendezvous server with its own STUN responder and TURN relay on the
+// rig's public host (the sessions get STUN and TURN only from the
+// rendezvous's answers), and one session per home (this test binary, re-executed in a
 // helper role), which meet in a room. No packet reaches the machine's real
 // interfaces; without root, iproute2 or nftables the tests skip and say
 // why.
@@ -22,13 +23,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/turn/v5"
-
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/internal/natrig"
 	"github.com/pumpnet/pumpnet/internal/netnstest"
 	"github.com/pumpnet/pumpnet/rendezvous"
-	"github.com/pumpnet/pumpnet/webrtc"
 )
 
 // Environment of a re-executed test binary (TestInternetNATHelperProcess).
@@ -39,9 +37,6 @@ const (
 	inatRoomEnv   = "PUMPNET_LOBBY_NAT_ROOM"   // peer: the room's code; empty: create it
 	inatRdvPort   = 8080
 	inatTURNPort  = 3478
-	inatTURNUser  = "natrig"
-	inatTURNPass  = "natrig-secret"
-	inatTURNRealm = "pumpnet.test"
 )
 
 // inatPeer is what one peer reported.
@@ -126,8 +121,9 @@ func TestInternetNATConeToConeDirect(t *testing.T) {
 }
 
 // TestInternetNATSymmetricToConeRelayed: a session behind a symmetric NAT
-// reaches one behind a cone NAT through the TURN relay given in
-// Config.ICEServers (no direct path exists between them): one side's
+// reaches one behind a cone NAT through the TURN relay the rendezvous
+// runs and hands out with credentials (no direct path exists between them;
+// the sessions set no Config.ICEServers): one side's
 // selected remote candidate is the relay's, on the TURN server.
 func TestInternetNATSymmetricToConeRelayed(t *testing.T) {
 	ps := runInternetNAT(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone})
@@ -157,37 +153,26 @@ func TestInternetNATHelperProcess(t *testing.T) {
 	}
 }
 
-// inatPublic runs the rendezvous and a TURN server (which answers STUN
-// too) until stdin closes.
+// inatPublic runs the rendezvous with its STUN responder (UDP, on the
+// rendezvous's port number) and its embedded TURN relay until stdin
+// closes. The peers get both only from the rendezvous's answers: they set
+// no Config.ICEServers.
 func inatPublic(t *testing.T) {
 	ip := net.ParseIP(os.Getenv(inatPublicEnv))
-	udp, err := net.ListenPacket("udp4", fmt.Sprintf("%s:%d", ip, inatTURNPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := turn.GenerateAuthKey(inatTURNUser, inatTURNRealm, inatTURNPass)
-	ts, err := turn.NewServer(turn.ServerConfig{
-		Realm: inatTURNRealm,
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			if ra.Username != inatTURNUser {
-				return "", nil, false
-			}
-			return ra.Username, key, true
-		},
-		PacketConnConfigs: []turn.PacketConnConfig{{
-			PacketConn:            udp,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: ip, Address: ip.String()},
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ts.Close()
-	rdv, err := rendezvous.NewServer(rendezvous.Config{})
+	stunAddr, turnAddr := fmt.Sprintf("%s:%d", ip, inatRdvPort), fmt.Sprintf("%s:%d", ip, inatTURNPort)
+	rdv, err := rendezvous.NewServer(rendezvous.Config{PublicSTUN: stunAddr, TURN: rendezvous.TURNConfig{Public: turnAddr}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rdv.Close()
+	for addr, serve := range map[string]func(net.PacketConn) error{stunAddr: rdv.ServeSTUN, turnAddr: rdv.ServeTURN} {
+		pc, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		go serve(pc)
+	}
 	ln, err := net.Listen("tcp4", fmt.Sprintf("%s:%d", ip, inatRdvPort))
 	if err != nil {
 		t.Fatal(err)
@@ -240,10 +225,6 @@ func inatPeerMain(t *testing.T) {
 		ServiceType: "nat-test",
 		Rendezvous:  fmt.Sprintf("http://%s:%d", public, inatRdvPort),
 		Room:        os.Getenv(inatRoomEnv),
-		ICEServers: []webrtc.ICEServer{
-			{URLs: []string{fmt.Sprintf("stun:%s:%d", public, inatTURNPort)}},
-			{URLs: []string{fmt.Sprintf("turn:%s:%d?transport=udp", public, inatTURNPort)}, Username: inatTURNUser, Credential: inatTURNPass},
-		},
 	}
 	cfg.CreateRoom = cfg.Room == ""
 	cfg.Net.HandshakeTimeout = 30 * time.Second

@@ -374,6 +374,23 @@ func TestInternetRendezvousRestartKeepsGame(t *testing.T) {
 
 // TestInternetConfigValidation: the internet settings are checked before
 // anything is sent, each mistake with an error matching ErrConfig.
+// TestRendezvousHostPortMeansHTTPS: Config.Rendezvous may be a bare
+// host:port (as the examples' -rendezvous flag takes it), which means
+// HTTPS; a URL stays as given.
+func TestRendezvousHostPortMeansHTTPS(t *testing.T) {
+	for in, want := range map[string]string{
+		"rdv.example.org:7777":    "https://rdv.example.org:7777",
+		"[2001:db8::1]:7777":      "https://[2001:db8::1]:7777",
+		"http://10.0.0.1:7777":    "http://10.0.0.1:7777",
+		"https://rdv.example.org": "https://rdv.example.org",
+	} {
+		c := Config{DisplayName: "ann", ServiceType: "game", Rendezvous: in, CreateRoom: true}
+		if err := c.validate(); err != nil || c.Rendezvous != want {
+			t.Errorf("Rendezvous %q: validated as %q, %v; want %q", in, c.Rendezvous, err, want)
+		}
+	}
+}
+
 func TestInternetConfigValidation(t *testing.T) {
 	base := func(m func(c *Config)) Config {
 		c := Config{DisplayName: "ann", ServiceType: "game"}
@@ -393,7 +410,9 @@ func TestInternetConfigValidation(t *testing.T) {
 		{"rendezvous without room", base(func(c *Config) { c.Rendezvous = url }), "needs Room"},
 		{"public room joined", base(func(c *Config) { c.Rendezvous, c.Room, c.PublicRoom = url, "ABCDEF", true }), "needs CreateRoom"},
 		{"bad room code", base(func(c *Config) { c.Rendezvous, c.Room = url, "AB" }), "Room"},
-		{"rendezvous not a URL", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "rdv.example.org:7777", true }), "http(s)://"},
+		{"rendezvous not a URL", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "http:/rdv.example.org", true }), "http(s)://"},
+		{"rendezvous without a port", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "rdv.example.org", true }), "http(s)://"},
+		{"rendezvous without a host", base(func(c *Config) { c.Rendezvous, c.CreateRoom = ":7777", true }), "http(s)://"},
 		{"rendezvous ftp", base(func(c *Config) { c.Rendezvous, c.CreateRoom = "ftp://rdv.example.org", true }), "http(s)://"},
 		{"ice servers on a LAN", base(func(c *Config) { c.ICEServers = []webrtc.ICEServer{{URLs: []string{"stun:x:3478"}}} }), "need Rendezvous"},
 		{"ice server without URL", base(func(c *Config) { c.Rendezvous, c.CreateRoom, c.ICEServers = url, true, []webrtc.ICEServer{{}} }), "no URL"},
