@@ -8,7 +8,9 @@
 // the same run as raw UDP and pumpnet — are measured by the module in
 // ./peers (a module of its own: ENet needs cgo).
 //
-// The package has no non-test code. Run the suites with
+// The package has no non-test code; the machinery it shares with ./peers
+// (helper processes, meters, the throughput and scale drivers) is
+// ./internal/harness. Run the suites with
 //
 //	go test -run XXX -bench latency ./benchmarks
 //	go test -run XXX -bench . -benchtime 2s ./benchmarks

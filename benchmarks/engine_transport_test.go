@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/netcode"
 	"github.com/pumpnet/pumpnet/webrtc"
@@ -72,8 +73,8 @@ func newEngineTransports(b *testing.B, setup func(srv *engine.Server)) *engineTr
 		}
 	})
 	e := &engineTransports{srv: srv}
-	e.native = connectEngine(b, srv.ConnectString(), nil)
-	e.webrtc = connectEngine(b, "webrtc "+wsrv.SignalURL(), &engine.ClientConfig{
+	e.native = harness.ConnectEngine(b, srv.ConnectString(), nil)
+	e.webrtc = harness.ConnectEngine(b, "webrtc "+wsrv.SignalURL(), &engine.ClientConfig{
 		Dial: func(ctx context.Context) (netcode.Transport, error) {
 			c, err := webrtc.Dial(ctx, wsrv.SignalURL(), &wcfg, webrtc.DialOptions{Fingerprint: wsrv.Fingerprint()})
 			if err != nil {
@@ -93,9 +94,9 @@ func newEngineTransports(b *testing.B, setup func(srv *engine.Server)) *engineTr
 }
 
 func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
-	pong := newBlob("pong", msgSize)
+	pong := harness.NewBlob("pong", harness.MsgSize)
 	e := newEngineTransports(b, func(srv *engine.Server) {
-		engine.HandleFunc(srv, "ping", func(p *engine.Peer, m blob) {
+		engine.HandleFunc(srv, "ping", func(p *engine.Peer, m harness.Blob) {
 			copy(pong.Data[:8], m.Data) // echo the sequence number
 			if err := p.Send(pong, mode); err != nil {
 				b.Error(err)
@@ -106,13 +107,13 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 	var want uint64
 	got := false
 	for _, cl := range []*engine.Client{e.native, e.webrtc} {
-		engine.HandleFunc(cl, "pong", func(_ *engine.Client, m blob) {
+		engine.HandleFunc(cl, "pong", func(_ *engine.Client, m harness.Blob) {
 			if binary.LittleEndian.Uint64(m.Data) == want {
 				got = true
 			}
 		})
 	}
-	ping := newBlob("ping", msgSize)
+	ping := harness.NewBlob("ping", harness.MsgSize)
 	timeout := time.NewTimer(time.Hour)
 	roundTrip := func(cl *engine.Client) (time.Duration, bool) {
 		want++
@@ -134,11 +135,11 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 		}
 		return time.Since(start), true
 	}
-	for range warmup {
+	for range harness.Warmup {
 		roundTrip(e.native)
 		roundTrip(e.webrtc)
 	}
-	var nrec, wrec rttRecorder
+	var nrec, wrec harness.Recorder
 	lost := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -147,13 +148,13 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 		b.StopTimer()
 		for range n {
 			if d, ok := roundTrip(e.native); ok {
-				nrec.add(d)
+				nrec.Add(d)
 			}
 		}
 		b.StartTimer()
 		for range n {
 			if d, ok := roundTrip(e.webrtc); ok {
-				wrec.add(d)
+				wrec.Add(d)
 			} else {
 				lost++
 			}
@@ -161,10 +162,10 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 		done += n
 	}
 	b.StopTimer()
-	b.ReportMetric(us(nrec.pct(0.5)), "netcode-p50-µs")
-	b.ReportMetric(us(wrec.pct(0.5)), "webrtc-p50-µs")
-	b.ReportMetric(us(wrec.pct(0.99)), "webrtc-p99-µs")
-	reportRatio(b, ratio(float64(wrec.pct(0.5)), float64(nrec.pct(0.5))), "p50-ratio")
+	b.ReportMetric(harness.Micros(nrec.Pct(0.5)), "netcode-p50-µs")
+	b.ReportMetric(harness.Micros(wrec.Pct(0.5)), "webrtc-p50-µs")
+	b.ReportMetric(harness.Micros(wrec.Pct(0.99)), "webrtc-p99-µs")
+	harness.ReportRatio(b, harness.Ratio(float64(wrec.Pct(0.5)), float64(nrec.Pct(0.5))), "p50-ratio")
 	if lost > 0 {
 		b.ReportMetric(float64(lost), "webrtc-lost")
 	}
@@ -173,7 +174,7 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 func benchEngineTransportThroughput(b *testing.B) {
 	var count [2]atomic.Int64 // messages the server's handler got, per transport
 	e := newEngineTransports(b, func(srv *engine.Server) {
-		engine.HandleFunc(srv, "m", func(p *engine.Peer, m blob) {
+		engine.HandleFunc(srv, "m", func(p *engine.Peer, m harness.Blob) {
 			if _, ok := p.Conn().(*webrtc.Conn); ok {
 				count[1].Add(1)
 			} else {
@@ -182,7 +183,7 @@ func benchEngineTransportThroughput(b *testing.B) {
 		})
 	})
 	defer e.stop()
-	msg := newBlob("m", msgSize)
+	msg := harness.NewBlob("m", harness.MsgSize)
 	sendRound := func(cl *engine.Client, idx, n int) time.Duration {
 		start := time.Now()
 		target := count[idx].Load() + int64(n)
@@ -232,5 +233,5 @@ func benchEngineTransportThroughput(b *testing.B) {
 	wrate := float64(sent) / wtime.Seconds()
 	b.ReportMetric(nrate, "netcode-msg/s")
 	b.ReportMetric(wrate, "webrtc-msg/s")
-	reportRatio(b, ratio(wrate, nrate), "msg/s-ratio")
+	harness.ReportRatio(b, harness.Ratio(wrate, nrate), "msg/s-ratio")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -71,10 +72,10 @@ func (r hsResult) rate() float64 {
 
 func (r hsResult) report(b *testing.B, base hsResult) {
 	b.ReportMetric(r.rate(), "conn/s")
-	b.ReportMetric(us(r.p50), "p50-µs")
-	b.ReportMetric(us(r.p99), "p99-µs")
-	reportRatio(b, ratio(float64(r.p50), float64(base.p50)), "p50/pion")
-	reportRatio(b, ratio(r.rate(), base.rate()), "conn/s/pion")
+	b.ReportMetric(harness.Micros(r.p50), "p50-µs")
+	b.ReportMetric(harness.Micros(r.p99), "p99-µs")
+	harness.ReportRatio(b, harness.Ratio(float64(r.p50), float64(base.p50)), "p50/pion")
+	harness.ReportRatio(b, harness.Ratio(r.rate(), base.rate()), "conn/s/pion")
 }
 
 var benchPSK = []byte("pumpnet benchmark pre-shared key")
@@ -304,15 +305,15 @@ const hsBlock = 10
 // handshakes makes b.N connections with dial (timed) in blocks of
 // hsBlock, each block after as many with base (untimed).
 func handshakes(b *testing.B, dial, base dialer) (r, rb hsResult) {
-	var rec, recBase rttRecorder
-	rec.samples = make([]time.Duration, 0, b.N)
-	one := func(d dialer, rec *rttRecorder) {
+	var rec, recBase harness.Recorder
+	rec.Samples = make([]time.Duration, 0, b.N)
+	one := func(d dialer, rec *harness.Recorder) {
 		t := time.Now()
 		closeConn, err := d()
 		if err != nil {
 			b.Fatal(fmt.Errorf("handshake: %w", err))
 		}
-		rec.add(time.Since(t))
+		rec.Add(time.Since(t))
 		closeConn()
 	}
 	var elapsed, elapsedBase time.Duration
@@ -335,7 +336,7 @@ func handshakes(b *testing.B, dial, base dialer) (r, rb hsResult) {
 		done += n
 	}
 	b.StopTimer()
-	r = hsResult{n: b.N, elapsed: elapsed, p50: rec.pct(0.5), p99: rec.pct(0.99)}
-	rb = hsResult{n: len(recBase.samples), elapsed: elapsedBase, p50: recBase.pct(0.5), p99: recBase.pct(0.99)}
+	r = hsResult{n: b.N, elapsed: elapsed, p50: rec.Pct(0.5), p99: rec.Pct(0.99)}
+	rb = hsResult{n: len(recBase.Samples), elapsed: elapsedBase, p50: recBase.Pct(0.5), p99: recBase.Pct(0.99)}
 	return r, rb
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/dtls/v3"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -62,7 +63,7 @@ func BenchmarkIdleMemory(b *testing.B) {
 			b.ReportMetric(r.stack, "stack-B/conn")
 			b.ReportMetric(r.goroutines, "goroutines/conn")
 			b.ReportMetric(r.heap+r.stack, "B/conn")
-			reportRatio(b, ratio(r.heap+r.stack, base.heap+base.stack), "B/conn/pion")
+			harness.ReportRatio(b, harness.Ratio(r.heap+r.stack, base.heap+base.stack), "B/conn/pion")
 		})
 		if s != nil {
 			s.close()
@@ -75,7 +76,7 @@ type idleResult struct{ heap, stack, goroutines float64 }
 // idleSession is a server holding n idle connections from a helper.
 type idleSession struct {
 	n    int
-	h    *helper
+	h    *harness.Helper
 	ep   *netcode.Endpoint
 	pion *pionServer
 	wg   sync.WaitGroup
@@ -90,7 +91,7 @@ type idleSession struct {
 func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 	tb.Helper()
 	s := &idleSession{n: n}
-	spec := helperSpec{Role: "idle", Transport: transport, Clients: n}
+	spec := harness.Spec{Role: "idle", Transport: transport, Clients: n}
 	established := func() int { return 0 }
 	switch transport {
 	case "raw-pion":
@@ -126,12 +127,12 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 	default:
 		tb.Fatalf("unknown transport %q", transport)
 	}
-	settle()
+	harness.Settle()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	s.heap0, s.stack0, s.goroutines0 = ms.HeapAlloc, ms.StackInuse, runtime.NumGoroutine()
-	s.h = startHelper(tb, spec)
-	s.h.reply(5 * time.Minute)
+	s.h = harness.StartHelper(tb, spec)
+	s.h.Reply(5 * time.Minute)
 	for deadline := time.Now().Add(time.Minute); established() < n; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			tb.Fatalf("%d of %d connections established", established(), n)
@@ -155,7 +156,7 @@ func (s *idleSession) measure() idleResult {
 
 func (s *idleSession) close() {
 	if s.h != nil {
-		s.h.close()
+		s.h.Close()
 	}
 	if s.pion != nil {
 		s.pion.close()
@@ -169,7 +170,7 @@ func (s *idleSession) close() {
 // idleClients is the helper process of BenchmarkIdleMemory: it opens
 // spec.Clients connections, says it is ready, and holds them until its
 // stdin closes.
-func idleClients(spec helperSpec, hio *helperIO) error {
+func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
 	fp, err := netcode.ParseFingerprint(spec.FP)
 	if err != nil {
 		return err
@@ -232,9 +233,9 @@ func idleClients(spec helperSpec, hio *helperIO) error {
 	if first != nil {
 		return first
 	}
-	hio.reply(helperReply{Ready: true})
+	hio.Reply(harness.Reply{Ready: true})
 	for {
-		if _, err := hio.next(); err != nil {
+		if _, err := hio.Next(); err != nil {
 			return nil
 		}
 	}

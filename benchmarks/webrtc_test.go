@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/netcode"
 	"github.com/pumpnet/pumpnet/webrtc"
 )
@@ -201,13 +202,13 @@ const transportBlock = 500
 func benchTransportLatency(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode) {
 	nc, wc, stop := transportPair(b, nm, wm, true, nil)
 	defer stop()
-	msg := make([]byte, msgSize)
+	msg := make([]byte, harness.MsgSize)
 	timeout := time.NewTimer(time.Hour)
-	for range warmup {
+	for range harness.Warmup {
 		roundTrip(b, nc, msg, timeout)
 		roundTrip(b, wc, msg, timeout)
 	}
-	var nrec, wrec rttRecorder
+	var nrec, wrec harness.Recorder
 	lost := 0
 	var allocs uint64
 	b.ReportAllocs()
@@ -217,26 +218,26 @@ func benchTransportLatency(b *testing.B, nm netcode.DeliveryMode, wm webrtc.Deli
 		b.StopTimer()
 		for range n {
 			if d, ok := roundTrip(b, nc, msg, timeout); ok {
-				nrec.add(d)
+				nrec.Add(d)
 			}
 		}
-		a0 := heapAllocs()
+		a0 := harness.HeapAllocs()
 		b.StartTimer()
 		for range n {
 			if d, ok := roundTrip(b, wc, msg, timeout); ok {
-				wrec.add(d)
+				wrec.Add(d)
 			} else {
 				lost++
 			}
 		}
-		allocs += heapAllocs() - a0
+		allocs += harness.HeapAllocs() - a0
 		done += n
 	}
 	b.StopTimer()
-	b.ReportMetric(us(nrec.pct(0.5)), "netcode-p50-µs")
-	b.ReportMetric(us(wrec.pct(0.5)), "webrtc-p50-µs")
-	b.ReportMetric(us(wrec.pct(0.99)), "webrtc-p99-µs")
-	reportRatio(b, ratio(float64(wrec.pct(0.5)), float64(nrec.pct(0.5))), "p50-ratio")
+	b.ReportMetric(harness.Micros(nrec.Pct(0.5)), "netcode-p50-µs")
+	b.ReportMetric(harness.Micros(wrec.Pct(0.5)), "webrtc-p50-µs")
+	b.ReportMetric(harness.Micros(wrec.Pct(0.99)), "webrtc-p99-µs")
+	harness.ReportRatio(b, harness.Ratio(float64(wrec.Pct(0.5)), float64(nrec.Pct(0.5))), "p50-ratio")
 	b.ReportMetric(float64(allocs)/float64(2*b.N), "webrtc-allocs/msg")
 	if lost > 0 {
 		b.ReportMetric(float64(lost), "webrtc-lost")
@@ -280,7 +281,7 @@ func benchTransportThroughput(b *testing.B) {
 	sink := &countingSink{signal: make(chan struct{}, 1)}
 	nc, wc, stop := transportPair(b, netcode.ReliableOrdered, webrtc.ReliableOrdered, false, sink)
 	defer stop()
-	msg := make([]byte, msgSize)
+	msg := make([]byte, harness.MsgSize)
 	const round = 2000
 	sendRound(b, nc, sink, 0, round, msg)
 	sendRound(b, wc, sink, 1, round, msg)
@@ -301,5 +302,5 @@ func benchTransportThroughput(b *testing.B) {
 	wrate := float64(sent) / wtime.Seconds()
 	b.ReportMetric(nrate, "netcode-msg/s")
 	b.ReportMetric(wrate, "webrtc-msg/s")
-	reportRatio(b, ratio(wrate, nrate), "msg/s-ratio")
+	harness.ReportRatio(b, harness.Ratio(wrate, nrate), "msg/s-ratio")
 }

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -67,7 +67,9 @@ type Config struct {
 	// "error" event, and refuses the peer ("accept hook failed").
 	Accept func(Offer) error
 	// Interface is the network interface to advertise and browse on. Nil:
-	// every multicast-capable interface.
+	// every multicast-capable interface. On an internet session it is the
+	// interface whose addresses ICE gathers host candidates on (nil: every
+	// interface's).
 	Interface *net.Interface
 	// ListenAddr is the UDP address the session listens on. Default ":0".
 	ListenAddr string
@@ -88,11 +90,12 @@ type Config struct {
 	// Rendezvous, when set, makes the session an internet session (see
 	// the package doc's "Over the internet"): the base URL of a
 	// rendezvous server ("https://rdv.example.org", or
-	// "http://127.0.0.1:7777" for a local one). Discovery is then the
+	// "http://127.0.0.1:7777" for a local one without TLS); a bare
+	// "host:port" means "https://host:port". Discovery is then the
 	// room's roster instead of mDNS, and peers connect over WebRTC with
 	// ICE (direct through the NATs when they allow, else through a TURN
-	// relay). It needs Room or CreateRoom; Interface, ListenAddr and
-	// PollInterval are LAN settings and must be left zero.
+	// relay). It needs Room or CreateRoom; ListenAddr and PollInterval are
+	// LAN settings and must be left zero.
 	Rendezvous string
 	// Room is the code of the room to join (as rendezvous.ParseCode
 	// reads it: case and separators do not matter). Exclusive with
@@ -106,15 +109,12 @@ type Config struct {
 	// of this ServiceType (rendezvous.Client.List). Needs CreateRoom.
 	PublicRoom bool
 	// ICEServers are STUN and TURN servers for ICE (at most
-	// webrtc.MaxICEServers): STUN finds this peer's public address, TURN
-	// relays when no direct path exists (a symmetric NAT). Without any,
+	// webrtc.MaxICEServers), besides those the rendezvous hands out, and
+	// asked first: STUN finds this peer's public address, TURN relays when
+	// no direct path exists (a symmetric NAT). Without any from either,
 	// only peers that can reach each other's host addresses connect.
 	// Needs Rendezvous.
 	ICEServers []webrtc.ICEServer
-
-	// iceFilter, set by tests, restricts ICE to the local addresses it
-	// keeps (loopback only on a shared machine).
-	iceFilter func(netip.Addr) bool
 }
 
 // internet reports whether the session meets its peers through a
@@ -138,9 +138,16 @@ func (c *Config) validateInternet() error {
 		}
 		return nil
 	}
+	if !strings.Contains(c.Rendezvous, "://") { // host:port means HTTPS
+		host, port, err := net.SplitHostPort(c.Rendezvous)
+		if _, perr := strconv.ParseUint(port, 10, 16); err != nil || host == "" || perr != nil {
+			return fmt.Errorf("%w: Rendezvous %q: want host:port or http(s)://host[:port]", ErrConfig, c.Rendezvous)
+		}
+		c.Rendezvous = "https://" + c.Rendezvous
+	}
 	u, err := url.Parse(c.Rendezvous)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%w: Rendezvous %q: want http(s)://host[:port]", ErrConfig, c.Rendezvous)
+		return fmt.Errorf("%w: Rendezvous %q: want host:port or http(s)://host[:port]", ErrConfig, c.Rendezvous)
 	}
 	switch {
 	case c.Room != "" && c.CreateRoom:
@@ -149,8 +156,6 @@ func (c *Config) validateInternet() error {
 		return fmt.Errorf("%w: Rendezvous needs Room (a code to join) or CreateRoom", ErrConfig)
 	case c.PublicRoom && !c.CreateRoom:
 		return fmt.Errorf("%w: PublicRoom needs CreateRoom (a joined room is listed or not by its creator)", ErrConfig)
-	case c.Interface != nil:
-		return fmt.Errorf("%w: Interface is a LAN setting; an internet session uses ICE on every interface", ErrConfig)
 	case c.ListenAddr != "":
 		return fmt.Errorf("%w: ListenAddr is a LAN setting; an internet session's ICE picks its ports", ErrConfig)
 	case c.PollInterval != 0:

@@ -1,6 +1,7 @@
 // Package lobby is the Multipeer Connectivity half of pumpnet: games on one
-// LAN find each other, form a session of 2-8 peers, lock their seats, and
-// play.
+// LAN, or in one room of a rendezvous server on the internet, find each
+// other, form a session of 2-8 peers, lock their seats, and play. The
+// session API is the same either way (see Over the internet).
 //
 // # Sessions
 //
@@ -176,6 +177,110 @@
 // seats. Records that cannot be dialed (port 0, an unspecified, broadcast
 // or multicast address, a negative seat count) are never dialed, whatever
 // the discovery backend passes.
+//
+// # Over the internet
+//
+// Players on different networks meet in a room of a rendezvous server
+// (package rendezvous; cmd/rendezvous runs one). Config.Rendezvous is the
+// server's URL; one player sets CreateRoom (PublicRoom lists the room in
+// the server's public list of the ServiceType) and Session.Room returns
+// the room's code, which the others pass as Config.Room. Join blocks
+// while it creates or joins the room (two round trips), and fails with
+// the server's error (rendezvous.ErrRoomNotFound, ErrRoomFull, ...).
+// Then everything is as on a LAN: PeerAdded, PeerRemoved, PeerRefused,
+// Accept, seats and MaxPeers, StopLookingForPeers, the host, streams,
+// Send, Request and Forward.
+//
+// What changes is underneath. Discovery is the room's roster: the
+// session long-polls the rendezvous, and publishes its record there
+// (identity, protocol version, seats open, display name) instead of on
+// mDNS; a rendezvous member's ID is proven (it signed a nonce with its
+// key) and is the session's identity, the fingerprint of the key that
+// Config.Net.Certificate or Net.KeyFile gives (a new one otherwise).
+// Connections are WebRTC ones (package webrtc, webrtc.ConnectPeer): for
+// each pair the lower identity makes the offer, the rendezvous relays the
+// offer and the answer, and ICE picks a path: host candidates on one
+// network, server-reflexive ones through NATs that allow hole punching
+// (STUN), a TURN relay when nothing else works (a symmetric NAT).
+// The STUN and TURN servers are those the rendezvous hands out with each
+// answer (its own STUN, its embedded TURN relay or a TURN server such as
+// coturn, with credentials made for this member and refreshed while it
+// polls), after any the game lists in Config.ICEServers. Every signal is
+// signed with the sender's identity key and names its recipient; the
+// offer's and the answer's SDP carry the fingerprint of the DTLS
+// certificate each side will show, which WebRTC's handshake checks, and a
+// native peer's DTLS key is its identity key (which the other side checks
+// too). So neither the rendezvous nor anyone on the path can stand in for
+// a member, and a peer that makes a new DTLS key for each connection (as
+// a browser does) is bound to its identity all the same; its Peer's
+// Fingerprint is its identity. The connection then goes through the same
+// admission as on a LAN (hello, Accept, seats).
+//
+// Signals from the relay are hostile input: only room members' are
+// taken; each is checked (version, kind, the attempt it belongs to, the
+// sender's certificate and signature; FuzzOpenSignal), bounded
+// (webrtc.MaxSignalBytes, 2 waiting per attempt), and an offer from the
+// higher identity of a pair is ignored.
+// A session takes one offer a second per peer; a session with no seat
+// (locked, full) refuses an offer through the relay, without making a
+// connection, and the offerer reports PeerRefused (with a nil peer, as a
+// refusal seen in records is). StopLookingForPeers publishes 0 seats
+// (the session stays in the room's roster, unlike on a LAN, where it
+// stops advertising) and refuses offers with "session locked".
+//
+// The rendezvous is needed to meet, not to play: connected peers talk
+// directly (or through TURN), so a rendezvous that restarts or vanishes
+// mid-game ends no game. The session retries failed requests with a
+// backoff (250 ms doubling to 30 s) and joins its room again by its code
+// if the server forgot its membership (after an outage longer than the
+// server's MemberTimeout); a restarted server has lost its rooms, and
+// then the session stops asking. Session.RendezvousErr says what the last
+// request met. Close and Disconnect leave the room (waiting 2 s at most
+// for the server).
+//
+// A browser build (GOOS=js) joins rooms the same way, so a room holds
+// native and browser members together: the browser makes its own DTLS key
+// for each connection, and its signed signals bind that key to its
+// identity, as above. Tested in headless Chromium beside a native member
+// (webrtc/internal/browsertest, TestBrowserInLobbyRoom) and natively with
+// a peer that makes a DTLS key per connection
+// (TestInternetPeerWithConnectionKeys).
+//
+// Session.Addr is zero on an internet session (ICE picks its ports);
+// Config.Interface restricts ICE to that interface's addresses;
+// ListenAddr and PollInterval are LAN settings, and setting them on an
+// internet session is an error, as are Room with CreateRoom and either
+// without Rendezvous (all matching ErrConfig).
+//
+// A minimal program (Example_internet runs one):
+//
+//	s, err := lobby.Join(ctx, lobby.Config{DisplayName: "ann", ServiceType: "chat",
+//		Rendezvous: "rdv.example.org:7777", CreateRoom: true}) // or Room: code
+//	if err != nil {
+//		return err
+//	}
+//	defer s.Close()
+//	fmt.Println("room code:", s.Room())
+//	s.Register(&room{s}) // the same listener as on a LAN
+//	for {
+//		s.PumpWait(ctx, 0)
+//	}
+//
+// # Connect by ID
+//
+// A room member is addressed by its ID: its key fingerprint (the
+// rendezvous roster's member ID, netcode.Fingerprint's hex; parse one
+// with netcode.ParseFingerprint). Every member of a room is connected to
+// every other, directly or through TURN, on demand: as soon as it appears
+// in the roster, the lower identity of the pair offers, so a session
+// holds one connection per pair and never routes through a third peer.
+// Session.Peer(id) returns the member with that ID once it is added (nil
+// before, or if it left), and Send(msg, engine.To(p)) or p.Request reach
+// it. Where no direct or relayed path exists (no TURN server offered, and
+// NATs that defeat hole punching), the pair never connects: the session
+// does not route messages through the host by itself. A game can, with
+// engine's request forwarding (the host's handler calls Peer.Forward to
+// the addressee, p2py's bounce), since the host is connected to both.
 //
 // # Hosted mode
 //

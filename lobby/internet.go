@@ -2,6 +2,7 @@ package lobby
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/binary"
@@ -11,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,10 +37,6 @@ const (
 	// signalQueue bounds the signals waiting for one connection attempt
 	// (it needs one: the offer, or the answer); beyond it they are dropped.
 	signalQueue = 2
-	// signalHeader is the envelope in front of ConnectPeer's messages:
-	// version, kind and attempt number.
-	signalHeader  = 1 + 1 + 8
-	signalVersion = 1
 	// pollTimeout bounds one long poll (the server answers within its
 	// PollTimeout, 25 s by default); requestTimeout bounds the others.
 	pollTimeout    = 60 * time.Second
@@ -48,7 +47,20 @@ const (
 	// requests (doubling from the one to the other, with jitter).
 	backoffMin = 250 * time.Millisecond
 	backoffMax = 30 * time.Second
+	// offerEvery bounds the offers a session takes from one peer (each
+	// answered or refused, through the relay): one a second, the rest
+	// dropped. An offerer tries again only after redialAfter, 5 s.
+	offerEvery = time.Second
 )
+
+// testICEFilter, set by this package's tests, restricts ICE to the local
+// addresses it keeps: loopback only, so that tests on a shared machine
+// send nothing to its real interfaces. Nil otherwise.
+var testICEFilter func(netip.Addr) bool
+
+// testJoinHook, set by this package's tests, may change an internet
+// session's settings as it joins (e.g. make it behave as a browser does).
+var testJoinHook func(*Config, *internet)
 
 // Kinds of signal.
 const (
@@ -68,6 +80,10 @@ type internet struct {
 	wcfg   webrtc.Config
 	update chan struct{} // capacity 1: the wanted record changed
 
+	key     crypto.Signer // the identity's, which signs signals
+	certDER []byte
+	flags   byte // flagKeyIsID where the DTLS key is the identity key
+
 	mu      sync.Mutex
 	room    *rendezvous.Room // replaced when a lost membership is rejoined
 	record  rendezvous.Record
@@ -83,13 +99,8 @@ type internet struct {
 // offerSeen is an offer that arrived for no attempt in progress.
 type offerSeen struct {
 	attempt uint64
+	flags   byte
 	data    []byte
-}
-
-// signalMsg is one message for a connection attempt.
-type signalMsg struct {
-	kind byte
-	data []byte
 }
 
 // link is the signaling of one connection attempt with one peer: a
@@ -99,7 +110,10 @@ type link struct {
 	peer    netcode.Fingerprint
 	attempt uint64
 	offerer bool
-	in      chan signalMsg
+	in      chan signal
+	// peerFlags are the flags of the peer's last signal, taken by the
+	// goroutine that runs ConnectPeer.
+	peerFlags byte
 }
 
 // answering is an answer in progress (ConnectPeer as the answerer):
@@ -134,18 +148,19 @@ func (l *link) Receive(ctx context.Context) ([]byte, error) {
 		if m.kind == kindRefuse {
 			return nil, &RefusedError{ID: l.peer, Name: l.r.s.rosterName(l.peer), Reason: string(m.data)}
 		}
+		l.peerFlags = m.flags
 		return m.data, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// signal sends one enveloped signal to peer.
+// signal sends one signed signal to peer.
 func (r *internet) signal(ctx context.Context, peer netcode.Fingerprint, kind byte, attempt uint64, data []byte) error {
-	msg := make([]byte, signalHeader, signalHeader+len(data))
-	msg[0], msg[1] = signalVersion, kind
-	binary.BigEndian.PutUint64(msg[2:], attempt)
-	msg = append(msg, data...)
+	msg, err := sealSignal(r.key, r.certDER, r.s.id, peer, kind, attempt, r.flags, data)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
 	return r.currentRoom().Signal(ctx, peer.String(), msg)
@@ -165,22 +180,45 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	key, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("%w: the identity's private key cannot sign", ErrConfig)
+	}
 	r := &internet{
-		client: client,
-		http:   hc,
-		update: make(chan struct{}, 1),
-		inRoom: make(map[netcode.Fingerprint]bool),
-		links:  make(map[netcode.Fingerprint]*link),
-		offers: make(map[netcode.Fingerprint]offerSeen),
-		record: rendezvous.Record{Version: ProtocolVersion, Seats: cfg.MaxPeers - 1, Players: 1, Name: cfg.DisplayName},
+		key:     key,
+		certDER: cert.Certificate[0],
+		client:  client,
+		http:    hc,
+		update:  make(chan struct{}, 1),
+		inRoom:  make(map[netcode.Fingerprint]bool),
+		links:   make(map[netcode.Fingerprint]*link),
+		offers:  make(map[netcode.Fingerprint]offerSeen),
+		record:  rendezvous.Record{Version: ProtocolVersion, Seats: cfg.MaxPeers - 1, Players: 1, Name: cfg.DisplayName},
 	}
 	r.wcfg = webrtc.EngineConfig(webrtc.Config{
-		Certificate:      &cert,
 		ICEServers:       cfg.ICEServers,
-		IPFilter:         cfg.iceFilter,
+		IPFilter:         testICEFilter,
 		HandshakeTimeout: cfg.Net.HandshakeTimeout,
 		IdleTimeout:      cfg.Net.IdleTimeout,
 	})
+	if runtime.GOOS != "js" {
+		// Natively the DTLS key is the identity key; a browser makes
+		// its own for each connection (the signed SDP vouches for it).
+		r.wcfg.Certificate = &cert
+		r.flags = flagKeyIsID
+	}
+	if cfg.Interface != nil {
+		keep, err := interfaceAddrs(cfg.Interface)
+		if err != nil {
+			return nil, err
+		}
+		if r.wcfg.IPFilter == nil { // tests' loopback filter first
+			r.wcfg.IPFilter = func(a netip.Addr) bool { return keep[a] }
+		}
+	}
+	if testJoinHook != nil {
+		testJoinHook(cfg, r)
+	}
 	var room *rendezvous.Room
 	if cfg.CreateRoom {
 		room, err = client.Create(ctx, cfg.ServiceType, cfg.PublicRoom, r.record)
@@ -196,6 +234,24 @@ func joinRendezvous(ctx context.Context, cfg *Config, cert tls.Certificate) (*in
 	}
 	r.room, r.code = room, room.Code
 	return r, nil
+}
+
+// interfaceAddrs returns the addresses of ifi, for ICE to gather on.
+func interfaceAddrs(ifi *net.Interface) (map[netip.Addr]bool, error) {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil, fmt.Errorf("%w: Interface %s: %w", ErrConfig, ifi.Name, err)
+	}
+	keep := make(map[netip.Addr]bool)
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			keep[p.Addr().Unmap()] = true
+		}
+	}
+	if len(keep) == 0 {
+		return nil, fmt.Errorf("%w: Interface %s has no address", ErrConfig, ifi.Name)
+	}
+	return keep, nil
 }
 
 // start runs the poll and update loops on the session's goroutines.
@@ -348,11 +404,11 @@ func (r *internet) setErr(err error) {
 
 // take files what one poll brought: the roster for Pump, and each signal
 // with its connection attempt. Signals are hostile input: from a sender
-// not in the roster, malformed, or for no attempt, they are dropped.
+// not in the roster, malformed, badly signed, or for no attempt, they are
+// dropped.
 func (r *internet) take(ev rendezvous.Events) {
 	self := r.s.id
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if ev.Members != nil {
 		ms := ev.Members[:min(len(ev.Members), maxRoster)]
 		r.members, r.fresh = ms, true
@@ -363,32 +419,47 @@ func (r *internet) take(ev rendezvous.Events) {
 			}
 		}
 	}
+	r.mu.Unlock()
 	for _, sig := range ev.Signals {
 		from, err := netcode.ParseFingerprint(sig.From)
-		if err != nil || !r.inRoom[from] || len(sig.Data) < signalHeader || sig.Data[0] != signalVersion {
+		if err != nil {
 			continue
 		}
-		kind, attempt, data := sig.Data[1], binary.BigEndian.Uint64(sig.Data[2:]), sig.Data[signalHeader:]
-		if len(data) > webrtc.MaxSignalBytes {
+		r.mu.Lock()
+		member := r.inRoom[from]
+		r.mu.Unlock()
+		if !member {
 			continue
 		}
-		l := r.links[from]
-		switch kind {
-		case kindOffer:
-			// Only a lower identity offers; an offer for the attempt in
-			// progress is a duplicate.
-			if !from.Less(self) || (l != nil && l.attempt == attempt) {
-				continue
-			}
-			r.offers[from] = offerSeen{attempt: attempt, data: data}
-		case kindAnswer, kindRefuse:
-			if l == nil || !l.offerer || l.attempt != attempt {
-				continue
-			}
-			select {
-			case l.in <- signalMsg{kind: kind, data: data}:
-			default: // more than an attempt needs: dropped
-			}
+		m, err := openSignal(sig.Data, from, self) // outside the lock: it verifies a signature
+		if err != nil || len(m.data) > webrtc.MaxSignalBytes {
+			continue
+		}
+		r.file(from, m)
+	}
+}
+
+// file hands a verified signal to its attempt, or keeps an offer for
+// Pump.
+func (r *internet) file(from netcode.Fingerprint, m signal) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.links[from]
+	switch m.kind {
+	case kindOffer:
+		// Only a lower identity offers; an offer for the attempt in
+		// progress is a duplicate.
+		if !from.Less(r.s.id) || (l != nil && l.attempt == m.attempt) {
+			return
+		}
+		r.offers[from] = offerSeen{attempt: m.attempt, flags: m.flags, data: m.data}
+	case kindAnswer, kindRefuse:
+		if l == nil || !l.offerer || l.attempt != m.attempt {
+			return
+		}
+		select {
+		case l.in <- m:
+		default: // more than an attempt needs: dropped
 		}
 	}
 }
@@ -396,7 +467,7 @@ func (r *internet) take(ev rendezvous.Events) {
 // newLink starts the signaling of an attempt with peer, replacing any
 // earlier attempt's.
 func (r *internet) newLink(peer netcode.Fingerprint, attempt uint64, offerer bool) *link {
-	l := &link{r: r, peer: peer, attempt: attempt, offerer: offerer, in: make(chan signalMsg, signalQueue)}
+	l := &link{r: r, peer: peer, attempt: attempt, offerer: offerer, in: make(chan signal, signalQueue)}
 	r.mu.Lock()
 	r.links[peer] = l
 	r.mu.Unlock()
@@ -418,12 +489,62 @@ func (r *internet) dropLink(l *link) {
 func (r *internet) offer(ctx context.Context, peer netcode.Fingerprint) (netcode.Transport, error) {
 	l := r.newLink(peer, randomAttempt(), true)
 	defer r.dropLink(l)
-	c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Offerer: true, Fingerprint: peer})
+	return r.connect(ctx, l)
+}
+
+// connect runs ConnectPeer over l's signaling. The peer is verified by
+// its signed signals, whose SDP names the DTLS certificate the handshake
+// must show (WebRTC checks it): that is why the handshake is not pinned
+// to the peer's ID, which a browser's per-connection key is not. Where
+// the peer says that its DTLS key is its identity key (a native peer) and
+// this platform shows the peer's certificate, it must be. A connection
+// whose DTLS key is not the peer's ID is handed on with the ID as its
+// PeerFingerprint, so that admission and the game see the identity.
+func (r *internet) connect(ctx context.Context, l *link) (netcode.Transport, error) {
+	wcfg := r.wcfg
+	wcfg.ICEServers = iceServers(r.wcfg.ICEServers, r.currentRoom().ICEServers())
+	c, err := webrtc.ConnectPeer(ctx, &wcfg, webrtc.PeerOptions{Signaler: l, Offerer: l.offerer, InsecureAcceptAnyPeer: true})
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	got := c.PeerFingerprint()
+	if got == l.peer {
+		return c, nil
+	}
+	if l.peerFlags&flagKeyIsID != 0 && !got.IsZero() {
+		c.CloseWithReason(netcode.CodeProtocolViolation, "DTLS key is not the peer's identity")
+		return nil, fmt.Errorf("%w: peer key %s, its identity %s", webrtc.ErrFingerprintMismatch, got, l.peer)
+	}
+	return &identified{Transport: c, id: l.peer}, nil
 }
+
+// iceServers is what a connection attempt's ICE asks: the session's own
+// (Config.ICEServers) first, then the rendezvous's (its STUN and TURN,
+// with credentials it refreshes while the session polls, so they are read
+// afresh for each attempt), at most webrtc.MaxICEServers in all.
+func iceServers(own []webrtc.ICEServer, room []rendezvous.ICEServer) []webrtc.ICEServer {
+	out := slices.Clip(own)
+	for _, s := range room {
+		if len(out) >= webrtc.MaxICEServers {
+			break
+		}
+		out = append(out, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// identified is a connection whose peer's identity is not its DTLS key (a
+// browser's): PeerFingerprint returns the identity its signals proved.
+type identified struct {
+	netcode.Transport
+	id netcode.Fingerprint
+}
+
+// PeerFingerprint returns the peer's identity.
+func (c *identified) PeerFingerprint() netcode.Fingerprint { return c.id }
+
+// Conn returns the WebRTC connection underneath.
+func (c *identified) Conn() *webrtc.Conn { return c.Transport.(*webrtc.Conn) }
 
 // randomAttempt numbers a connection attempt: the answerer tells a new
 // attempt from a late signal of an old one by it.
@@ -532,16 +653,20 @@ func (s *Session) rosterName(id netcode.Fingerprint) string {
 // seat is free (the refusal travels through the rendezvous, so the
 // offerer learns why without a connection being made).
 func (s *Session) onOffer(id netcode.Fingerprint, o offerSeen) {
-	if s.left || s.closed.Load() {
+	now := time.Now()
+	if s.left || s.closed.Load() || now.Before(s.offerAt.get(id).Add(offerEvery)) {
 		return
 	}
+	s.offerAt.set(id, now)
 	var reason string
 	switch {
 	case s.locked:
 		reason = ReasonLocked
 	case s.hasAdmitted(id):
 		reason = "already connected"
-	case s.isFull():
+	case s.isFull(), s.answering[id] == nil && len(s.answering)+len(s.admitted) >= s.cfg.MaxPeers-1:
+		// No seat, or as many answers in progress as seats: each holds a
+		// peer connection until it ends.
 		reason = ReasonFull
 	}
 	if reason != "" {
@@ -556,19 +681,15 @@ func (s *Session) onOffer(id netcode.Fingerprint, o offerSeen) {
 	a := &answering{cancel: cancel}
 	s.answering[id] = a
 	l := s.rdv.newLink(id, o.attempt, false)
-	l.in <- signalMsg{kind: kindOffer, data: o.data}
+	l.in <- signal{kind: kindOffer, attempt: o.attempt, flags: o.flags, data: o.data}
 	r := s.rdv
 	if !s.goLive(func() {
 		defer cancel()
 		defer r.dropLink(l)
-		c, err := webrtc.ConnectPeer(ctx, &r.wcfg, webrtc.PeerOptions{Signaler: l, Fingerprint: id})
-		res := answered{a: a, id: id, err: err}
-		if err == nil {
-			res.conn = c
-		}
+		c, err := r.connect(ctx, l)
 		defer s.signal()
 		select {
-		case s.answers <- res:
+		case s.answers <- answered{a: a, id: id, conn: c, err: err}:
 		case <-ctx.Done():
 			if c != nil {
 				c.Close()
@@ -598,7 +719,7 @@ func (s *Session) answeredOffer(a answered) {
 		a.conn.Close()
 		return
 	}
-	s.srv.Adopt(a.conn)
+	s.adopt(a.conn)
 }
 
 // cancelAnswers abandons every answer in progress.

@@ -140,8 +140,9 @@ type candidate struct {
 	targets []netip.AddrPort
 }
 
-// Session is one peer's membership of a LAN session of 2-8 peers, in which
-// every pair holds exactly one connection (the lower identity dials). Its
+// Session is one peer's membership of a session of 2-8 peers, on a LAN or
+// in a rendezvous room (Config.Rendezvous), in which every pair holds
+// exactly one connection (the lower identity dials, or offers). Its
 // methods must be called from the goroutine that calls Pump, except Close
 // and Wake, which are safe from any goroutine, also while Pump or PumpWait
 // runs (the same contract as engine.Server).
@@ -164,6 +165,7 @@ type Session struct {
 
 	answering map[netcode.Fingerprint]*answering // internet: answers in progress
 	answers   chan answered                      // internet: their results
+	offerAt   memo                               // internet: when each peer's last offer was taken
 
 	// Close runs on any goroutine, beside Pump. lifeMu orders it with
 	// what the Pump goroutine starts: goroutines (wg.Add) and the
@@ -202,7 +204,10 @@ type Session struct {
 }
 
 // Join starts a session: it listens, advertises itself on the LAN and
-// browses for peers of the same service type. It does not wait for peers,
+// browses for peers of the same service type; with Config.Rendezvous, it
+// creates or joins a room of that rendezvous instead (see the package
+// doc's "Over the internet"), blocking for the round trips that takes. It
+// does not wait for peers,
 // which arrive through Pump (PeerAdded); it blocks only while it sets up
 // its socket and discovery. ctx bounds that setup, as a net.Dialer's ctx
 // bounds a dial: if ctx is done before or while Join runs, Join undoes
@@ -257,6 +262,7 @@ func join(ctx context.Context, cfg Config, ep *netcode.Endpoint, backend discove
 		service:   service,
 		dials:     make(chan dialResult, 16),
 		answers:   make(chan answered, 16),
+		offerAt:   newMemo(),
 		answering: make(map[netcode.Fingerprint]*answering),
 		states:    make(map[*Peer]*peerState),
 		pending:   make(map[netcode.Fingerprint]*dialing),
@@ -1193,13 +1199,36 @@ func (s *Session) dialed(r dialResult) {
 		r.conn.Close()
 		return
 	}
-	ch := s.srv.Adopt(r.conn)
+	ch := s.adopt(r.conn)
 	if st := s.states[ch]; st != nil {
 		st.outbound = true
 		st.id = r.target.id
 		st.via = r.target.addr
 		s.sendHello(ch)
 	}
+}
+
+// adopt hands a connection to the engine server. The server hears of
+// its netcode connections' traffic through the endpoint; for another
+// transport's (an internet session's WebRTC ones) a goroutine relays the
+// connection's wake-ups, so that PumpWait returns when a message arrives.
+func (s *Session) adopt(c netcode.Transport) *Peer {
+	if _, native := c.(*netcode.Conn); !native {
+		s.goLive(func() {
+			for {
+				select {
+				case <-c.Wake():
+					s.signal()
+				case <-c.Done():
+					s.signal()
+					return
+				case <-s.ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	return s.srv.Adopt(c)
 }
 
 // onConnect registers every new peer (accepted or adopted) as pending.

@@ -125,7 +125,15 @@ func (c *Client) Create(ctx context.Context, service string, public bool, rec Re
 	if err := c.do(ctx, "/v1/create", createRequest{Service: service, Public: public, Record: rec, Proof: p}, &resp); err != nil {
 		return nil, err
 	}
-	return &Room{c: c, Code: resp.Code, ID: resp.ID, token: resp.Token}, nil
+	return newRoom(c, resp)
+}
+
+// newRoom makes the Room of a create or join answer.
+func newRoom(c *Client, resp joinResponse) (*Room, error) {
+	if err := checkICEServers(resp.ICEServers); err != nil {
+		return nil, fmt.Errorf("rendezvous: answer: %w", err)
+	}
+	return &Room{c: c, Code: resp.Code, ID: resp.ID, token: resp.Token, ice: resp.ICEServers}, nil
 }
 
 // Join joins the room with code (as ParseCode reads it), publishing rec.
@@ -144,7 +152,7 @@ func (c *Client) Join(ctx context.Context, code string, rec Record) (*Room, erro
 	if err := c.do(ctx, "/v1/join", joinRequest{Code: code, Record: rec, Proof: p}, &resp); err != nil {
 		return nil, err
 	}
-	return &Room{c: c, Code: resp.Code, ID: resp.ID, token: resp.Token}, nil
+	return newRoom(c, resp)
 }
 
 // List returns the public rooms of service, newest first, at most the
@@ -173,6 +181,19 @@ type Room struct {
 	mu     sync.Mutex
 	roster uint64
 	ack    uint64
+	ice    []ICEServer
+}
+
+// ICEServers returns the STUN and TURN servers this member may use, with
+// its TURN credentials: the create or join answer's, replaced by fresher
+// ones that Poll brings before they expire (a member that polls always
+// holds valid ones). Call it each time a peer connection is made. Empty
+// when the server offers none. It returns a copy, does not block and is
+// safe for concurrent use.
+func (r *Room) ICEServers() []ICEServer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return cloneICEServers(r.ice)
 }
 
 // Events is what one Poll brought.
@@ -187,7 +208,8 @@ type Events struct {
 // Poll waits until the roster changes or signals arrive, or the server's
 // poll timeout (25 s by default) passes, and returns them (Events may be
 // empty). Signals it returns are acknowledged by the next Poll; a lost
-// answer is repeated. It blocks; call it from one goroutine at a time, in
+// answer is repeated. An answer may also bring fresh TURN credentials,
+// which ICEServers then returns. It blocks; call it from one goroutine at a time, in
 // a loop. ErrNotMember means the membership ended.
 func (r *Room) Poll(ctx context.Context) (Events, error) {
 	r.mu.Lock()
@@ -197,9 +219,15 @@ func (r *Room) Poll(ctx context.Context) (Events, error) {
 	if err := r.c.do(ctx, "/v1/poll", req, &resp); err != nil {
 		return Events{}, err
 	}
+	if err := checkICEServers(resp.ICEServers); err != nil {
+		return Events{}, fmt.Errorf("rendezvous: answer: %w", err)
+	}
 	var ev Events
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if resp.ICEServers != nil {
+		r.ice = resp.ICEServers
+	}
 	if resp.Members != nil && resp.Roster != r.roster {
 		ev.Members = resp.Members
 	}

@@ -3,9 +3,12 @@
 // service, relays each member's session record (what mDNS carries on a
 // LAN: key fingerprint, protocol version, seats, name) and relays
 // connection signaling (e.g. WebRTC SDP offers and answers) between
-// members. It also answers STUN. The lobby uses its Client to play over
-// the internet (DESIGN.md decision 10); peers then connect to each other
-// through ICE, not through the rendezvous.
+// members. It also answers STUN, can relay as a TURN server (pion/turn),
+// and hands each member the STUN and TURN servers to use with
+// time-limited TURN credentials, for its own relay or for a third-party
+// one such as coturn. The lobby uses its Client to play over the internet
+// (DESIGN.md decision 10); peers then connect to each other through ICE,
+// not through the rendezvous.
 //
 // A complete server (cmd/rendezvous adds flags, TLS and shutdown):
 //
@@ -20,7 +23,10 @@
 //	)
 //
 //	func main() {
-//		srv, err := rendezvous.NewServer(rendezvous.Config{}) // defaults below
+//		srv, err := rendezvous.NewServer(rendezvous.Config{ // defaults below
+//			PublicSTUN: "198.51.100.7:7777",                           // offered to members
+//			TURN:       rendezvous.TURNConfig{Public: "198.51.100.7:3478"}, // the embedded relay
+//		})
 //		if err != nil {
 //			log.Fatal(err)
 //		}
@@ -29,6 +35,11 @@
 //			log.Fatal(err)
 //		}
 //		go srv.ServeSTUN(pc)
+//		tc, err := net.ListenPacket("udp", ":3478")
+//		if err != nil {
+//			log.Fatal(err)
+//		}
+//		go srv.ServeTURN(tc)
 //		log.Fatal(http.ListenAndServe(":7777", srv))
 //	}
 //
@@ -38,6 +49,7 @@
 //	c, _ := rendezvous.NewClient("https://rdv.example.org", cert, nil)
 //	room, _ := c.Create(ctx, "lightcycle", true, rendezvous.Record{Version: 1, Seats: 3, Name: "Ann"})
 //	fmt.Println("tell your friends:", room.Code)
+//	ice := room.ICEServers() // STUN and TURN with credentials, for webrtc.Config.ICEServers
 //	for {
 //		ev, err := room.Poll(ctx) // roster changes and signals
 //		...
@@ -53,10 +65,10 @@
 // each Err variable.
 //
 //	POST /v1/nonce   {}                                     -> {"nonce", "ttl_ms"}
-//	POST /v1/create  {"service", "public", "record", "proof"} -> {"code", "id", "token"}
-//	POST /v1/join    {"code", "record", "proof"}            -> {"code", "id", "token"}
+//	POST /v1/create  {"service", "public", "record", "proof"} -> {"code", "id", "token", "ice_servers"?}
+//	POST /v1/join    {"code", "record", "proof"}            -> {"code", "id", "token", "ice_servers"?}
 //	GET  /v1/rooms?service=S                                -> {"rooms": [{"code", "members", "max_members", "creator"}]}
-//	POST /v1/poll    {"token", "roster", "ack"}             -> {"roster", "members"?, "signals"?}
+//	POST /v1/poll    {"token", "roster", "ack"}             -> {"roster", "members"?, "signals"?, "ice_servers"?}
 //	POST /v1/signal  {"token", "to", "data"}                -> {}
 //	POST /v1/update  {"token", "record"}                    -> {}
 //	POST /v1/leave   {"token"}                              -> {}
@@ -82,6 +94,50 @@
 // makes no request for Config.MemberTimeout is removed; a room goes with
 // its last member.
 //
+// "ice_servers" is WebRTC's RTCIceServer list, [{"urls": [...],
+// "username", "credential"}], at most 8 entries: the rendezvous's STUN
+// (Config.PublicSTUN), its embedded TURN (Config.TURN) and the external
+// TURN servers (Config.ExternalTURN), each TURN entry with a credential
+// for this member only. Create and join answers carry it (only to the
+// member they admit: no other answer ever holds credentials); a poll
+// answer carries a fresh list, replacing the old, once the credentials
+// held are a third of Config.CredentialTTL old. The field is absent when
+// the server offers no ICE server.
+//
+// # TURN credentials
+//
+// Credentials follow the TURN REST API scheme
+// (draft-uberti-behave-turn-rest): username "<expiry>:<member ID>" with
+// expiry a Unix time Config.CredentialTTL (default 10 minutes) after
+// issue, password base64(HMAC-SHA1(secret, username)). A TURN server that
+// knows the secret checks them with no user list: coturn does with
+// use-auth-secret and static-auth-secret (TestCoturnCredentials, and
+// TestNATRendezvousCoturn in the webrtc package, relay through coturn with
+// them), and so does the embedded one. An expired credential makes no new
+// allocation (401); an allocation made in time lives on while its client
+// refreshes it, with coturn and with ServeTURN alike, so a game outlives
+// its credentials. A member that keeps polling always holds a valid one;
+// one that stopped (the lobby, say, once the game began) keeps its
+// connections but needs to poll again before it makes new ones. Only
+// members get credentials, but a credential is a bearer secret until it
+// expires: a member that leaves can still allocate with it until then.
+//
+// The embedded relay (ServeTURN, pion/turn over UDP; RFC 6062 TCP
+// allocations are refused) has these bounds, each a TURNConfig field:
+// 1,024 allocations in all, twice Config.MaxMembers per member (a member
+// makes one per peer connection), 64 per source (an IPv4 address or an
+// IPv6 /64), relay ports 49152-65535, a 10-minute lifetime unless
+// refreshed (a client may ask up to an hour), and relaying only to and
+// from global unicast, non-private peer addresses (AllowPeer), so the
+// relay cannot reach the server's own networks. A refused allocation gets
+// 486 (Allocation Quota Reached); other members still allocate
+// (TestTURNAllocationBounds). STUN requests to the relay (allocations,
+// refreshes, permissions, bindings) count against Config.RequestRate per
+// source; relayed data does not. An allocation costs about 11 KiB of heap
+// and one goroutine (TestTURNMemoryPerAllocation: 11,052 B), plus one UDP
+// socket: about 11 MiB at the default 1,024. The relay's bandwidth is not
+// limited: every relayed byte crosses the server twice (in and out).
+//
 // # Bounds
 //
 // Every bound is a Config field; the defaults: 10,000 rooms, 8 members a
@@ -93,8 +149,8 @@
 // nonces outstanding (30 s each), 20 requests/s per source (burst 40),
 // 60 s member expiry, 65,536 sources tracked.
 //
-// Memory: a member takes about 600 bytes without signals (measured by
-// TestMemoryPerMember: 595 B with the longest name and service), a full
+// Memory: a member takes about 630 bytes without signals (measured by
+// TestMemoryPerMember: 625 B with the longest name and service), a full
 // room of 8 about 5 KiB; each member's queue adds at most 64 KiB of
 // payload, and all queues together at most 64 MiB. At the default bounds
 // that is under 50 MiB of rooms and members (80,000 members), 64 MiB of
@@ -121,6 +177,8 @@
 // and shares one source's rates; run the server at the edge (cmd/rendezvous
 // serves TLS itself) or give the proxy generous limits.
 //
-// TURN is not part of this package yet: run pion/turn or coturn beside it
-// (the NAT rig of issue 15 does).
+// For many players run coturn beside the rendezvous (Config.ExternalTURN)
+// rather than the embedded relay: it has bandwidth quotas, TCP and TLS
+// relaying, and survives a rendezvous restart (an embedded relay's
+// allocations end with the process).
 package rendezvous

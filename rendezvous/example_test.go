@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/pumpnet/pumpnet/netcode"
 	"github.com/pumpnet/pumpnet/rendezvous"
@@ -51,4 +52,40 @@ func Example() {
 	// public rooms: 1 Ann true
 	// members: 2 Bob
 	// signal "sdp offer" from the guest: true
+}
+
+// A member takes its STUN and TURN servers, with TURN credentials made for
+// it alone, from the create or join answer, and copies them into
+// webrtc.Config.ICEServers (a browser game hands them to
+// RTCPeerConnection as they are).
+func ExampleRoom_ICEServers() {
+	srv, err := rendezvous.NewServer(rendezvous.Config{
+		PublicSTUN: "198.51.100.7:7777",
+		TURN:       rendezvous.TURNConfig{Public: "198.51.100.7:3478"}, // served by srv.ServeTURN
+		ExternalTURN: []rendezvous.ExternalTURN{{ // coturn: use-auth-secret, static-auth-secret=...
+			URLs:   []string{"turn:turn.example.org:3478?transport=udp"},
+			Secret: "shared with coturn",
+		}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+
+	cert, _ := netcode.GenerateCertificate()
+	c, _ := rendezvous.NewClient(hs.URL, cert, nil)
+	room, err := c.Create(context.Background(), "lightcycle", false, rendezvous.Record{Seats: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, s := range room.ICEServers() {
+		// The username is "<expiry unix time>:<member ID>".
+		fmt.Println(s.URLs, s.Username != "" && strings.HasSuffix(s.Username, ":"+room.ID))
+	}
+	// Output:
+	// [stun:198.51.100.7:7777] false
+	// [turn:198.51.100.7:3478?transport=udp] true
+	// [turn:turn.example.org:3478?transport=udp] true
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -137,3 +138,7 @@ func nonceFor(t testing.TB, url string) string {
 func hashToken(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

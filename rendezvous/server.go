@@ -41,6 +41,8 @@ type Server struct {
 	queuedTotal int64
 	version     uint64 // last roster version handed out
 	lastSweep   time.Time
+
+	turn turnState // the embedded TURN's allocations (its own lock)
 }
 
 type room struct {
@@ -66,6 +68,7 @@ type member struct {
 	polls   int
 	wake    chan struct{} // closed and replaced on news
 	gone    bool
+	iceAt   time.Time // when the member's TURN credentials were made
 }
 
 // sourceState counts what one source holds; it is deleted when both are 0.
@@ -122,6 +125,8 @@ type Stats struct {
 	Nonces      int   // nonces outstanding (expired ones may still count)
 	QueuedBytes int64 // signal payload bytes waiting
 	Sources     int   // sources tracked by the request rate limiter
+	// TURNAllocations is the embedded TURN's allocations (ServeTURN).
+	TURNAllocations int
 }
 
 // Stats returns a snapshot of s's state. It is goroutine-safe and does not
@@ -133,6 +138,7 @@ func (s *Server) Stats() Stats {
 	for _, r := range s.rooms {
 		st.Members += len(r.members)
 	}
+	st.TURNAllocations = s.turn.allocations()
 	return st
 }
 
@@ -382,7 +388,8 @@ func (s *Server) addLocked(r *room, rec Record, creator bool, src netip.Prefix, 
 	}
 	st.members++
 	s.rosterChangedLocked(r)
-	return joinResponse{Code: r.code, ID: m.id, Token: token}
+	m.iceAt = now
+	return joinResponse{Code: r.code, ID: m.id, Token: token, ICEServers: s.iceServers(m.id, now)}
 }
 
 // removeLocked takes m out of its room (and the room out of the server
@@ -606,11 +613,11 @@ func (s *Server) poll(ctx context.Context, body []byte, src netip.Prefix) (any, 
 			resp.Signals = slices.Clone(m.queue)
 		}
 		if resp.Members != nil || resp.Signals != nil || timer != nil && isDone(timer) {
-			return resp, nil
+			return s.withICELocked(resp, m), nil
 		}
 		select {
 		case <-s.closed:
-			return resp, nil
+			return s.withICELocked(resp, m), nil
 		default:
 		}
 		if m.polls >= s.cfg.MaxPollsPerMember {
@@ -657,9 +664,22 @@ func (s *Server) poll(ctx context.Context, body []byte, src netip.Prefix) (any, 
 				resp.Members = rosterOf(m.room)
 			}
 			resp.Signals = slices.Clone(m.queue)
-			return resp, nil
+			return s.withICELocked(resp, m), nil
 		}
 	}
+}
+
+// withICELocked adds fresh ICE servers to a poll answer when m's TURN
+// credentials are a third of Config.CredentialTTL old: answers come at
+// least every PollTimeout (at most half the TTL), so a member that polls
+// always holds valid credentials, even if one answer is lost.
+func (s *Server) withICELocked(resp pollResponse, m *member) pollResponse {
+	now := s.now()
+	if s.iceOffered() && now.Sub(m.iceAt) >= s.cfg.CredentialTTL/3 {
+		m.iceAt = now
+		resp.ICEServers = s.iceServers(m.id, now)
+	}
+	return resp
 }
 
 func isDone(c <-chan time.Time) bool {

@@ -126,6 +126,9 @@ type joinResponse struct {
 	Code  string `json:"code"`
 	ID    string `json:"id"`
 	Token string `json:"token"`
+	// ICEServers are the STUN and TURN servers the member may use, with
+	// its TURN credentials (absent when the server offers none).
+	ICEServers []ICEServer `json:"ice_servers,omitempty"`
 }
 
 type signalRequest struct {
@@ -152,6 +155,10 @@ type pollResponse struct {
 	Roster  uint64   `json:"roster"`
 	Members []Member `json:"members,omitempty"`
 	Signals []Signal `json:"signals,omitempty"`
+	// ICEServers, when present, replace the member's ICE servers: fresh
+	// TURN credentials, sent once those held are a third of
+	// Config.CredentialTTL old.
+	ICEServers []ICEServer `json:"ice_servers,omitempty"`
 }
 
 type leaveRequest struct {

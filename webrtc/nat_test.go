@@ -12,6 +12,7 @@ package webrtc
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ import (
 	"github.com/pumpnet/pumpnet/internal/natrig"
 	"github.com/pumpnet/pumpnet/internal/netnstest"
 	"github.com/pumpnet/pumpnet/netcode"
+	"github.com/pumpnet/pumpnet/rendezvous"
 )
 
 // Environment of a re-executed test binary (TestNATHelperProcess).
@@ -44,7 +46,9 @@ const (
 	natOfferEnv   = "PUMPNET_WEBRTC_NAT_OFFER"   // peer: "1" if it makes the offer
 	natKeyEnv     = "PUMPNET_WEBRTC_NAT_KEY"     // peer: its key file
 	natPeerFPEnv  = "PUMPNET_WEBRTC_NAT_PEER_FP" // peer: the other peer's fingerprint
-	natTURNEnv    = "PUMPNET_WEBRTC_NAT_TURN"    // public: "coturn" runs Debian's coturn instead of pion/turn
+	natTURNEnv    = "PUMPNET_WEBRTC_NAT_TURN"    // public: "coturn" runs Debian's coturn instead of pion/turn; "rdv" and "rdv-coturn" a rendezvous (below)
+	natRdvEnv     = "PUMPNET_WEBRTC_NAT_RDV"     // peer: "1": signal through the rendezvous and take its ICE servers
+	natCodeEnv    = "PUMPNET_WEBRTC_NAT_CODE"    // peer: the room to join (the offerer creates it)
 	natMessages   = 5                            // messages each peer sends
 	natRoundTrips = 50                           // pings the offerer times
 	natTURNPort   = 3478
@@ -52,6 +56,7 @@ const (
 	natTURNUser   = "natrig"
 	natTURNPass   = "natrig-secret"
 	natTURNRealm  = "pumpnet.test"
+	natRdvSecret  = "natrig-rest-secret" // rdv-coturn: shared by the rendezvous and coturn (use-auth-secret)
 )
 
 // natPeer is one peer's result.
@@ -72,7 +77,13 @@ func runNATPair(t *testing.T, nats [2]natrig.NAT) [2]natPeer {
 
 // runNATPairWith is runNATPair with a choice of TURN server on the public
 // host: "pion" (pion/turn, in the helper process) or "coturn" (Debian's
-// coturn, a third-party server, started by the helper in its namespace).
+// coturn, a third-party server, started by the helper in its namespace),
+// both with a static user and the tests' own signaling mailbox; or a
+// rendezvous server that the peers meet in (the offerer creates a room,
+// the other joins it by code), signal through, and take their ICE servers
+// and TURN credentials from: "rdv" (its embedded TURN) or "rdv-coturn"
+// (coturn with use-auth-secret, sharing only a secret with the
+// rendezvous).
 func runNATPairWith(t *testing.T, nats [2]natrig.NAT, turnImpl string) [2]natPeer {
 	r := natrig.New(t, "pumpnet-webrtc-nat-", natrig.Config{Homes: nats[:]})
 	exe, err := os.Executable()
@@ -98,6 +109,7 @@ func runNATPairWith(t *testing.T, nats [2]natrig.NAT, turnImpl string) [2]natPee
 	}
 	var out [2]natPeer
 	var procs [2]*netnstest.Proc
+	code := "" // with a rendezvous: the room the offerer created
 	for i := range 2 {
 		name := fmt.Sprintf("p%d-%s", i+1, nats[i])
 		offer := ""
@@ -113,8 +125,27 @@ func runNATPairWith(t *testing.T, nats [2]natrig.NAT, turnImpl string) [2]natPee
 			natKeyEnv + "=" + keys[i],
 			natPeerFPEnv + "=" + fps[1-i].String(),
 		}
+		rdv := strings.HasPrefix(turnImpl, "rdv")
+		if rdv {
+			env = append(env, natRdvEnv+"=1", natCodeEnv+"="+code)
+		}
 		procs[i] = r.RunHome(i, 0, name, env, exe, run)
 		out[i].name = name
+		if rdv && i == 0 {
+			_, m := procs[0].WaitLine(`peer: room (\w+)`, 30*time.Second)
+			code = m[1]
+		}
+		if rdv {
+			// The ICE servers came from the join answer: the rig's TURN,
+			// with a credential for this peer's own key.
+			_, m := procs[i].WaitLine(`peer: ice turn:(\S+) user (\d+):(\w+)`, 30*time.Second)
+			if want := fmt.Sprintf("%s:%d?transport=udp", r.PublicAddr(0), natTURNPort); m[1] != want {
+				t.Errorf("%s: TURN server turn:%s from the rendezvous, want turn:%s", name, m[1], want)
+			}
+			if m[3] != fps[i].String() {
+				t.Errorf("%s: TURN credential for member %s, want its own key %s", name, m[3], fps[i])
+			}
+		}
 	}
 	for i, p := range procs {
 		m := p.WaitAll(`peer: connected (\d+)ms local (\w+) (\S+) remote (\w+) (\S+)`, 1, 90*time.Second)[0]
@@ -211,6 +242,56 @@ func TestNATSymmetricToConeThroughCoturn(t *testing.T) {
 	}
 }
 
+// TestNATRendezvousEmbeddedTURN: two peers behind a symmetric and a cone
+// NAT meet in a rendezvous room, signal through it, and connect through
+// the rendezvous's embedded TURN with nothing but the ICE servers and
+// time-limited credentials its join answers carried.
+func TestNATRendezvousEmbeddedTURN(t *testing.T) {
+	ps := runNATPairWith(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone}, "rdv")
+	checkRelayedThroughRig(t, ps)
+}
+
+// TestNATRendezvousCoturn: the same through a third-party TURN server,
+// Debian's coturn with use-auth-secret: it knows only the secret it shares
+// with the rendezvous, and accepts the credentials the rendezvous handed
+// the peers.
+func TestNATRendezvousCoturn(t *testing.T) {
+	if _, err := exec.LookPath("turnserver"); err != nil {
+		t.Skip("needs coturn's turnserver (Debian package coturn; CI installs it)")
+	}
+	ps := runNATPairWith(t, [2]natrig.NAT{natrig.Symmetric, natrig.Cone}, "rdv-coturn")
+	checkRelayedThroughRig(t, ps)
+}
+
+// TestNATRendezvousConeToConeDirect: with the rendezvous's STUN and TURN
+// offered, two cone peers still connect directly.
+func TestNATRendezvousConeToConeDirect(t *testing.T) {
+	ps := runNATPairWith(t, [2]natrig.NAT{natrig.Cone, natrig.Cone}, "rdv")
+	for _, p := range ps {
+		logNATPeer(t, p)
+		if p.local == "relay" || p.remote == "relay" {
+			t.Errorf("%s: the selected pair is relayed (local %s, remote %s), want a direct path", p.name, p.local, p.remote)
+		}
+	}
+}
+
+// checkRelayedThroughRig checks that each peer's selected pair is relayed,
+// through the public host's TURN.
+func checkRelayedThroughRig(t *testing.T, ps [2]natPeer) {
+	t.Helper()
+	for _, p := range ps {
+		logNATPeer(t, p)
+		switch {
+		case p.local == "relay" && !strings.HasPrefix(p.localAddr, "203.0.113.10:"):
+			t.Errorf("%s: local relay candidate %s, want one at the public host 203.0.113.10", p.name, p.localAddr)
+		case p.remote == "relay" && !strings.HasPrefix(p.remoteAddr, "203.0.113.10:"):
+			t.Errorf("%s: remote relay candidate %s, want one at the public host 203.0.113.10", p.name, p.remoteAddr)
+		case p.local != "relay" && p.remote != "relay":
+			t.Errorf("%s: the selected pair is not relayed (local %s, remote %s)", p.name, p.local, p.remote)
+		}
+	}
+}
+
 // TestNATHelperProcess is a rig host's program when re-executed by the
 // tests above (natRoleEnv set); otherwise it does nothing.
 func TestNATHelperProcess(t *testing.T) {
@@ -235,10 +316,16 @@ func TestNATHelperProcess(t *testing.T) {
 // signaling mailbox until stdin closes.
 func natPublic(t *testing.T) {
 	ip := net.ParseIP(os.Getenv(natPublicEnv))
-	if os.Getenv(natTURNEnv) == "coturn" {
-		stop := startCoturn(t, ip)
+	var handler http.Handler = newMailbox()
+	switch impl := os.Getenv(natTURNEnv); impl {
+	case "coturn":
+		stop := startCoturn(t, ip, "--user="+natTURNUser+":"+natTURNPass, "--lt-cred-mech")
 		defer stop()
-	} else {
+	case "rdv", "rdv-coturn":
+		srv, stop := startRendezvous(t, ip, impl == "rdv-coturn")
+		defer stop()
+		handler = srv
+	default:
 		stop := startPionTURN(t, ip)
 		defer stop()
 	}
@@ -246,7 +333,7 @@ func natPublic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: newMailbox(), ReadHeaderTimeout: 5 * time.Second}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 	fmt.Println("public: ready")
@@ -254,16 +341,17 @@ func natPublic(t *testing.T) {
 }
 
 // startCoturn runs coturn's turnserver on ip (inside the public host's
-// namespace: it sees no other interface) with the rig's long-term
-// credentials, and waits until it answers a STUN binding request.
-func startCoturn(t *testing.T, ip net.IP) func() {
+// namespace: it sees no other interface) with the given authentication
+// options, and waits until it answers a STUN binding request.
+func startCoturn(t *testing.T, ip net.IP, auth ...string) func() {
 	dir := t.TempDir()
-	cmd := exec.Command("turnserver", "-n",
-		"--listening-ip="+ip.String(), "--relay-ip="+ip.String(), fmt.Sprintf("--listening-port=%d", natTURNPort),
-		"--realm="+natTURNRealm, "--user="+natTURNUser+":"+natTURNPass, "--lt-cred-mech", "--fingerprint",
+	args := append([]string{"-n",
+		"--listening-ip=" + ip.String(), "--relay-ip=" + ip.String(), fmt.Sprintf("--listening-port=%d", natTURNPort),
+		"--realm=" + natTURNRealm, "--fingerprint",
 		"--no-tls", "--no-dtls", "--no-cli", "--no-rfc5780",
-		"--userdb="+filepath.Join(dir, "turndb"), "--pidfile="+filepath.Join(dir, "turn.pid"),
-		"--log-file=stdout", "--simple-log")
+		"--userdb=" + filepath.Join(dir, "turndb"), "--pidfile=" + filepath.Join(dir, "turn.pid"),
+		"--log-file=stdout", "--simple-log"}, auth...)
+	cmd := exec.Command("turnserver", args...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -300,6 +388,51 @@ func stunAnswers(ip net.IP) bool {
 	buf := make([]byte, 1500)
 	n, err := c.Read(buf)
 	return err == nil && stun.IsMessage(buf[:n])
+}
+
+// startRendezvous runs a rendezvous server for the peers on ip: its STUN
+// responder on the signaling port number (UDP), and either its embedded
+// TURN on the TURN port or, with coturn, Debian's coturn there with
+// use-auth-secret, the secret being all that coturn and the rendezvous
+// share. The caller serves the returned handler on the signaling port.
+func startRendezvous(t *testing.T, ip net.IP, coturn bool) (*rendezvous.Server, func()) {
+	turnAddr := fmt.Sprintf("%s:%d", ip, natTURNPort)
+	cfg := rendezvous.Config{PublicSTUN: fmt.Sprintf("%s:%d", ip, natSignalPort)}
+	var stops []func()
+	if coturn {
+		stops = append(stops, startCoturn(t, ip, "--use-auth-secret", "--static-auth-secret="+natRdvSecret))
+		cfg.ExternalTURN = []rendezvous.ExternalTURN{{URLs: []string{"turn:" + turnAddr + "?transport=udp"}, Secret: natRdvSecret}}
+	} else {
+		cfg.TURN = rendezvous.TURNConfig{Public: turnAddr}
+	}
+	srv, err := rendezvous.NewServer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(addr string, f func(net.PacketConn) error) {
+		pc, err := net.ListenPacket("udp4", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- f(pc) }()
+		stops = append(stops, func() {
+			pc.Close()
+			if err := <-done; err != nil {
+				t.Errorf("%s: %v", addr, err)
+			}
+		})
+	}
+	serve(cfg.PublicSTUN, srv.ServeSTUN)
+	if !coturn {
+		serve(turnAddr, srv.ServeTURN)
+	}
+	return srv, func() {
+		srv.Close()
+		for _, stop := range stops {
+			stop()
+		}
+	}
 }
 
 // startPionTURN runs pion/turn (which also answers STUN) on ip.
@@ -453,7 +586,22 @@ func natPeerMain(t *testing.T) {
 			{URLs: []string{fmt.Sprintf("turn:%s:%d?transport=udp", public, natTURNPort)}, Username: natTURNUser, Credential: natTURNPass},
 		},
 	}
-	sig := httpSignaler{base: fmt.Sprintf("http://%s:%d", public, natSignalPort), me: me, peer: os.Getenv(natPeerEnv)}
+	var sig Signaler = httpSignaler{base: fmt.Sprintf("http://%s:%d", public, natSignalPort), me: me, peer: os.Getenv(natPeerEnv)}
+	if os.Getenv(natRdvEnv) == "1" {
+		rs := joinRendezvous(t, fmt.Sprintf("http://%s:%d", public, natSignalPort), cert, peerFP.String())
+		sig = rs
+		// Nothing but what the rendezvous handed out.
+		cfg.ICEServers = nil
+		for _, s := range rs.room.ICEServers() {
+			cfg.ICEServers = append(cfg.ICEServers, ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+			for _, u := range s.URLs {
+				fmt.Printf("peer: ice %s user %s\n", u, s.Username)
+			}
+		}
+		if os.Getenv(natOfferEnv) == "1" {
+			rs.waitForPeer(t)
+		}
+	}
 	start := time.Now()
 	c, err := ConnectPeer(context.Background(), &cfg, PeerOptions{Signaler: sig, Offerer: os.Getenv(natOfferEnv) == "1", Fingerprint: peerFP})
 	if err != nil {
@@ -526,6 +674,73 @@ func natPeerMain(t *testing.T) {
 	if err := c.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		t.Logf("shutdown: %v", err)
 	}
+}
+
+// roomSignaler carries one connection's signaling through a rendezvous
+// room: to the other member by its ID, from it by polling.
+type roomSignaler struct {
+	room    *rendezvous.Room
+	peer    string
+	pending [][]byte
+}
+
+// joinRendezvous creates a room (the offerer: it prints the code) or joins
+// the one named by natCodeEnv.
+func joinRendezvous(t *testing.T, base string, cert tls.Certificate, peer string) *roomSignaler {
+	c, err := rendezvous.NewClient(base, cert, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rs := &roomSignaler{peer: peer}
+	if os.Getenv(natOfferEnv) != "1" {
+		if rs.room, err = c.Join(ctx, os.Getenv(natCodeEnv), rendezvous.Record{Seats: 1}); err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	if rs.room, err = c.Create(ctx, "pumpnet-nat-test", false, rendezvous.Record{Seats: 1}); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("peer: room %s\n", rs.room.Code)
+	return rs
+}
+
+// waitForPeer polls until the other peer is a member of the room.
+func (s *roomSignaler) waitForPeer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		ev, err := s.room.Poll(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(ev.Members, func(m rendezvous.Member) bool { return m.ID == s.peer }) {
+			return
+		}
+	}
+}
+
+func (s *roomSignaler) Send(ctx context.Context, msg []byte) error {
+	return s.room.Signal(ctx, s.peer, msg)
+}
+
+func (s *roomSignaler) Receive(ctx context.Context) ([]byte, error) {
+	for len(s.pending) == 0 {
+		ev, err := s.room.Poll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, sg := range ev.Signals {
+			if sg.From == s.peer {
+				s.pending = append(s.pending, sg.Data)
+			}
+		}
+	}
+	msg := s.pending[0]
+	s.pending = s.pending[1:]
+	return msg, nil
 }
 
 // selectedPair returns the ICE candidate pair a connection runs on.

@@ -12,5 +12,7 @@
 //
 //	cd benchmarks/peers && go test -run XXX -bench . -benchtime 2s
 //
-// The package has no non-test code.
+// The package has no non-test code; the drivers it shares with
+// ../benchmarks are ../internal/harness (its import path lies under
+// benchmarks/, so this module may import that internal package).
 package peers

@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
+	"github.com/pumpnet/pumpnet/netcode"
 )
 
 // enetQueueLimit is how many commands the ENet sender lets wait in its
@@ -50,12 +52,12 @@ func enetDial(addr string, channels int) (*enet.Host, enet.Peer, error) {
 // commands reads the benchmark's commands in the background, so that an
 // ENet loop can keep servicing its host between them. The channel closes
 // when stdin does.
-func commands(hio *helperIO) <-chan string {
+func commands(hio *harness.HelperIO) <-chan string {
 	c := make(chan string)
 	go func() {
 		defer close(c)
 		for {
-			cmd, err := hio.next()
+			cmd, err := hio.Next()
 			if err != nil {
 				return
 			}
@@ -65,9 +67,12 @@ func commands(hio *helperIO) <-chan string {
 	return c
 }
 
-// enetSender is tputSender for ENet: it owns its host and services it
-// (1 ms timeouts) whenever it is not sending, between rounds too.
-func enetSender(spec helperSpec, hio *helperIO) error {
+// enetSender is harness.TputSender for ENet: it owns its host and
+// services it (1 ms timeouts) whenever it is not sending, between rounds
+// too. It reports its peer's declared loss (enet.LossTally: reliable
+// commands whose ack timed out, over those sent) as the Stats of the
+// other senders.
+func enetSender(spec harness.Spec, hio *harness.HelperIO) error {
 	h, peer, err := enetDial(spec.Addr, 1)
 	if err != nil {
 		return err
@@ -77,9 +82,11 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 	marker := []byte{0xff, 0}
 	every := max(1, 4*1100/spec.Size)
 	buf := make([]byte, 4096)
+	var tally enet.LossTally // the sender's declared loss, over the session
 	service := func(timeout uint32) error {
 		for {
 			ev, err := h.Service(timeout, buf)
+			tally.Sample(peer)
 			if err != nil {
 				return err
 			}
@@ -93,7 +100,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 		}
 	}
 	cmds := commands(hio)
-	hio.reply(helperReply{Ready: true})
+	hio.Reply(harness.Reply{Ready: true})
 	for {
 		var cmd string
 		select {
@@ -113,7 +120,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 			return fmt.Errorf("bad command %q", cmd)
 		}
 		var retries int64
-		a0 := heapAllocs()
+		a0 := harness.HeapAllocs()
 		for i := range n {
 			binary.LittleEndian.PutUint64(msg, uint64(i))
 			if err := peer.Send(0, msg, enet.Reliable); err != nil {
@@ -131,7 +138,7 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 				}
 			}
 		}
-		allocs := heapAllocs() - a0
+		allocs := harness.HeapAllocs() - a0
 		for range 3 {
 			if err := peer.Send(0, marker, enet.Reliable); err != nil {
 				return err
@@ -143,7 +150,8 @@ func enetSender(spec helperSpec, hio *helperIO) error {
 				return err
 			}
 		}
-		hio.reply(helperReply{Sent: int64(n), Allocs: allocs, Retries: retries})
+		hio.Reply(harness.Reply{Sent: int64(n), Allocs: allocs, Retries: retries,
+			Stats: &netcode.Stats{PacketsOut: tally.Sent, LostPackets: tally.Lost}})
 	}
 }
 

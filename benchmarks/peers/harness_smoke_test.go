@@ -2,6 +2,8 @@ package peers
 
 import (
 	"testing"
+
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 )
 
 // TestHarness runs tiny rounds of the peers' helper-process benchmarks, so
@@ -13,23 +15,23 @@ func TestHarness(t *testing.T) {
 	}
 	t.Run("throughput", func(t *testing.T) {
 		for _, tr := range []string{"enet", "kcp"} {
-			for _, size := range []int{64, 1200} {
-				s := newTputSession(t, tr, 0, size)
+			for _, c := range []struct{ size, n int }{{64, 500}, {1200, 500}, {64 << 10, 20}, {1 << 20, 2}} {
+				s := newTputSession(t, tr, 0, c.size)
 				for round := range 2 {
-					// Reliable: round itself fails unless all 500 arrive.
-					if r := s.round(500); r.sent != 500 || r.got != 500 {
-						t.Errorf("%s %d B round %d: sent %d, got %d", tr, size, round, r.sent, r.got)
+					// Reliable: Round itself fails unless all arrive.
+					if r := s.Round(c.n); r.Sent != int64(c.n) || r.Got() != float64(c.n) {
+						t.Errorf("%s %s round %d: sent %d, got %v", tr, harness.SizeName(c.size), round, r.Sent, r.Got())
 					}
 				}
-				s.close()
+				s.Close()
 			}
 		}
 	})
 	t.Run("scale", func(t *testing.T) {
 		for _, tr := range []string{"enet", "kcp"} {
-			s := newScaleSession(t, tr, 4)
+			s := harness.NewScaleSession(t, tr, 4, listenPeerScale)
 			for round := range 2 {
-				r := s.round(noTimer{}, 30) // half a second: room for a loaded machine
+				r := s.Round(harness.NoTimer{}, 30) // half a second: room for a loaded machine
 				// ENet's broadcast is flushed at once: at least a datagram
 				// per client and tick. kcp-go sends from its own goroutine
 				// and may coalesce: its counter only has to move.
@@ -37,11 +39,11 @@ func TestHarness(t *testing.T) {
 				if tr == "enet" {
 					minOut = 4 * 30
 				}
-				if r.statesGot == 0 || r.inputsGot == 0 || r.p99 <= 0 || r.dgramsOut < minOut || r.dgramsIn == 0 {
+				if r.StatesGot == 0 || r.InputsGot == 0 || r.P99 <= 0 || r.DgramsOut < minOut || r.DgramsIn == 0 {
 					t.Errorf("%s round %d: %+v", tr, round, r)
 				}
 			}
-			s.close()
+			s.Close()
 		}
 	})
 }

@@ -3,7 +3,6 @@ package peers
 import (
 	"context"
 	"encoding/binary"
-	"net"
 	"net/netip"
 	"sync"
 	"testing"
@@ -11,21 +10,11 @@ import (
 
 	"github.com/xtaci/kcp-go/v5"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
 	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/netcode"
 )
-
-// msgSize is the payload of every ping-pong message.
-const msgSize = 64
-
-// warmup is how many round trips each ping-pong makes before the timed
-// ones.
-const warmup = 500
-
-// pinger makes one round trip. ok is false when the ping or the pong was
-// lost (unreliable modes: after a second).
-type pinger func() (rtt time.Duration, ok bool)
 
 // BenchmarkPeers_PingPong is ../benchmarks' BenchmarkPingPong_latency with
 // the peers beside pumpnet: the round trip of a 64-byte message over
@@ -54,125 +43,38 @@ type pinger func() (rtt time.Duration, ok bool)
 // datagrams/rtt counts both directions.
 func BenchmarkPeers_PingPong(b *testing.B) {
 	b.Run("raw-udp", func(b *testing.B) {
-		ping, stop := rawUDPPinger(b)
+		ping, stop := harness.RawUDPPinger(b)
 		defer stop()
-		pingLoop(b, ping, nil, "")
+		harness.PingLoop(b, ping, nil)
 	})
 	b.Run("enet-reliable", func(b *testing.B) { benchENetPing(b, enet.Reliable) })
 	b.Run("enet-unreliable", func(b *testing.B) { benchENetPing(b, 0) })
 	b.Run("kcp-reliable", benchKCPPing)
-	b.Run("netcode-reliable", func(b *testing.B) { benchNetcode(b, netcode.ReliableOrdered) })
-	b.Run("netcode-unreliable", func(b *testing.B) { benchNetcode(b, netcode.Unreliable) })
-	b.Run("engine-reliable", func(b *testing.B) { benchEngine(b, engine.ReliableOrdered) })
-	b.Run("engine-unreliable", func(b *testing.B) { benchEngine(b, engine.Unreliable) })
+	b.Run("netcode-reliable", func(b *testing.B) {
+		pingRole(b, "pumpnet-reliable", harness.PingNetcode(b, netcode.ReliableOrdered))
+	})
+	b.Run("netcode-unreliable", func(b *testing.B) {
+		pingRole(b, "pumpnet-unreliable", harness.PingNetcode(b, netcode.Unreliable))
+	})
+	b.Run("engine-reliable", func(b *testing.B) {
+		pingRole(b, "pumpnet-reliable", harness.PingEngine(b, engine.ReliableOrdered))
+	})
+	b.Run("engine-unreliable", func(b *testing.B) {
+		pingRole(b, "pumpnet-unreliable", harness.PingEngine(b, engine.Unreliable))
+	})
 }
 
-// pingBlock is how many round trips pingLoop makes in a row before it
-// switches between the baseline and the measured ping-pong.
-const pingBlock = 1000
-
-// pingLoop warms up, then times b.N round trips in blocks of pingBlock,
-// each right after a block of untimed raw UDP round trips, and reports.
-// datagrams, when set, counts the datagrams exchanged so far. role is
-// "peer-reliable", "peer-unreliable", "pumpnet-reliable",
-// "pumpnet-unreliable" or "" (raw UDP): peers record their p50/udp,
-// pumpnet rows report p50/best-peer.
-func pingLoop(b *testing.B, ping pinger, datagrams func() uint64, role string) {
-	udp, stop := rawUDPPinger(b)
-	defer stop()
-	for range warmup {
-		udp()
-		ping()
-	}
-	var rec, base rttRecorder
-	rec.samples = make([]time.Duration, 0, b.N)
-	lost := 0
-	var d0 uint64
-	if datagrams != nil {
-		d0 = datagrams()
-	}
-	var allocs uint64 // in the timed blocks only
-	b.ReportAllocs()
-	b.ResetTimer()
-	for done := 0; done < b.N; {
-		b.StopTimer()
-		for range pingBlock {
-			d, _ := udp()
-			base.add(d)
-		}
-		a0 := heapAllocs()
-		b.StartTimer()
-		n := min(pingBlock, b.N-done)
-		for range n {
-			if d, ok := ping(); ok {
-				rec.add(d)
-			} else {
-				lost++
-			}
-		}
-		allocs += heapAllocs() - a0
-		done += n
-	}
-	b.StopTimer()
-	reportAllocsPerMsg(b, allocs, 2*b.N)
-	if datagrams != nil {
-		b.ReportMetric(float64(datagrams()-d0)/float64(b.N), "datagrams/rtt")
-	}
-	rec.report(b, base.pct(0.5))
-	if lost > 0 {
-		b.ReportMetric(float64(lost), "lost")
-	}
-	r := ratio(float64(rec.pct(0.5)), float64(base.pct(0.5)))
+// pingRole records or compares r, a ping-pong's p50/udp: role is
+// "peer-reliable" or "peer-unreliable" (a peer records its ratio),
+// "pumpnet-reliable" or "pumpnet-unreliable" (pumpnet rows report
+// p50/best-peer).
+func pingRole(b *testing.B, role string, r float64) {
 	switch role {
 	case "peer-reliable", "peer-unreliable":
 		recordPeer(b, peerKey("pingpong", role == "peer-reliable"), r)
 	case "pumpnet-reliable", "pumpnet-unreliable":
 		reportVsPeer(b, peerKey("pingpong", role == "pumpnet-reliable"), r, "p50/best-peer", false)
 	}
-}
-
-// udpEcho starts a raw UDP echo server on 127.0.0.1.
-func udpEcho(tb testing.TB) (netip.AddrPort, func()) {
-	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := srv.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			srv.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
-	return srv.LocalAddr().(*net.UDPAddr).AddrPort(), func() { srv.Close(); wg.Wait() }
-}
-
-// rawUDPPinger is a raw UDP ping-pong: the floor.
-func rawUDPPinger(tb testing.TB) (pinger, func()) {
-	addr, stopEcho := udpEcho(tb)
-	cl, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	msg := make([]byte, msgSize)
-	buf := make([]byte, 2048)
-	ping := func() (time.Duration, bool) {
-		start := time.Now()
-		if _, err := cl.WriteToUDPAddrPort(msg, addr); err != nil {
-			tb.Fatal(err)
-		}
-		if _, _, err := cl.ReadFromUDPAddrPort(buf); err != nil {
-			tb.Fatal(err)
-		}
-		return time.Since(start), true
-	}
-	return ping, func() { cl.Close(); stopEcho() }
 }
 
 // enetServiceMS is the timeout every ENet loop here gives
@@ -256,17 +158,17 @@ func benchENetPing(b *testing.B, flags uint32) {
 		b.Fatal(err)
 	}
 	defer w.close()
-	msg := make([]byte, msgSize)
+	msg := make([]byte, harness.MsgSize)
 	buf := make([]byte, 2048)
 	var seq uint64
 	pong := func(ev enet.Event) bool {
-		return ev.Type == enet.EventReceive && ev.N == msgSize && binary.LittleEndian.Uint64(buf) == seq
+		return ev.Type == enet.EventReceive && ev.N == harness.MsgSize && binary.LittleEndian.Uint64(buf) == seq
 	}
 	role := "peer-unreliable"
 	if flags&enet.Reliable != 0 {
 		role = "peer-reliable"
 	}
-	pingLoop(b, func() (time.Duration, bool) {
+	pingRole(b, role, harness.PingLoop(b, func() (time.Duration, bool) {
 		seq++
 		binary.LittleEndian.PutUint64(msg, seq)
 		start := time.Now()
@@ -282,7 +184,7 @@ func benchENetPing(b *testing.B, flags uint32) {
 			return 0, false // unreliable: a lost ping is not resent
 		}
 		return time.Since(start), true
-	}, func() uint64 { return uint64(cl.DatagramsIn()) + uint64(cl.DatagramsOut()) }, role)
+	}, func() uint64 { return uint64(cl.DatagramsIn()) + uint64(cl.DatagramsOut()) }))
 }
 
 // kcpPair dials a fast-mode kcp-go session to a listener on 127.0.0.1 and
@@ -333,9 +235,9 @@ func benchKCPPing(b *testing.B) {
 			}
 		}
 	}()
-	msg := make([]byte, msgSize)
+	msg := make([]byte, harness.MsgSize)
 	buf := make([]byte, 2048)
-	pingLoop(b, func() (time.Duration, bool) {
+	pingRole(b, "peer-reliable", harness.PingLoop(b, func() (time.Duration, bool) {
 		start := time.Now()
 		if _, err := cl.Write(msg); err != nil {
 			b.Fatal(err)
@@ -344,135 +246,5 @@ func benchKCPPing(b *testing.B) {
 			b.Fatal(err)
 		}
 		return time.Since(start), true
-	}, func() uint64 { in, _ := kcpDatagrams(); return in }, "peer-reliable")
-}
-
-func benchNetcode(b *testing.B, mode netcode.DeliveryMode) {
-	cfg := &netcode.Config{Channels: []netcode.DeliveryMode{mode}}
-	srv, err := netcode.Listen("127.0.0.1:0", cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := srv.Accept(ctx)
-		if err != nil {
-			return
-		}
-		for {
-			select {
-			case <-c.Wake():
-			case <-c.Done():
-				return
-			}
-			for m, ok := c.Receive(); ok; m, ok = c.Receive() {
-				c.Send(m.Channel, m.Data)
-			}
-			c.Flush()
-		}
-	}()
-	cl, err := netcode.Dial(ctx, srv.AddrPort().String(), cfg, netcode.DialOptions{Fingerprint: srv.Fingerprint()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
-	msg := make([]byte, msgSize)
-	timeout := time.NewTimer(time.Hour)
-	pingLoop(b, func() (time.Duration, bool) {
-		start := time.Now()
-		if err := cl.Send(0, msg); err != nil {
-			b.Fatal(err)
-		}
-		cl.Flush()
-		timeout.Reset(time.Second)
-		for {
-			select {
-			case <-cl.Wake():
-			case <-timeout.C:
-				return 0, false
-			}
-			if _, ok := cl.Receive(); ok {
-				return time.Since(start), true
-			}
-		}
-	}, func() uint64 { return datagrams(srv, cl.Endpoint()) }, pumpnetRole(mode == netcode.ReliableOrdered))
-}
-
-func pumpnetRole(reliable bool) string {
-	if reliable {
-		return "pumpnet-reliable"
-	}
-	return "pumpnet-unreliable"
-}
-
-// benchEngine is the ping-pong through the full engine stack.
-func benchEngine(b *testing.B, mode engine.Mode) {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	pong := newBlob("pong", msgSize)
-	engine.HandleFunc(srv, "ping", func(ch *engine.Peer, m blob) {
-		copy(pong.Data[:8], m.Data)
-		if err := ch.Send(pong, mode); err != nil {
-			b.Error(err)
-		}
-	})
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for ctx.Err() == nil {
-			srv.PumpWait(ctx, 0)
-		}
-	}()
-	defer func() {
-		cancel()
-		wg.Wait()
-		srv.Close()
-	}()
-	cl := connectEngine(b, srv.ConnectString(), nil)
-	defer cl.Close()
-	var want uint64
-	got := false
-	engine.HandleFunc(cl, "pong", func(_ *engine.Client, m blob) {
-		if binary.LittleEndian.Uint64(m.Data) == want {
-			got = true
-		}
-	})
-	ping := newBlob("ping", msgSize)
-	timeout := time.NewTimer(time.Hour)
-	pingLoop(b, func() (time.Duration, bool) {
-		want++
-		binary.LittleEndian.PutUint64(ping.Data, want)
-		got = false
-		start := time.Now()
-		if err := cl.Send(ping, mode); err != nil {
-			b.Fatal(err)
-		}
-		cl.Pump()
-		timeout.Reset(time.Second)
-		for !got {
-			select {
-			case <-cl.Wake():
-				cl.Pump()
-			case <-timeout.C:
-				return 0, false
-			}
-		}
-		return time.Since(start), true
-	}, func() uint64 { return datagrams(srv.Endpoint(), cl.Conn().(*netcode.Conn).Endpoint()) }, pumpnetRole(mode == engine.ReliableOrdered))
-}
-
-// datagrams counts the datagrams two endpoints received: what went over
-// the wire between them, both directions.
-func datagrams(a, b *netcode.Endpoint) uint64 {
-	return a.Stats().DatagramsIn + b.Stats().DatagramsIn
+	}, func() uint64 { in, _ := kcpDatagrams(); return in }))
 }

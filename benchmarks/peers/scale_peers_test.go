@@ -2,10 +2,10 @@ package peers
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/xtaci/kcp-go/v5"
 
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 	"github.com/pumpnet/pumpnet/benchmarks/peers/enet"
 )
 
@@ -54,8 +55,8 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 	}
 	defer w.close()
 	buf := make([]byte, 2048)
-	state := make([]byte, scaleStateSize)
-	period := time.Second / scaleTPS
+	state := make([]byte, harness.ScaleStateSize)
+	period := time.Second / harness.ScaleTPS
 	on := func(ev enet.Event) bool {
 		switch ev.Type {
 		case enet.EventConnect:
@@ -63,7 +64,7 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 		case enet.EventDisconnect:
 			e.connected.Add(-1)
 		case enet.EventReceive:
-			if ev.N == scaleInputSize {
+			if ev.N == harness.ScaleInputSize {
 				e.inputs.Add(1)
 			}
 		}
@@ -94,9 +95,7 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 			}
 			continue
 		}
-		now := time.Now().UnixNano()
-		binary.LittleEndian.PutUint64(state[0:], uint64(tick))
-		binary.LittleEndian.PutUint64(state[8:], uint64(now))
+		harness.StampState(state, uint64(tick), time.Now().UnixNano())
 		if err := e.host.Broadcast(0, state, 0); err != nil {
 			return err
 		}
@@ -109,15 +108,18 @@ func (e *enetScaleServer) loop(ctx context.Context) error {
 	return nil
 }
 
-// run has the server tick ticks times at 60 Hz and returns its datagrams
-// in and out over them.
-func (e *enetScaleServer) run(ticks int) (in, out uint64) {
+// Run has the server tick ticks times at 60 Hz and returns its datagrams
+// in and out over them (its host's counters, read by its goroutine).
+func (e *enetScaleServer) Run(ticks int) harness.ScaleCounters {
 	e.start <- ticks
 	d := <-e.done
-	return d[0], d[1]
+	return harness.ScaleCounters{DgramsIn: d[0], DgramsOut: d[1]}
 }
 
-func (e *enetScaleServer) close() {
+// Inputs returns the inputs received so far.
+func (e *enetScaleServer) Inputs() int64 { return e.inputs.Load() }
+
+func (e *enetScaleServer) Close() {
 	e.stop()
 	e.wg.Wait()
 	e.host.Destroy()
@@ -125,7 +127,7 @@ func (e *enetScaleServer) close() {
 
 // connectENetScaleClient connects one ENet game client: its own host,
 // serviced by its own goroutine until closed.
-func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func(), err error) {
+func connectENetScaleClient(spec harness.Spec, c *harness.ScaleClient) (run, closer func(), err error) {
 	h, peer, err := enetDial(spec.Addr, 1)
 	if err != nil {
 		return nil, nil, err
@@ -140,10 +142,10 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 	run = func() {
 		defer close(stopped)
 		buf := make([]byte, 2048)
-		period := time.Second / scaleTPS
+		period := time.Second / harness.ScaleTPS
 		on := func(ev enet.Event) bool {
-			if ev.Type == enet.EventReceive && ev.N == scaleStateSize {
-				c.gotState(buf[:ev.N])
+			if ev.Type == enet.EventReceive && ev.N == harness.ScaleStateSize {
+				c.GotState(buf[:ev.N])
 			}
 			return false
 		}
@@ -151,17 +153,14 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 		sending := false
 		for {
 			select {
-			case <-c.quit:
+			case <-c.Quit():
 				return
 			case <-stop:
 				return
-			case on := <-c.ctl:
+			case on := <-c.Ctl():
 				sending = on
 				if on {
-					c.mu.Lock()
-					c.received, c.samples = 0, c.samples[:0]
-					c.mu.Unlock()
-					c.sent.Store(0)
+					c.Reset()
 					next = time.Now().Add(rand.N(period))
 				}
 			default:
@@ -171,7 +170,7 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 					panic(fmt.Sprintf("enet client: %v", err))
 				}
 				h.Flush()
-				c.sent.Add(1)
+				c.SentInput()
 				next = next.Add(period)
 				continue
 			}
@@ -198,6 +197,7 @@ func connectENetScaleClient(spec helperSpec, c *scaleClient) (run, closer func()
 // answering a client's 1-byte hello with a 1-byte welcome).
 type kcpScaleServer struct {
 	ln     *kcp.Listener
+	state  []byte
 	mu     sync.Mutex
 	sess   []*kcp.UDPSession
 	inputs atomic.Int64
@@ -210,7 +210,7 @@ func newKCPScaleServer(tb testing.TB) *kcpScaleServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	k := &kcpScaleServer{ln: ln}
+	k := &kcpScaleServer{ln: ln, state: make([]byte, harness.ScaleStateSize)}
 	k.wg.Add(1)
 	go func() {
 		defer k.wg.Done()
@@ -233,7 +233,7 @@ func newKCPScaleServer(tb testing.TB) *kcpScaleServer {
 						return
 					}
 					switch {
-					case n == scaleInputSize:
+					case n == harness.ScaleInputSize:
 						k.inputs.Add(1)
 					case n == 1 && buf[0] == 'h':
 						s.Write([]byte{'w'})
@@ -252,16 +252,29 @@ func (k *kcpScaleServer) count() int {
 	return len(k.sess)
 }
 
-// broadcast writes state to every session (each Write flushes).
-func (k *kcpScaleServer) broadcast(state []byte) {
+// Run ticks ticks times at 60 Hz, each writing the state to every
+// session (each Write flushes), and returns the datagrams over them:
+// kcp-go's process-wide SNMP counters, which only the server's sessions
+// move in this process.
+func (k *kcpScaleServer) Run(ticks int) harness.ScaleCounters {
 	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, s := range k.sess {
-		s.Write(state)
-	}
+	sess := slices.Clone(k.sess)
+	k.mu.Unlock()
+	in0, out0 := kcpDatagrams()
+	harness.RunTicks(ticks, func(tick uint64, now int64) {
+		harness.StampState(k.state, tick, now)
+		for _, s := range sess {
+			s.Write(k.state)
+		}
+	})
+	in1, out1 := kcpDatagrams()
+	return harness.ScaleCounters{DgramsIn: in1 - in0, DgramsOut: out1 - out0}
 }
 
-func (k *kcpScaleServer) close() {
+// Inputs returns the inputs received so far.
+func (k *kcpScaleServer) Inputs() int64 { return k.inputs.Load() }
+
+func (k *kcpScaleServer) Close() {
 	k.ln.Close()
 	k.mu.Lock()
 	for _, s := range k.sess {
@@ -273,7 +286,7 @@ func (k *kcpScaleServer) close() {
 
 // connectKCPScaleClient dials one kcp-go game client in fast mode and
 // waits for the server's welcome.
-func connectKCPScaleClient(spec helperSpec, c *scaleClient) (run, closer func(), err error) {
+func connectKCPScaleClient(spec harness.Spec, c *harness.ScaleClient) (run, closer func(), err error) {
 	s, err := kcp.DialWithOptions(spec.Addr, nil, 0, 0)
 	if err != nil {
 		return nil, nil, err
@@ -292,8 +305,8 @@ func connectKCPScaleClient(spec helperSpec, c *scaleClient) (run, closer func(),
 				return
 			}
 			switch {
-			case n == scaleStateSize:
-				c.gotState(buf[:n])
+			case n == harness.ScaleStateSize:
+				c.GotState(buf[:n])
 			case n == 1 && buf[0] == 'w':
 				once()
 			}
@@ -312,5 +325,5 @@ func connectKCPScaleClient(spec helperSpec, c *scaleClient) (run, closer func(),
 	}
 	input := make([]byte, spec.Size)
 	send := func() { s.Write(input) }
-	return func() { c.inputClock(send, nil, nil) }, closer, nil
+	return func() { c.InputClock(send, nil, nil) }, closer, nil
 }

@@ -1,31 +1,12 @@
 package peers
 
 import (
-	"context"
-	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/netip"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pumpnet/pumpnet/engine"
-)
-
-// Scale scenario: every client sends a 100-byte input 60 times a second,
-// and the server broadcasts a 300-byte state to every client 60 times a
-// second.
-const (
-	scaleTPS       = 60
-	scaleInputSize = 100 // engine frame / UDP payload
-	scaleStateSize = 300
-	// scaleGrace is how long the clients wait after "stop" for the last
-	// states, and the server for the last inputs, before counting losses.
-	scaleGrace = 300 * time.Millisecond
+	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
 )
 
 // BenchmarkPeers_Scale is ../benchmarks' BenchmarkScale with the peers
@@ -56,22 +37,25 @@ const (
 // p99/best-peer: their cpu/udp and p99/udp divided by the lowest among the
 // peers at the same N. dgrams-in/tick and dgrams-out/tick are the server's
 // datagrams (ENet: its host's counters; kcp-go: its process-wide SNMP
-// counters, which only the server's sessions move in this process).
+// counters, which only the server's sessions move in this process; the
+// engine: its endpoint's), and cpu-ns/dgram the server's CPU per datagram
+// in and out; reads/tick and writes/tick are known for raw UDP and the
+// engine only.
 func BenchmarkPeers_Scale(b *testing.B) {
 	for _, n := range []int{256, 1024} {
 		for _, tr := range []string{"raw-udp", "enet", "kcp", "engine"} {
-			var s, bs *scaleSession
+			var s, bs *harness.ScaleSession
 			b.Run(fmt.Sprintf("clients=%d/%s", n, tr), func(b *testing.B) {
 				if s == nil {
-					s = newScaleSession(b, tr, n)
-					bs = newScaleSession(b, "raw-udp", n)
+					s = harness.NewScaleSession(b, tr, n, listenPeerScale)
+					bs = harness.NewScaleSession(b, "raw-udp", n, nil)
 				}
 				b.ReportAllocs()
-				r := s.round(b, b.N)
-				base := bs.round(noTimer{}, b.N)
-				r.report(b, base)
+				r := s.Round(b, b.N)
+				base := bs.Round(harness.NoTimer{}, b.N)
+				r.Report(b, base)
 				key := fmt.Sprintf("scale/%d", n)
-				cpu, p99 := ratio(r.cpuPerTick(), base.cpuPerTick()), ratio(float64(r.p99), float64(base.p99))
+				cpu, p99 := harness.Ratio(r.CPUPerTick(), base.CPUPerTick()), harness.Ratio(float64(r.P99), float64(base.P99))
 				switch tr {
 				case "enet", "kcp":
 					recordPeer(b, key+"/cpu", cpu)
@@ -82,538 +66,56 @@ func BenchmarkPeers_Scale(b *testing.B) {
 				}
 			})
 			if s != nil {
-				s.close()
-				bs.close()
+				s.Close()
+				bs.Close()
 			}
 		}
 	}
 }
 
-// scaleResult is one round of the scale benchmark.
-type scaleResult struct {
-	ticks, clients int
-	cpu            time.Duration // server process CPU over the ticks; < 0: unknown
-	allocs         uint64        // server heap allocations over the ticks
-	statesGot      int64         // at the clients
-	inputsSent     int64         // by the clients
-	inputsGot      int64         // at the server
-	p50, p99       time.Duration // state delivery
-	dgramsIn       uint64        // datagrams the server received over the ticks
-	dgramsOut      uint64        // and sent
-}
-
-func (r scaleResult) cpuPerTick() float64 {
-	if r.cpu < 0 || r.ticks == 0 {
-		return 0
-	}
-	return us(r.cpu) / float64(r.ticks)
-}
-
-func (r scaleResult) report(b *testing.B, base scaleResult) {
-	b.ReportMetric(r.cpuPerTick(), "cpu-µs/tick")
-	b.ReportMetric(us(r.p50), "p50-µs")
-	b.ReportMetric(us(r.p99), "p99-µs")
-	states := int64(r.ticks * r.clients)
-	lost := states - r.statesGot + r.inputsSent - r.inputsGot
-	b.ReportMetric(float64(lost), "lost-msgs")
-	if total := states + r.inputsSent; total > 0 {
-		b.ReportMetric(100*float64(lost)/float64(total), "lost-%")
-	}
-	if msgs := states + r.inputsGot; msgs > 0 {
-		b.ReportMetric(float64(r.allocs)/float64(msgs), "allocs/msg")
-	}
-	if r.ticks > 0 {
-		b.ReportMetric(float64(r.dgramsIn)/float64(r.ticks), "dgrams-in/tick")
-		b.ReportMetric(float64(r.dgramsOut)/float64(r.ticks), "dgrams-out/tick")
-	}
-	reportRatio(b, ratio(r.cpuPerTick(), base.cpuPerTick()), "cpu/udp")
-	reportRatio(b, ratio(float64(r.p99), float64(base.p99)), "p99/udp")
-}
-
-// scaleSession is a server and a helper process full of connected clients.
-type scaleSession struct {
-	tb        testing.TB
-	transport string
-	clients   int
-	h         *helper
-	state     *blob // engine: the broadcast state; its Data is stamped
-
-	// raw-udp
-	pc      *net.UDPConn
-	mu      sync.Mutex
-	addrs   []netip.AddrPort
-	known   map[netip.AddrPort]bool
-	inputs  atomic.Int64
-	written uint64 // states written (the tick loop's goroutine)
-	stateB  []byte
-	readers sync.WaitGroup
-
-	// engine
-	srv       *engine.Server
-	srvInputs int64 // Pump's goroutine only
-
-	enet *enetScaleServer
-	kcp  *kcpScaleServer
-}
-
-func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
-	tb.Helper()
-	s := &scaleSession{tb: tb, transport: transport, clients: n, stateB: make([]byte, scaleStateSize)}
-	spec := helperSpec{Role: "scale", Transport: transport, Clients: n, Size: scaleInputSize}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	switch transport {
-	case "raw-udp":
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		s.pc, s.known = pc, map[netip.AddrPort]bool{}
-		s.readers.Add(1)
-		go s.readUDP()
-		spec.Addr = pc.LocalAddr().String()
-		s.h = startHelper(tb, spec)
-		s.h.reply(2 * time.Minute)
-		s.mu.Lock()
-		got := len(s.addrs)
-		s.mu.Unlock()
-		if got != n {
-			tb.Fatalf("%d clients registered, want %d", got, n)
-		}
-	case "engine":
-		srv, err := engine.Listen("127.0.0.1:0", nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		s.srv = srv
-		s.state = newBlob("state", scaleStateSize)
-		engine.HandleFunc(srv, "input", func(_ *engine.Peer, m blob) { s.srvInputs++ })
-		spec.Target = srv.ConnectString()
-		s.h = startHelper(tb, spec)
-		// Pump (accept, greet) until every client says it was greeted.
-	setup:
-		for {
-			srv.PumpWait(ctx, 10*time.Millisecond)
-			select {
-			case l, ok := <-s.h.replies():
-				s.h.check(l, ok)
-				break setup
-			case <-ctx.Done():
-				tb.Fatal("clients did not connect in time")
-			default:
-			}
-		}
-		if got := len(srv.Peers()); got != n {
-			tb.Fatalf("%d channels, want %d", got, n)
-		}
+// listenPeerScale makes the server of an ENet or kcp-go scale session.
+func listenPeerScale(tb testing.TB, spec *harness.Spec, start func(harness.Spec) *harness.Helper) harness.ScaleServer {
+	n := spec.Clients
+	switch spec.Transport {
 	case "enet":
-		s.enet = newENetScaleServer(tb, n)
-		spec.Addr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), s.enet.host.Port()).String()
-		s.h = startHelper(tb, spec)
-		s.h.reply(2 * time.Minute)
+		e := newENetScaleServer(tb, n)
+		spec.Addr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), e.host.Port()).String()
+		start(*spec).Reply(2 * time.Minute)
 		// The clients saw their connections; the server sees each one
 		// when the client's acknowledgement arrives.
-		for deadline := time.Now().Add(30 * time.Second); s.enet.connected.Load() < int64(n) && time.Now().Before(deadline); {
+		for deadline := time.Now().Add(30 * time.Second); e.connected.Load() < int64(n) && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
-		if got := s.enet.connected.Load(); got != int64(n) {
+		if got := e.connected.Load(); got != int64(n) {
+			e.Close()
 			tb.Fatalf("%d ENet peers connected, want %d", got, n)
 		}
+		return e
 	case "kcp":
-		s.kcp = newKCPScaleServer(tb)
-		spec.Addr = s.kcp.ln.Addr().String()
-		s.h = startHelper(tb, spec)
-		s.h.reply(2 * time.Minute)
-		if got := s.kcp.count(); got != n {
+		k := newKCPScaleServer(tb)
+		spec.Addr = k.ln.Addr().String()
+		start(*spec).Reply(2 * time.Minute)
+		if got := k.count(); got != n {
+			k.Close()
 			tb.Fatalf("%d kcp sessions, want %d", got, n)
 		}
-	default:
-		tb.Fatalf("unknown transport %q", transport)
+		return k
 	}
-	return s
+	return nil
 }
 
-// readUDP is the raw server's reader: it registers clients (a 1-byte
-// 'h', answered with 'w') and counts inputs.
-func (s *scaleSession) readUDP() {
-	defer s.readers.Done()
-	buf := make([]byte, 2048)
-	welcome := []byte{'w'}
-	for {
-		n, from, err := s.pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return
-		}
-		switch {
-		case n == scaleInputSize:
-			s.inputs.Add(1)
-		case n == 1 && buf[0] == 'h':
-			s.mu.Lock()
-			if !s.known[from] {
-				s.known[from] = true
-				s.addrs = append(s.addrs, from)
-			}
-			s.mu.Unlock()
-			s.pc.WriteToUDPAddrPort(welcome, from)
-		}
-	}
-}
-
-func (s *scaleSession) inputCount() int64 {
-	switch {
-	case s.enet != nil:
-		return s.enet.inputs.Load()
-	case s.kcp != nil:
-		return s.kcp.inputs.Load()
-	}
-	if s.srv != nil {
-		return s.srvInputs
-	}
-	return s.inputs.Load()
-}
-
-// round runs ticks server ticks with every client sending inputs, then
-// collects what the clients received.
-func (s *scaleSession) round(b benchTimer, ticks int) scaleResult {
-	in0 := s.inputCount()
-	s.h.send("go")
-	s.h.reply(time.Minute) // every client's input clock is running
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var addrs []netip.AddrPort
-	if s.pc != nil {
-		s.mu.Lock()
-		addrs = slices.Clone(s.addrs)
-		s.mu.Unlock()
-	}
-	b.ResetTimer()
-	if s.enet != nil {
-		m := startMeter()
-		dIn, dOut := s.enet.run(ticks)
-		cpu, _, allocs := m.stop()
-		b.StopTimer()
-		return s.collect(ticks, cpu, allocs, in0, dIn, dOut)
-	}
-	dIn0, dOut0 := s.datagrams()
-	m := startMeter()
-	done := 0
-	engine.RunTicks(ctx, scaleTPS, func(tick uint64) {
-		now := time.Now().UnixNano()
-		if s.srv != nil {
-			binary.LittleEndian.PutUint64(s.state.Data[0:], tick)
-			binary.LittleEndian.PutUint64(s.state.Data[8:], uint64(now))
-			if err := s.srv.Send(s.state, engine.UnreliableSequenced); err != nil {
-				s.tb.Error(err)
-			}
-			s.srv.Pump()
-		} else if s.kcp != nil {
-			binary.LittleEndian.PutUint64(s.stateB[0:], tick)
-			binary.LittleEndian.PutUint64(s.stateB[8:], uint64(now))
-			s.kcp.broadcast(s.stateB)
-		} else {
-			binary.LittleEndian.PutUint64(s.stateB[0:], tick)
-			binary.LittleEndian.PutUint64(s.stateB[8:], uint64(now))
-			for _, a := range addrs {
-				s.pc.WriteToUDPAddrPort(s.stateB, a)
-			}
-			s.written += uint64(len(addrs))
-		}
-		if done++; done == ticks {
-			cancel()
-		}
-	})
-	cpu, _, allocs := m.stop()
-	b.StopTimer()
-	dIn1, dOut1 := s.datagrams()
-	return s.collect(ticks, cpu, allocs, in0, dIn1-dIn0, dOut1-dOut0)
-}
-
-// collect stops the clients' inputs and gathers what they received.
-func (s *scaleSession) collect(ticks int, cpu time.Duration, allocs uint64, in0 int64, dIn, dOut uint64) scaleResult {
-	s.h.send("stop")
-	var rep helperReply
-	if s.srv != nil {
-		// Keep dispatching the last inputs until the clients report.
-		wait := context.Background()
-	collect:
-		for {
-			s.srv.PumpWait(wait, 10*time.Millisecond)
-			select {
-			case l, ok := <-s.h.replies():
-				rep = s.h.check(l, ok)
-				break collect
-			default:
-			}
-		}
-	} else {
-		rep = s.h.reply(time.Minute)
-	}
-	return scaleResult{ticks: ticks, clients: s.clients, cpu: cpu, allocs: allocs,
-		statesGot: rep.Received, inputsSent: rep.Sent, inputsGot: s.inputCount() - in0,
-		p50: time.Duration(rep.P50), p99: time.Duration(rep.P99), dgramsIn: dIn, dgramsOut: dOut}
-}
-
-// datagrams returns how many datagrams the server received and sent so
-// far (raw UDP: inputs counted by the reader, states written).
-func (s *scaleSession) datagrams() (in, out uint64) {
-	if s.kcp != nil {
-		return kcpDatagrams()
-	}
-	if s.srv == nil {
-		return uint64(s.inputs.Load()), s.written
-	}
-	for _, ch := range s.srv.Peers() {
-		out += ch.Stats().PacketsOut
-	}
-	return s.srv.Endpoint().Stats().DatagramsIn, out
-}
-
-func (s *scaleSession) close() {
-	if s.h != nil {
-		s.h.close()
-	}
-	if s.pc != nil {
-		s.pc.Close()
-		s.readers.Wait()
-	}
-	if s.srv != nil {
-		s.srv.Close()
-	}
-	if s.enet != nil {
-		s.enet.close()
-	}
-	if s.kcp != nil {
-		s.kcp.close()
-	}
-}
-
-// scaleClient is one game client in the helper process.
-type scaleClient struct {
-	ctl  chan bool // true: reset counters, start sending inputs; false: stop
-	quit chan struct{}
-	sent atomic.Int64
-
-	mu       sync.Mutex
-	received int64
-	samples  []int64 // state delivery times, ns
-}
-
-func (c *scaleClient) gotState(data []byte) {
-	lat := time.Now().UnixNano() - int64(binary.LittleEndian.Uint64(data[8:]))
-	c.mu.Lock()
-	c.received++
-	c.samples = append(c.samples, lat)
-	c.mu.Unlock()
-}
-
-// inputClock runs the client's 60 Hz input clock, started (at a random
-// offset in the first period) and stopped by ctl, until quit. send sends
-// one input; wake and onWake, when set, are served too.
-func (c *scaleClient) inputClock(send func(), wake func() <-chan struct{}, onWake func()) {
-	period := time.Second / scaleTPS
-	var (
-		start  *time.Timer
-		ticker *time.Ticker
-		startC <-chan time.Time
-		tickC  <-chan time.Time
-	)
-	stop := func() {
-		if start != nil {
-			start.Stop()
-		}
-		if ticker != nil {
-			ticker.Stop()
-		}
-		startC, tickC = nil, nil
-	}
-	defer stop()
-	for {
-		var wc <-chan struct{}
-		if wake != nil {
-			wc = wake()
-		}
-		select {
-		case <-c.quit:
-			return
-		case <-wc:
-			onWake()
-		case on := <-c.ctl:
-			stop()
-			if on {
-				c.mu.Lock()
-				c.received, c.samples = 0, c.samples[:0]
-				c.mu.Unlock()
-				c.sent.Store(0)
-				start = time.NewTimer(rand.N(period))
-				startC = start.C
-			}
-		case <-startC:
-			ticker = time.NewTicker(period)
-			startC, tickC = nil, ticker.C
-			send()
-			c.sent.Add(1)
-		case <-tickC:
-			send()
-			c.sent.Add(1)
-		}
-	}
-}
-
-// scaleClients is the helper process of BenchmarkScale: it connects
-// spec.Clients clients, says it is ready, then runs "go" / "stop" rounds,
-// replying to "stop" with the states received, the inputs sent and the
-// state delivery percentiles.
-func scaleClients(spec helperSpec, hio *helperIO) error {
-	clients := make([]*scaleClient, spec.Clients)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	quit := make(chan struct{})
-	defer close(quit)
-	var closers []func()
-	defer func() {
-		for _, f := range closers {
-			f()
-		}
-	}()
-	errs := make(chan error, spec.Clients)
-	sem := make(chan struct{}, 32) // handshakes in flight
-	var mu sync.Mutex
-	var connecting sync.WaitGroup
-	for i := range clients {
-		c := &scaleClient{ctl: make(chan bool, 1), quit: quit, samples: make([]int64, 0, 1024)}
-		clients[i] = c
-		connecting.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem }()
-			defer connecting.Done()
-			run, closer, err := connectScaleClient(spec, c)
-			if err != nil {
-				errs <- err
-				return
-			}
-			mu.Lock()
-			closers = append(closers, closer)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				run()
-			}()
-		}()
-	}
-	connecting.Wait()
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	hio.reply(helperReply{Ready: true})
-	for {
-		cmd, err := hio.next()
-		if err != nil {
-			return nil
-		}
-		switch cmd {
-		case "go":
-			for _, c := range clients {
-				c.ctl <- true
-			}
-			hio.reply(helperReply{Ready: true})
-		case "stop":
-			for _, c := range clients {
-				c.ctl <- false
-			}
-			time.Sleep(scaleGrace)
-			var r helperReply
-			var all []int64
-			for _, c := range clients {
-				c.mu.Lock()
-				r.Received += c.received
-				all = append(all, c.samples...)
-				c.mu.Unlock()
-				r.Sent += c.sent.Load()
-			}
-			r.P50, r.P99 = percentile(all, 0.50), percentile(all, 0.99)
-			hio.reply(r)
-		default:
-			return fmt.Errorf("bad command %q", cmd)
-		}
-	}
-}
-
-// connectScaleClient connects one client and returns its loop and its
-// closer.
-func connectScaleClient(spec helperSpec, c *scaleClient) (run, closer func(), err error) {
+// connectPeerScale connects one ENet or kcp-go game client.
+func connectPeerScale(spec harness.Spec, c *harness.ScaleClient) (run, closer func(), err error) {
 	switch spec.Transport {
-	case "engine":
-		cl, err := engine.Connect(spec.Target, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := waitGreeting(cl, time.Minute); err != nil {
-			cl.Close()
-			return nil, nil, err
-		}
-		engine.HandleFunc(cl, "state", func(_ *engine.Client, m blob) { c.gotState(m.Data) })
-		input := newBlob("input", spec.Size)
-		send := func() {
-			if err := cl.Send(input, engine.Unreliable); err == nil {
-				cl.Pump()
-			}
-		}
-		return func() { c.inputClock(send, cl.Wake, cl.Pump) }, func() { cl.Close() }, nil
 	case "enet":
 		return connectENetScaleClient(spec, c)
 	case "kcp":
 		return connectKCPScaleClient(spec, c)
-	case "raw-udp":
-		to, err := netip.ParseAddrPort(spec.Addr)
-		if err != nil {
-			return nil, nil, err
-		}
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-		if err != nil {
-			return nil, nil, err
-		}
-		welcomed := make(chan struct{})
-		var readerDone sync.WaitGroup
-		readerDone.Add(1)
-		go func() {
-			defer readerDone.Done()
-			buf := make([]byte, 2048)
-			once := sync.OnceFunc(func() { close(welcomed) })
-			for {
-				n, _, err := pc.ReadFromUDPAddrPort(buf)
-				if err != nil {
-					return
-				}
-				switch {
-				case n == scaleStateSize:
-					c.gotState(buf[:n])
-				case n == 1 && buf[0] == 'w':
-					once()
-				}
-			}
-		}()
-		closer := func() { pc.Close(); readerDone.Wait() }
-		hello := time.NewTicker(100 * time.Millisecond)
-		defer hello.Stop()
-		deadline := time.After(time.Minute)
-		for registered := false; !registered; {
-			pc.WriteToUDPAddrPort([]byte{'h'}, to)
-			select {
-			case <-welcomed:
-				registered = true
-			case <-hello.C:
-			case <-deadline:
-				closer()
-				return nil, nil, fmt.Errorf("no welcome from %s", to)
-			}
-		}
-		input := make([]byte, spec.Size)
-		send := func() { pc.WriteToUDPAddrPort(input, to) }
-		return func() { c.inputClock(send, nil, nil) }, closer, nil
 	}
-	return nil, nil, fmt.Errorf("unknown transport %q", spec.Transport)
+	return nil, nil, nil
+}
+
+// peersScale is the peers' "scale" helper role.
+func peersScale(spec harness.Spec, hio *harness.HelperIO) error {
+	return harness.ScaleClients(spec, hio, connectPeerScale)
 }

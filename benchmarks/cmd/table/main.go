@@ -44,7 +44,7 @@ type goal struct {
 	text   string
 	bench  string // name without "Benchmark" and the -GOMAXPROCS suffix
 	unit   string
-	op     string // "<=", ">=" or "==0"
+	op     string // "<=", ">=", "<" or "==0"
 	target float64
 }
 
@@ -69,6 +69,14 @@ var goals = []goal{
 	{"handshake p50 ≤ 1.2× raw pion", "Handshake/netcode-psk", "p50/pion", "<=", 1.2},
 	{"256-client server CPU ≤ 1.5× raw UDP", "Scale/clients=256/engine", "cpu/udp", "<=", 1.5},
 	{"256-client p99 state delivery ≤ 2× raw UDP", "Scale/clients=256/engine", "p99/udp", "<=", 2},
+	{"64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes)", "Throughput/64KiB/netcode-reliable", "goodput/udp", ">=", 0.8},
+	{"64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes)", "Throughput/64KiB/engine-reliable", "goodput/udp", ">=", 0.8},
+	{"1 MiB reliable goodput ≥ 0.8× raw UDP (same bytes)", "Throughput/1MiB/netcode-reliable", "goodput/udp", ">=", 0.8},
+	{"1 MiB reliable goodput ≥ 0.8× raw UDP (same bytes)", "Throughput/1MiB/engine-reliable", "goodput/udp", ">=", 0.8},
+	{"64 KiB reliable: sender's declared loss < 1%", "Throughput/64KiB/netcode-reliable", "tx-lost-pkt-%", "<", 1},
+	{"64 KiB reliable: sender's declared loss < 1%", "Throughput/64KiB/engine-reliable", "tx-lost-pkt-%", "<", 1},
+	{"1 MiB reliable: sender's declared loss < 1%", "Throughput/1MiB/netcode-reliable", "tx-lost-pkt-%", "<", 1},
+	{"1 MiB reliable: sender's declared loss < 1%", "Throughput/1MiB/engine-reliable", "tx-lost-pkt-%", "<", 1},
 }
 
 // peerCmp says where a goal's scenario lies in the peers run
@@ -101,14 +109,20 @@ func peerFor(g goal) *peerCmp {
 		return &peerCmp{peers, "p50/udp", "Peers_PingPong/" + sub, "p50/best-peer"}
 	case "Throughput", "Peers_Throughput":
 		size, row, _ := strings.Cut(sub, "/")
-		if !strings.HasSuffix(row, "-reliable") || (metric != "msg" && metric != "rx-cpu") {
+		if !strings.HasSuffix(row, "-reliable") {
 			return nil
 		}
 		p := "Peers_Throughput/" + size + "/"
-		if metric == "msg" {
-			return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "msg/s/udp", p + row, "msg/s/best-peer"}
+		peers := []string{p + "enet-reliable", p + "kcp-reliable"}
+		switch metric {
+		case "msg":
+			return &peerCmp{peers, "msg/s/udp", p + row, "msg/s/best-peer"}
+		case "goodput":
+			return &peerCmp{peers, "goodput/udp", p + row, "goodput/best-peer"}
+		case "rx-cpu":
+			return &peerCmp{peers, "rx-cpu/udp", p + row, "rx-cpu/best-peer"}
 		}
-		return &peerCmp{[]string{p + "enet-reliable", p + "kcp-reliable"}, "rx-cpu/udp", p + row, "rx-cpu/best-peer"}
+		return nil
 	case "Scale", "Peers_Scale":
 		clients, row, _ := strings.Cut(sub, "/")
 		if row != "engine" || (metric != "cpu" && metric != "p99") {
@@ -124,7 +138,7 @@ func peerFor(g goal) *peerCmp {
 // pumpnet (rates and their ratios); for every other unit (times, CPU,
 // allocations, losses, bytes) smaller is better.
 func higherIsBetter(unit string) bool {
-	for _, p := range []string{"msg/s", "MB/s", "conn/s"} {
+	for _, p := range []string{"msg/s", "MB/s", "conn/s", "goodput"} {
 		if strings.HasPrefix(unit, p) {
 			return true
 		}
@@ -283,6 +297,13 @@ func (r *run) write(w io.Writer, note string) {
 		case ">=":
 			shown, target = format(v, -1)+"×", "≥ "+strconv.FormatFloat(g.target, 'g', -1, 64)+"×"
 			verdict = pick(v >= g.target)
+		case "<":
+			suffix := "×"
+			if strings.HasSuffix(g.unit, "%") {
+				suffix = "%"
+			}
+			shown, target = format(v, +1)+suffix, "< "+strconv.FormatFloat(g.target, 'g', -1, 64)+suffix
+			verdict = pick(v < g.target)
 		case "==0":
 			shown, target = strconv.FormatFloat(v, 'g', 4, 64), "0"
 			verdict = pick(v == 0)

@@ -93,18 +93,7 @@ PASS
 `
 
 func TestTableWithPeers(t *testing.T) {
-	r, err := parse(strings.NewReader(sample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := parse(strings.NewReader(peersSample))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.merge(p)
-	var out strings.Builder
-	r.write(&out, "")
-	s := out.String()
+	s := render(t, sample, peersSample)
 	for _, want := range []string{
 		"| Goal | Benchmark | Metric | Measured | Target | Verdict | Best peer | ÷ best peer |",
 		// The best reliable peer is enet (1.5049, rounded in its favour,
@@ -134,6 +123,8 @@ func TestPeerFor(t *testing.T) {
 		{"PingPong_latency/netcode-unreliable", "p50/udp", &peerCmp{[]string{"Peers_PingPong/enet-unreliable"}, "p50/udp", "Peers_PingPong/netcode-unreliable", "p50/best-peer"}},
 		{"Throughput/1200B/engine-reliable", "msg/s/udp", &peerCmp{[]string{"Peers_Throughput/1200B/enet-reliable", "Peers_Throughput/1200B/kcp-reliable"}, "msg/s/udp", "Peers_Throughput/1200B/engine-reliable", "msg/s/best-peer"}},
 		{"Scale/clients=1024/engine", "p99/udp", &peerCmp{[]string{"Peers_Scale/clients=1024/enet", "Peers_Scale/clients=1024/kcp"}, "p99/udp", "Peers_Scale/clients=1024/engine", "p99/best-peer"}},
+		{"Throughput/1MiB/engine-reliable", "goodput/udp", &peerCmp{[]string{"Peers_Throughput/1MiB/enet-reliable", "Peers_Throughput/1MiB/kcp-reliable"}, "goodput/udp", "Peers_Throughput/1MiB/engine-reliable", "goodput/best-peer"}},
+		{"Throughput/1MiB/engine-reliable", "tx-lost-pkt-%", nil},
 		{"Throughput/64B/netcode-unreliable", "msg/s/udp", nil},
 		{"Throughput/64B/netcode-reliable", "rx-allocs/msg", nil},
 		{"Scale/clients=256/engine", "allocs/msg", nil},
@@ -144,4 +135,56 @@ func TestPeerFor(t *testing.T) {
 			t.Errorf("peerFor(%s %s) = %+v, want %+v", c.bench, c.unit, got, c.want)
 		}
 	}
+}
+
+const largeSample = `go: go1.26.8
+BenchmarkThroughput/64KiB/raw-udp-2           	  100	 1 ns/op	 97.06 MB/s	 1.01 goodput/udp	 83.65 lost-%
+BenchmarkThroughput/64KiB/netcode-reliable-2  	  100	 1 ns/op	 80.00 MB/s	 0.80001 goodput/udp	 0.99 tx-lost-pkt-%
+BenchmarkThroughput/64KiB/engine-reliable-2   	  100	 1 ns/op	 60.00 MB/s	 0.7999 goodput/udp	 1.0 tx-lost-pkt-%
+PASS
+`
+
+const largePeersSample = `go: go1.26.8
+BenchmarkPeers_Throughput/64KiB/enet-reliable-2   	  100	 1 ns/op	 1.2001 goodput/udp	 0.5 tx-lost-pkt-%
+BenchmarkPeers_Throughput/64KiB/kcp-reliable-2    	  100	 1 ns/op	 0.4 goodput/udp
+BenchmarkPeers_Throughput/64KiB/netcode-reliable-2	  100	 1 ns/op	 0.9 goodput/udp	 0.7501 goodput/best-peer
+PASS
+`
+
+// TestLargeMessageGoals checks the goal rows of the 64 KiB and 1 MiB
+// rows: goodput against raw UDP blasting the same bytes (higher is
+// better: rounded down), and the sender's declared loss, strictly below
+// 1%.
+func TestLargeMessageGoals(t *testing.T) {
+	s := render(t, largeSample, largePeersSample)
+	for _, want := range []string{
+		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/netcode-reliable | goodput/udp | 0.800× | ≥ 0.8× | met | 1.21× enet-reliable | 0.750× |",
+		"| 64 KiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/64KiB/engine-reliable | goodput/udp | 0.799× | ≥ 0.8× | **missed** | 1.21× enet-reliable | — |",
+		"| 64 KiB reliable: sender's declared loss < 1% | Throughput/64KiB/netcode-reliable | tx-lost-pkt-% | 0.990% | < 1% | met | — | — |",
+		"| 64 KiB reliable: sender's declared loss < 1% | Throughput/64KiB/engine-reliable | tx-lost-pkt-% | 1.00% | < 1% | **missed** | — | — |",
+		"| 1 MiB reliable goodput ≥ 0.8× raw UDP (same bytes) | Throughput/1MiB/netcode-reliable | goodput/udp | — | ≥ 0.8× | not run |",
+		"| 1 MiB reliable: sender's declared loss < 1% | Throughput/1MiB/engine-reliable | tx-lost-pkt-% | — | < 1% | not run |",
+		"| 64KiB/netcode-reliable | 1×100 | 80.0 | 0.800 | | 0.990 |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}
+
+// render is the table of a suite's output and a peers run's, merged.
+func render(t *testing.T, suite, peers string) string {
+	t.Helper()
+	r, err := parse(strings.NewReader(suite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parse(strings.NewReader(peers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.merge(p)
+	var out strings.Builder
+	r.write(&out, "")
+	return out.String()
 }

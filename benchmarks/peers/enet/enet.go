@@ -78,6 +78,7 @@ static ENetPeer *pn_connect(ENetHost *h, const char *ip, enet_uint16 port, size_
 }
 
 static size_t pn_queued(ENetPeer *p) { return enet_list_size(&p->outgoingCommands); }
+static void pn_counts(ENetPeer *p, enet_uint32 *sent, enet_uint32 *lost) { *sent = p->packetsSent; *lost = p->packetsLost; }
 */
 import "C"
 
@@ -245,6 +246,38 @@ func (p Peer) Send(channel int, data []byte, flags uint32) error {
 // (sent reliable ones awaiting an ack are not counted): the only
 // backpressure ENet offers an application. It does not block.
 func (p Peer) Queued() int { return int(C.pn_queued(p.p)) }
+
+// PacketCounts returns the peer's packetsSent (reliable commands sent,
+// resends included) and packetsLost (those whose ack timed out: ENet's
+// declared loss). ENet zeroes both every ENET_PEER_PACKET_LOSS_INTERVAL
+// (10 s) when it computes its smoothed packetLoss; LossTally sums them
+// across those resets. It does not block.
+func (p Peer) PacketCounts() (sent, lost uint32) {
+	var s, l C.enet_uint32
+	C.pn_counts(p.p, &s, &l)
+	return uint32(s), uint32(l)
+}
+
+// LossTally accumulates a peer's PacketCounts across ENet's periodic
+// resets: call Sample after each Host.Service (the counters only move
+// there). Counts moved between the last Sample and a reset are missed.
+// It is not goroutine-safe.
+type LossTally struct {
+	Sent, Lost         uint64 // totals so far
+	lastSent, lastLost uint32
+}
+
+// Sample adds what the peer's counters moved since the last call.
+func (t *LossTally) Sample(p Peer) { t.add(p.PacketCounts()) }
+
+func (t *LossTally) add(s, l uint32) {
+	if s < t.lastSent || l < t.lastLost { // reset: count from zero
+		t.lastSent, t.lastLost = 0, 0
+	}
+	t.Sent += uint64(s - t.lastSent)
+	t.Lost += uint64(l - t.lastLost)
+	t.lastSent, t.lastLost = s, l
+}
 
 // bytesPtr is data's first byte for C, or nil when data is empty.
 func bytesPtr(data []byte) *C.uchar {

@@ -86,3 +86,15 @@ func TestReliableRoundTrip(t *testing.T) {
 		t.Errorf("datagram counters: client sent %d, server received %d, want at least 4 each", cl.DatagramsOut(), srv.DatagramsIn())
 	}
 }
+
+// TestLossTally checks that a LossTally sums counters across ENet's
+// periodic resets (counts that fall start again from zero).
+func TestLossTally(t *testing.T) {
+	var tally LossTally
+	for _, c := range []struct{ sent, lost uint32 }{{10, 1}, {25, 2}, {3, 0}, {8, 1}} {
+		tally.add(c.sent, c.lost)
+	}
+	if tally.Sent != 25+8 || tally.Lost != 2+1 {
+		t.Errorf("tally = %d sent, %d lost; want 33, 3", tally.Sent, tally.Lost)
+	}
+}

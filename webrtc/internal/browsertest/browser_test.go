@@ -129,8 +129,8 @@ func servePage(t *testing.T, dir string, signal http.Handler) string {
 }
 
 // newBrowser starts headless Chromium for the test (ended with ctx or the
-// test) and returns a tab's context.
-func newBrowser(t *testing.T, ctx context.Context, chromium string) context.Context {
+// test), with the extra options given, and returns a tab's context.
+func newBrowser(t *testing.T, ctx context.Context, chromium string, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
@@ -144,6 +144,7 @@ func newBrowser(t *testing.T, ctx context.Context, chromium string) context.Cont
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 	}
+	opts = append(opts, extra...)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(func() {

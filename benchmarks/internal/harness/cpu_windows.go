@@ -1,15 +1,15 @@
 //go:build windows
 
-package benchmarks
+package harness
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user + kernel, every thread) the
+// ProcessCPU returns the CPU time (user + kernel, every thread) the
 // process has used so far, from GetProcessTimes.
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	h, err := syscall.GetCurrentProcess()
 	if err != nil {
 		return -1

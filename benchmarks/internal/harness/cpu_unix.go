@@ -1,15 +1,15 @@
 //go:build unix
 
-package peers
+package harness
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU returns the CPU time (user + system, every thread) the
+// ProcessCPU returns the CPU time (user + system, every thread) the
 // process has used so far, from getrusage(RUSAGE_SELF).
-func processCPU() time.Duration {
+func ProcessCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return -1
