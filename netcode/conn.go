@@ -132,9 +132,17 @@ type probeState struct {
 	sent     int
 }
 
-// maxProbeChallenges bounds the PATH_CHALLENGEs sent to one candidate
-// address: a path that does not answer this many is not one.
-const maxProbeChallenges = 8
+// maxProbeChallenges bounds the PATH_CHALLENGEs of one round sent to a
+// candidate address: a path that does not answer this many is not one, for
+// now. probeRest is how long the address then rests before the peer's
+// newest packets from there can start another round: the path may have
+// been down only for a while (a rebinding during an outage), and an
+// address that never gets another challenge is a connection that never
+// follows its peer there.
+const (
+	maxProbeChallenges = 8
+	probeRest          = time.Second
+)
 
 type connCounters struct {
 	bytesIn, bytesOut, packetsIn, packetsOut uint64
@@ -572,9 +580,11 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 // came from (a NAT rebinding or a move to another network), before the
 // connection sends there (RFC 9000 §9): it sends a PATH_CHALLENGE of fresh
 // random data to addr, at most once per round trip and maxProbeChallenges
-// times in all, and at most one challenge per round trip whatever the
-// address, so probing costs at most one small packet per packet the peer
-// sent. Only a PATH_RESPONSE carrying that data, from
+// times per round (a new round after probeRest without one), and at most
+// one challenge per round trip whatever the address, so probing costs at
+// most one small packet per packet the peer sent, and an address that does
+// not answer gets at most maxProbeChallenges per probeRest and a round.
+// Only a PATH_RESPONSE carrying that data, from
 // addr, moves the connection. A replayed packet never gets here (the
 // replay window dropped it), and an on-path attacker that races a fresh
 // packet from an address of its own gets challenges it cannot answer.
@@ -590,7 +600,10 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 		}
 	}
 	if p.sent >= maxProbeChallenges {
-		return
+		if now.Sub(p.lastSent) < probeRest {
+			return
+		}
+		p.sent = 0 // a new round (p.lastSent was this address's last challenge)
 	}
 	p.sent++
 	p.lastSent = now
