@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pumpnet/pumpnet/internal/fakenet"
+	"github.com/pumpnet/pumpnet/netcode/internal/protect"
 	"github.com/pumpnet/pumpnet/netcode/internal/wire"
 )
 
@@ -43,6 +44,9 @@ type attackPlan struct {
 	// is then the newest packet of its connection, and from the attacker's
 	// address it draws a path challenge.
 	flipReplay float64
+	// keyUpdate is every endpoint's Config.KeyUpdateInterval (0: the
+	// default), to run key updates during the attack.
+	keyUpdate uint64
 }
 
 // mitm is an on-path attacker in front of one endpoint's socket: it sees
@@ -218,6 +222,9 @@ type stallResult struct {
 	oldest     time.Duration
 	oldestAt   time.Duration
 	oldestConn string
+	// pnStart and pnEnd: the next packet number of client 0, client 1,
+	// server to 0 and server to 1 when the attack started and ended.
+	pnStart, pnEnd [4]uint64
 }
 
 var (
@@ -250,6 +257,9 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 	link := func(i uint64) *LinkConditions {
 		return &LinkConditions{Receive: p.link, Seed: p.seed*4 + i + 1}
 	}
+	config := func(i uint64) *Config {
+		return &Config{Link: link(i), KeyUpdateInterval: p.keyUpdate}
+	}
 	listen := func(addr netip.AddrPort) PacketConn {
 		pc, err := n.Listen(addr)
 		if err != nil {
@@ -257,7 +267,7 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 		}
 		return &mitm{PacketConn: pc, a: a}
 	}
-	sep, err := ListenPacket(listen(stallSrvAddr), &Config{Link: link(0)})
+	sep, err := ListenPacket(listen(stallSrvAddr), config(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +277,7 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := range cli {
-		cep, err := NewEndpoint(listen(stallCliAddrs[i]), &Config{Link: link(uint64(i) + 1)})
+		cep, err := NewEndpoint(listen(stallCliAddrs[i]), config(uint64(i)+1))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -456,8 +466,21 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 	// message of each connection, once the attack is over.
 	conns := [4]*Conn{cli[0], cli[1], srv[0], srv[1]}
 	names := [4]string{"client 0", "client 1", "server to 0", "server to 1"}
+	sealed := func(pn *[4]uint64) {
+		for k, c := range conns {
+			c.mu.Lock()
+			pn[k] = c.sealer.NextPN()
+			c.mu.Unlock()
+		}
+	}
 	for el := time.Duration(0); el < p.runFor; el += 100 * time.Millisecond {
 		time.Sleep(100 * time.Millisecond)
+		switch el + 100*time.Millisecond {
+		case p.start:
+			sealed(&res.pnStart)
+		case p.end:
+			sealed(&res.pnEnd)
+		}
 		if el < p.end+time.Second {
 			continue
 		}
@@ -612,4 +635,35 @@ func oraclePlan(seed uint64) attackPlan {
 	p.flipReplay = []float64{0, 0.5, 1}[r.IntN(3)]
 	p.lineEvery = []time.Duration{30 * time.Millisecond, 70 * time.Millisecond, 200 * time.Millisecond}[r.IntN(3)]
 	return p
+}
+
+// Key updates during the attack (issue 12, defect 12, lead 1): with a key
+// update every protect.MinKeyUpdateInterval packets, every sender changes
+// keys while the attacker flips bits (some in the key phase bit), replays
+// packets of the previous key generation and races pristine copies from
+// its own address. A key update must not leave a direction waiting for a
+// timeout: the oracle holds as without key updates. The test checks that
+// each of the four senders did update its keys during the attack, so that
+// it tests what it names.
+func TestChatUnderAttackWithKeyUpdatesNeverStalls(t *testing.T) {
+	seeds := []uint64{1, 2}
+	if raceEnabled {
+		seeds = seeds[:1]
+	}
+	for _, s := range seeds {
+		synctest.Test(t, func(t *testing.T) {
+			p := defaultAttackPlan(s)
+			p.keyUpdate = protect.MinKeyUpdateInterval
+			p.lineEvery = 30 * time.Millisecond
+			p.flipReplay, p.replayFrom = 0.5, 0.5
+			r := runChatUnderAttack(t, p)
+			for k, name := range []string{"client 0", "client 1", "server to 0", "server to 1"} {
+				if r.pnEnd[k]/p.keyUpdate == r.pnStart[k]/p.keyUpdate {
+					t.Errorf("seed %d: %s sent packets %d..%d during the attack: no key update (one per %d)",
+						s, name, r.pnStart[k], r.pnEnd[k], p.keyUpdate)
+				}
+			}
+			checkNoStall(t, s, r)
+		})
+	}
 }
