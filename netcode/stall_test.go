@@ -47,6 +47,13 @@ type attackPlan struct {
 	// keyUpdate is every endpoint's Config.KeyUpdateInterval (0: the
 	// default), to run key updates during the attack.
 	keyUpdate uint64
+	// relay: while the attack is on, the attacker forwards what the
+	// endpoints send to its address (path challenges and responses, then
+	// everything once a path moved there) to the endpoint that owns the
+	// packet's connection ID, from its own address: it answers challenges
+	// through the peer and becomes the path. Then it stops, and what is
+	// sent to it is lost.
+	relay bool
 }
 
 // mitm is an on-path attacker in front of one endpoint's socket: it sees
@@ -89,6 +96,25 @@ type attacker struct {
 	dropped int
 	bad     bool
 	cids    []wire.ConnID
+	owner   map[wire.ConnID]netip.AddrPort // who receives each connection ID
+	relayed int
+}
+
+// relay forwards a packet sent to the attacker's address to the owner of
+// its connection ID, from the attacker's address, while the attack is on.
+func (a *attacker) relay(b []byte) {
+	var cid wire.ConnID
+	copy(cid[:], b[1:1+wire.ConnIDLen])
+	a.mu.Lock()
+	to, ok := a.owner[cid]
+	ok = ok && a.on
+	if ok {
+		a.relayed++
+	}
+	a.mu.Unlock()
+	if ok {
+		_ = a.n.Inject(a.addr, to, append([]byte(nil), b...))
+	}
 }
 
 const attackerCaptures = 4096
@@ -109,6 +135,12 @@ func (a *attacker) observe(b []byte, from, to netip.AddrPort) bool {
 	if len(b) >= wire.MinPacketLen && wire.IsPumpnet(b[0]) {
 		var cid wire.ConnID
 		copy(cid[:], b[1:1+wire.ConnIDLen])
+		if a.owner == nil {
+			a.owner = map[wire.ConnID]netip.AddrPort{}
+		}
+		if len(a.owner) < 64 {
+			a.owner[cid] = to
+		}
 		if len(a.cids) < 8 && !containsCID(a.cids, cid) {
 			a.cids = append(a.cids, cid)
 		}
@@ -225,6 +257,7 @@ type stallResult struct {
 	// pnStart and pnEnd: the next packet number of client 0, client 1,
 	// server to 0 and server to 1 when the attack started and ended.
 	pnStart, pnEnd [4]uint64
+	relayed        int // datagrams the attacker relayed (attackPlan.relay)
 }
 
 var (
@@ -249,8 +282,12 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 	go func() {
 		buf := make([]byte, 2048)
 		for {
-			if _, _, err := evil.ReadFromUDPAddrPort(buf); err != nil {
+			k, _, err := evil.ReadFromUDPAddrPort(buf)
+			if err != nil {
 				return
+			}
+			if p.relay && k >= wire.MinPacketLen && wire.IsPumpnet(buf[0]) {
+				a.relay(buf[:k])
 			}
 		}
 	}()
@@ -496,7 +533,7 @@ func runChatUnderAttack(t *testing.T, p attackPlan) stallResult {
 		res.stats[fmt.Sprintf("server->%d", i)] = srv[i].Stats()
 	}
 	a.mu.Lock()
-	res.flipped = a.flipped
+	res.flipped, res.relayed = a.flipped, a.relayed
 	a.mu.Unlock()
 	close(stop)
 	wg.Wait()
@@ -662,6 +699,43 @@ func TestChatUnderAttackWithKeyUpdatesNeverStalls(t *testing.T) {
 					t.Errorf("seed %d: %s sent packets %d..%d during the attack: no key update (one per %d)",
 						s, name, r.pnStart[k], r.pnEnd[k], p.keyUpdate)
 				}
+			}
+			checkNoStall(t, s, r)
+		})
+	}
+}
+
+// An attacker that relays (issue 12, defect 12, lead 2): besides flipping
+// bits, replaying and racing pristine copies from its own address, it
+// forwards what the endpoints send to its address to the peer, from that
+// address. The endpoints' challenges of its address are then answered (by
+// the real peer, through it), and every path moves to it: it is on the
+// path, as RFC 9000 §9.3.3 says such an attacker can be. Then the attack
+// ends and it forwards nothing more. Once it is gone, the connections must
+// come back to the direct path and carry on: the stall oracle holds.
+// Before the fix, all four ends kept sending to the attacker's address,
+// heard nothing, and timed out 10 s after the attack ("client 0: ...
+// (timeout): no packet from peer for 10s"; a message waited 42 s). Now
+// the ends ping the addresses they moved from after 1.5 s of silence and
+// the slowest line after the attack takes about 2 s.
+func TestChatUnderRelayingAttackRecovers(t *testing.T) {
+	seeds := []uint64{1, 2}
+	if raceEnabled {
+		seeds = seeds[:1]
+	}
+	for _, s := range seeds {
+		synctest.Test(t, func(t *testing.T) {
+			p := defaultAttackPlan(s)
+			p.injected = 1000
+			p.flipReplay, p.replayFrom = 0.5, 1
+			p.relay = true
+			r := runChatUnderAttack(t, p)
+			var moves uint64
+			for _, st := range r.stats {
+				moves += st.PathChanges
+			}
+			if moves < 4 || r.relayed == 0 {
+				t.Errorf("seed %d: %d path changes, %d datagrams relayed: the attacker did not become the path (want every path moved to it and back)", s, moves, r.relayed)
 			}
 			checkNoStall(t, s, r)
 		})
