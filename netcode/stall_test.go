@@ -630,17 +630,32 @@ func TestChatUnderAttackNeverStalls(t *testing.T) {
 	}
 }
 
+var stallIssueSeeds = flag.Int("stall.issue", 0, "more seeds of TestChatUnderTheIssueAttackNeverStalls, as the real-socket attacker does it")
+
 // The issue's figures: 1,000 replays, 5% of datagrams with a flipped bit,
-// 100,000 injected datagrams over 30 s, on a near-loopback link.
+// 100,000 injected datagrams over 30 s, on a near-loopback link. With
+// -stall.issue=N, N more seeds (from 100) as the real-socket attacker of
+// engine's TestChatUnderRealAttackNeverStalls does it: the pristine copy
+// of half the flipped datagrams follows from the attacker's address, on a
+// 2 ms or (odd seeds) 30 ms round trip.
 func TestChatUnderTheIssueAttackNeverStalls(t *testing.T) {
 	seeds := []uint64{1, 2}
 	if raceEnabled {
 		seeds = seeds[:1]
 	}
+	for s := range uint64(*stallIssueSeeds) {
+		seeds = append(seeds, 100+s)
+	}
 	for _, s := range seeds {
 		synctest.Test(t, func(t *testing.T) {
 			p := defaultAttackPlan(s)
 			p.injected = 100_000
+			if s >= 100 {
+				p.flipReplay, p.replayFrom = 0.5, 1
+				if s%2 == 1 {
+					p.link.Latency, p.link.Jitter = 15*time.Millisecond, 7*time.Millisecond
+				}
+			}
 			checkNoStall(t, s, runChatUnderAttack(t, p))
 		})
 	}
