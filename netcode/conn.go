@@ -90,6 +90,13 @@ type Conn struct {
 	// Path validation (connection migration): a probe of the address that
 	// the peer's newest packets come from, if it is not raddr.
 	probe probeState
+	// prevAddr is the path the connection moved from (zero if it never
+	// moved): while nothing arrives on the current one for 1.5*KeepAlive, a
+	// PING goes there every KeepAlive (prevPinged), so that a peer still
+	// there, or back there, challenges it and brings the connection home
+	// (see pingPrevLocked).
+	prevAddr   netip.AddrPort
+	prevPinged time.Time
 
 	// per-packet scratch for onFrame
 	rxNow          time.Time
@@ -132,9 +139,17 @@ type probeState struct {
 	sent     int
 }
 
-// maxProbeChallenges bounds the PATH_CHALLENGEs sent to one candidate
-// address: a path that does not answer this many is not one.
-const maxProbeChallenges = 8
+// maxProbeChallenges bounds the PATH_CHALLENGEs of one round sent to a
+// candidate address: a path that does not answer this many is not one, for
+// now. probeRest is how long the address then rests before the peer's
+// newest packets from there can start another round: the path may have
+// been down only for a while (a rebinding during an outage), and an
+// address that never gets another challenge is a connection that never
+// follows its peer there.
+const (
+	maxProbeChallenges = 8
+	probeRest          = time.Second
+)
 
 type connCounters struct {
 	bytesIn, bytesOut, packetsIn, packetsOut uint64
@@ -560,7 +575,7 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 		if p.addr.IsValid() && f.Path == p.data && c.rxFrom == p.addr {
 			// The peer answered at the new address: it is there, and the
 			// address is not a spoofed source. Move the connection.
-			c.raddr = p.addr
+			c.prevAddr, c.raddr = c.raddr, p.addr
 			c.stats.pathChanges++
 			*p = probeState{lastSent: p.lastSent}
 		}
@@ -572,9 +587,11 @@ func (c *Conn) onFrame(f *wire.Frame) error {
 // came from (a NAT rebinding or a move to another network), before the
 // connection sends there (RFC 9000 §9): it sends a PATH_CHALLENGE of fresh
 // random data to addr, at most once per round trip and maxProbeChallenges
-// times in all, and at most one challenge per round trip whatever the
-// address, so probing costs at most one small packet per packet the peer
-// sent. Only a PATH_RESPONSE carrying that data, from
+// times per round (a new round after probeRest without one), and at most
+// one challenge per round trip whatever the address, so probing costs at
+// most one small packet per packet the peer sent, and an address that does
+// not answer gets at most maxProbeChallenges per probeRest and a round.
+// Only a PATH_RESPONSE carrying that data, from
 // addr, moves the connection. A replayed packet never gets here (the
 // replay window dropped it), and an on-path attacker that races a fresh
 // packet from an address of its own gets challenges it cannot answer.
@@ -590,7 +607,10 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 		}
 	}
 	if p.sent >= maxProbeChallenges {
-		return
+		if now.Sub(p.lastSent) < probeRest {
+			return
+		}
+		p.sent = 0 // a new round (p.lastSent was this address's last challenge)
 	}
 	p.sent++
 	p.lastSent = now
@@ -598,9 +618,37 @@ func (c *Conn) probeLocked(now time.Time, addr netip.AddrPort) {
 	c.sendPathFrameLocked(now, addr, wire.FramePathChallenge, p.data)
 }
 
+// pingPrevLocked sends a PING to the path the connection moved from when
+// nothing arrived on the current one for 1.5*KeepAlive (a live peer
+// sends at least every KeepAlive), at most once per KeepAlive. An
+// attacker that relayed the peers' packets through its own address can
+// become the path of both ends (RFC 9000 §9.3.3); when it stops, each
+// end sends into the void and hears nothing. Our PING reaches the peer
+// from our own address, which for a peer the attacker moved too is a new
+// one: a non-probing packet there draws its challenge, it moves back once
+// we answer, and its packets, now from its own address, bring us back
+// too. The old address was validated before, so this sends nothing to an
+// address that never answered, and it costs one small packet per
+// KeepAlive while the connection hears nothing for that long.
+func (c *Conn) pingPrevLocked(now time.Time) {
+	if !c.prevAddr.IsValid() || c.prevAddr == c.raddr ||
+		now.Sub(c.lastRecv) < c.cfg.KeepAlive*3/2 || now.Sub(c.prevPinged) < c.cfg.KeepAlive {
+		return
+	}
+	c.prevPinged = now
+	c.sendPathFrameLocked(now, c.prevAddr, wire.FramePing, [wire.PathDataLen]byte{})
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // sendPathFrameLocked sends a packet holding one PATH_CHALLENGE or
-// PATH_RESPONSE frame to addr, which need not be the connection's
-// address. The packet is not ack-eliciting for our loss recovery (nothing
+// PATH_RESPONSE frame (or, for pingPrevLocked, a PING) to addr, which
+// need not be the connection's address. The packet is not ack-eliciting for our loss recovery (nothing
 // is resent: a probe is repeated by probeLocked, a response by the peer's
 // next challenge).
 func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.FrameType, data [wire.PathDataLen]byte) {
@@ -609,9 +657,12 @@ func (c *Conn) sendPathFrameLocked(now time.Time, addr netip.AddrPort, t wire.Fr
 		return // the peer's next challenge, or our next probe, retries
 	}
 	p := buf[wire.HeaderLen:wire.HeaderLen]
-	if t == wire.FramePathChallenge {
+	switch t {
+	case wire.FramePathChallenge:
 		p = wire.AppendPathChallenge(p, data)
-	} else {
+	case wire.FramePing:
+		p = wire.AppendPing(p)
+	default:
 		p = wire.AppendPathResponse(p, data)
 	}
 	pkt, pn, err := c.sealer.Seal(buf, c.remoteCID, p)
@@ -812,6 +863,7 @@ func (c *Conn) onTimerLocked() {
 	if now.Sub(c.lastSent) >= c.cfg.KeepAlive {
 		c.pingOwed = true
 	}
+	c.pingPrevLocked(now)
 	c.receiver.Expire(now)
 	if !c.flushAt.IsZero() && !c.flushAt.After(now) {
 		c.flushAt = time.Time{}
@@ -838,6 +890,9 @@ func (c *Conn) armLocked(now time.Time) {
 		return
 	}
 	earlier(c.lastSent.Add(c.cfg.KeepAlive))
+	if c.prevAddr.IsValid() && c.prevAddr != c.raddr {
+		earlier(maxTime(c.lastRecv.Add(c.cfg.KeepAlive*3/2), c.prevPinged.Add(c.cfg.KeepAlive)))
+	}
 	earlier(c.sent.NextDeadline(&c.rtt, maxAckDelay))
 	earlier(c.received.AckDeadline())
 	if c.sender.HasData() {

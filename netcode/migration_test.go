@@ -28,7 +28,10 @@ type nat struct {
 	client   atomic.Value // netip.AddrPort
 	race     atomic.Bool
 	attacker netip.AddrPort
-	wg       sync.WaitGroup
+	// toClientLost drops every server → client datagram (a one-way
+	// outage) while set.
+	toClientLost atomic.Bool
+	wg           sync.WaitGroup
 }
 
 func newNAT(t *testing.T, n *fakenet.Network, inside, server netip.AddrPort, outside ...netip.AddrPort) *nat {
@@ -71,7 +74,7 @@ func newNAT(t *testing.T, n *fakenet.Network, inside, server netip.AddrPort, out
 				if err != nil {
 					return
 				}
-				if to, ok := x.client.Load().(netip.AddrPort); ok {
+				if to, ok := x.client.Load().(netip.AddrPort); ok && !x.toClientLost.Load() {
 					_, _ = in.WriteToUDPAddrPort(buf[:k], to)
 				}
 			}
@@ -214,7 +217,8 @@ func TestMigrationAfterNATRebinding(t *testing.T) {
 
 // An on-path attacker copies every client packet to the server from its
 // own address, ahead of the real one. The server challenges the attacker's
-// address (a bounded number of times: the attacker cannot answer), stays
+// address (a bounded number of times: maxProbeChallenges per round, a
+// round per probeRest; the attacker cannot answer), stays
 // on the real path, and the connection carries on; the real copies, late,
 // are dropped as replays.
 func TestMigrationRacedFromAnotherAddressDoesNotMove(t *testing.T) {
@@ -239,7 +243,8 @@ func TestMigrationRacedFromAnotherAddressDoesNotMove(t *testing.T) {
 		next := stream(t, srv, cli, 0, 500*time.Millisecond)
 		x.attacker = evilAddr
 		x.race.Store(true)
-		stream(t, srv, cli, next, 3*time.Second)
+		const raceFor = 3 * time.Second
+		stream(t, srv, cli, next, raceFor)
 		evil.Close()
 		<-done
 		st := srv.Stats()
@@ -251,11 +256,78 @@ func TestMigrationRacedFromAnotherAddressDoesNotMove(t *testing.T) {
 		if st.PathChanges != 0 {
 			t.Errorf("PathChanges = %d, want 0", st.PathChanges)
 		}
-		if n := heard.Load(); n == 0 || n > maxProbeChallenges {
-			t.Errorf("the attacker's address got %d datagrams, want 1..%d challenges", n, maxProbeChallenges)
+		if n, most := heard.Load(), int64(maxProbeChallenges*(1+raceFor/probeRest)); n == 0 || n > most {
+			t.Errorf("the attacker's address got %d datagrams, want 1..%d challenges", n, most)
 		}
 		if st.DropReplay == 0 {
 			t.Error("no real packet arrived late as a replay: the race did not happen")
+		}
+	})
+}
+
+// The client's NAT rebinds during a one-way outage: for a second nothing
+// from the server reaches the client, while the client's packets, from its
+// new address, reach the server. The server challenges the new address,
+// and every challenge is lost. Once the outage is over the path is clean,
+// so the server must validate the new address and the connection carry on:
+// every message sent during and after the outage arrives within
+// stallBound of the end of the outage. Before the fix, the server had spent
+// its challenges for that address (maxProbeChallenges, within a few
+// hundred milliseconds) and never challenged it again: it kept sending to
+// the dead old address, the client heard nothing and timed out 10 s later
+// ("no packet from peer for 10s"), although the network had recovered.
+func TestMigrationAfterRebindingDuringAnOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		x, srv, cli := natPair(t)
+		next := stream(t, srv, cli, 0, 500*time.Millisecond)
+		x.toClientLost.Store(true)
+		x.rebind()
+		conns := [2]*Conn{srv, cli}
+		var got [2]uint64
+		got[0], got[1] = next, next
+		receive := func() {
+			for i, c := range conns {
+				for m, ok := c.Receive(); ok; m, ok = c.Receive() {
+					if s := msgSeq(t, m.Data); s != got[i] {
+						t.Fatalf("side %d got message %d, want %d", i, s, got[i])
+					}
+					got[i]++
+				}
+				if err := c.Err(); err != nil {
+					t.Fatalf("side %d: connection ended: %v (server challenges %d, path changes %d, server sends to %v)",
+						i, err, srv.Stats().PathChallenges, srv.Stats().PathChanges, srv.RemoteAddr())
+				}
+			}
+		}
+		for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			for _, c := range conns {
+				if err := c.Send(0, seqMsg(next, 40)); err != nil {
+					t.Fatalf("send: %v", err)
+				}
+				c.Flush()
+			}
+			next++
+			time.Sleep(10 * time.Millisecond)
+			receive()
+		}
+		challenges := srv.Stats().PathChallenges
+		if challenges == 0 {
+			t.Fatal("the server sent no challenge during the outage: the case under test did not happen")
+		}
+		x.toClientLost.Store(false)
+		clean := time.Now()
+		for got[0] < next || got[1] < next {
+			if el := time.Since(clean); el > stallBound {
+				t.Fatalf("%v after the outage: server has %d of %d client messages, client %d of %d server messages; server sends to %v (the client is at %v), %d challenges (%d during the outage)",
+					el, got[0], next, got[1], next, srv.RemoteAddr(), natOut2, srv.Stats().PathChallenges, challenges)
+			}
+			time.Sleep(10 * time.Millisecond)
+			receive()
+		}
+		t.Logf("all %d messages each way arrived %v after the outage; server: %d challenges (%d during the outage), %d path changes",
+			next, time.Since(clean), srv.Stats().PathChallenges, challenges, srv.Stats().PathChanges)
+		if got := srv.RemoteAddr(); got != natOut2 {
+			t.Errorf("the server sends to %v, want %v", got, natOut2)
 		}
 	})
 }

@@ -92,3 +92,65 @@ func TestReliableResumesPromptlyAfterAnOutage(t *testing.T) {
 		}
 	})
 }
+
+// Issue 12, defect 12, lead 3 (a guard): a sender that has nothing new to
+// send after an outage must not wait out a probe timeout that doubled
+// through it. Everything the client sends is lost for 5 s (one way, and
+// shorter than the idle timeout: nobody times out) on a 200 ms round trip;
+// the client sent 50 lines as the outage began and nothing after. Its probe timeout backs off to several seconds meanwhile
+// (probes at about 0.3, 0.9, 2.1 and 4.5 s; the next one about 9 s in),
+// but its keepalive PINGs go out every KeepAlive whatever the backoff, and
+// the first one through gets an acknowledgement that resets the backoff
+// and shows the lines lost: they must all arrive within 2 s of the path
+// coming back. With PINGs held back while data is in flight, it failed:
+// "2.01s after the outage the server has 0 of 50 lines; client: probe
+// timeout 4.14s".
+func TestQuietSenderResumesPromptlyAfterAnOutage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		slow := LinkDirection{Latency: 50 * time.Millisecond}
+		// The server pings rarely, so that what ends the wait is the
+		// client's own keepalive (else the server's next PING, its
+		// acknowledgement and the server's acknowledgement of that would
+		// tell the client within 2 s too).
+		p := newFakePair(t, &Config{Link: &LinkConditions{Send: slow, Receive: slow, Seed: 1}, KeepAlive: 9 * time.Second},
+			&Config{Link: &LinkConditions{Send: slow, Receive: slow, Seed: 2}})
+		srv, cli := p.connect(t)
+		time.Sleep(time.Second) // a few round trips: an RTT estimate
+		const lines = 50
+		p.cliTap.setLoss(1)
+		for seq := range uint64(lines) {
+			if err := cli.Send(0, seqMsg(seq, 100)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cli.Flush()
+		time.Sleep(5 * time.Second)
+		pto := cli.Stats().ProbeTimeout
+		p.cliTap.setLoss(0)
+		clean := time.Now()
+		got := 0
+		for got < lines {
+			if el := time.Since(clean); el > 2*time.Second {
+				st := cli.Stats()
+				t.Fatalf("%v after the outage the server has %d of %d lines; client: probe timeout %v (%v at the end of the outage), oldest unacknowledged %v",
+					el, got, lines, st.ProbeTimeout, pto, st.OldestUnacked)
+			}
+			for _, c := range []*Conn{srv, cli} {
+				if err := c.Err(); err != nil {
+					t.Fatalf("connection ended: %v", err)
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+			for m, ok := srv.Receive(); ok; m, ok = srv.Receive() {
+				if s := msgSeq(t, m.Data); s != uint64(got) {
+					t.Fatalf("got line %d, want %d", s, got)
+				}
+				got++
+			}
+		}
+		t.Logf("the probe timeout had backed off to %v; all %d lines arrived %v after the outage", pto, lines, time.Since(clean))
+		if pto < time.Second {
+			t.Errorf("probe timeout %v at the end of the outage: it did not back off, so this tests nothing", pto)
+		}
+	})
+}
