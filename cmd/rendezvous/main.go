@@ -44,8 +44,12 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp): // -h: the usage was printed
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "rendezvous:", err)
+		stop()
 		os.Exit(1)
 	}
 }
@@ -53,6 +57,22 @@ func main() {
 // run serves until ctx ends, then shuts down (polls are ended at once).
 func run(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("rendezvous", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `usage: rendezvous [flags]
+
+Runs a pumpnet rendezvous server: rooms with short codes where players on
+different networks meet (lobby.Config.Rendezvous; lightcycle and lobbychat
+-rendezvous), a STUN responder, and with -turn a TURN relay for players
+behind symmetric NATs.
+
+  rendezvous -addr :7777                                              # plain HTTP (a LAN, or behind a TLS proxy)
+  rendezvous -addr :7777 -turn :3478 -turn-relay-ip 198.51.100.7      # with a TURN relay, on a public host
+  rendezvous -addr :443 -tls-cert cert.pem -tls-key key.pem           # HTTPS
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
 	addr := fs.String("addr", ":7777", "TCP address for HTTP(S); STUN answers on the same port number over UDP")
 	certFile := fs.String("tls-cert", "", "TLS certificate (PEM); with -tls-key, serve HTTPS")
 	keyFile := fs.String("tls-key", "", "TLS private key (PEM)")
