@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -95,19 +94,7 @@ func TestNATRoomPlaysRoundsAndSurvivesRendezvousRestart(t *testing.T) {
 	time.Sleep(2 * time.Second) // the instances' polls fail meanwhile
 	rendezvous("rendezvous-again")
 
-	var want []string
-	for _, p := range ps {
-		var got []string
-		for _, m := range p.WaitAll(resultRe, 3, 4*time.Minute)[:3] {
-			got = append(got, m[0])
-		}
-		if want == nil {
-			want = got
-			t.Logf("rounds 1-3, as %s printed them:\n%s", p.Name(), strings.Join(got, "\n"))
-		} else if !slices.Equal(got, want) {
-			t.Fatalf("%s printed\n%s\nbut %s printed\n%s", p.Name(), strings.Join(got, "\n"), ps[0].Name(), strings.Join(want, "\n"))
-		}
-	}
+	want := sameRounds(t, ps, 3)
 	for i, line := range want {
 		if !strings.HasPrefix(line, fmt.Sprintf("round %d ", i+1)) || strings.Contains(line, "abandoned") {
 			t.Fatalf("result %d is %q", i+1, line)

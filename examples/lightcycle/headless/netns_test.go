@@ -24,6 +24,26 @@ import (
 // resultRe matches a result line; group 1 is the round.
 const resultRe = `round (\d+) (?:winner \S+|draw|abandoned) steps \d+ digest [0-9a-f]{16} scores \S+`
 
+// sameRounds waits for the first n result lines of every instance and
+// returns them; it fails the test unless every instance printed the same.
+func sameRounds(t *testing.T, ps []*netnstest.Proc, n int) []string {
+	t.Helper()
+	var want []string
+	for _, p := range ps {
+		var got []string
+		for _, m := range p.WaitAll(resultRe, n, 4*time.Minute)[:n] {
+			got = append(got, m[0])
+		}
+		if want == nil {
+			want = got
+			t.Logf("rounds 1-%d, as %s printed them:\n%s", n, p.Name(), strings.Join(got, "\n"))
+		} else if !slices.Equal(got, want) {
+			t.Fatalf("%s printed\n%s\nbut %s printed\n%s", p.Name(), strings.Join(got, "\n"), ps[0].Name(), strings.Join(want, "\n"))
+		}
+	}
+	return want
+}
+
 // TestNetnsHostsPlayRoundsAndSurviveHostCrash runs the headless binary in
 // three namespaces on one bridge, with -bots 2 and the autopilot as each
 // instance's player: they must find each other (real mDNS), play three
@@ -49,19 +69,7 @@ func TestNetnsHostsPlayRoundsAndSurviveHostCrash(t *testing.T) {
 		ids[p] = p.WaitAll(`self ([0-9a-f]{64}) h\d`, 1, 10*time.Second)[0][1]
 	}
 	// Three rounds, the same everywhere.
-	var want []string
-	for _, p := range ps {
-		var got []string
-		for _, m := range p.WaitAll(resultRe, 3, 4*time.Minute)[:3] {
-			got = append(got, m[0])
-		}
-		if want == nil {
-			want = got
-			t.Logf("rounds 1-3, as %s printed them:\n%s", p.Name(), strings.Join(got, "\n"))
-		} else if !slices.Equal(got, want) {
-			t.Fatalf("%s printed\n%s\nbut %s printed\n%s", p.Name(), strings.Join(got, "\n"), ps[0].Name(), strings.Join(want, "\n"))
-		}
-	}
+	want := sameRounds(t, ps, 3)
 	for i := 1; i <= 3; i++ {
 		if !strings.HasPrefix(want[i-1], fmt.Sprintf("round %d ", i)) {
 			t.Fatalf("result %d is %q", i, want[i-1])
