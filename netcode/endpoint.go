@@ -214,12 +214,14 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 		handshakes: make(map[netip.AddrPort]*handshake),
 		dials:      make(map[netip.AddrPort]chan cookie),
 		sources:    make(map[netip.Prefix]*source),
-		acceptQ:    make(chan *Conn, cfg.AcceptBacklog),
 		wake:       make(chan struct{}, 1),
 		sockRead:   rd,
 		sockWrite:  wr,
 	}
 	clear(secret)
+	if accepting {
+		e.acceptQ = make(chan *Conn, cfg.AcceptBacklog) // nil otherwise: never ready
+	}
 	e.io = newPacketIO(pc)
 	e.out.init(cfg.MaxDatagramSize)
 	e.ctx, e.cancel = context.WithCancel(context.Background())

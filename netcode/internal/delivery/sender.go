@@ -71,8 +71,9 @@ type sendChannel struct {
 	queue   ring[*outMsg] // queued, not started; no sequence number yet
 	cur     *outMsg       // started: some units not yet sent once
 	nextSeq uint64        // sequence number of the next message started
-	// Reliable channels: messages in [base, nextSeq) by seq % Window;
-	// nil once fully acknowledged. base is the oldest not fully acked.
+	// Reliable channels: messages in [base, nextSeq) by seq % len(slots)
+	// (see place); nil once fully acknowledged. base is the oldest not
+	// fully acked.
 	base  uint64
 	slots []*outMsg
 }
@@ -306,10 +307,7 @@ func (s *Sender) appendNext(ch uint8, b []byte, max int, refs []Ref) ([]byte, []
 		c.nextSeq++
 		c.cur = m
 		if m.rel {
-			if c.slots == nil {
-				c.slots = make([]*outMsg, s.cfg.Window)
-			}
-			c.slots[m.seq%uint64(len(c.slots))] = m
+			s.place(c, m)
 		}
 	}
 	b = m.appendUnit(b, ch, i, fs)
@@ -324,6 +322,31 @@ func (s *Sender) appendNext(ch uint8, b []byte, max int, refs []Ref) ([]byte, []
 		}
 	}
 	return b, refs, true
+}
+
+// minSlots is the initial length of a reliable channel's window ring.
+const minSlots = 16
+
+// place puts m, just started (c.nextSeq is m.seq+1), in c's window ring.
+// The ring starts at minSlots and doubles, up to Window, when the messages
+// in flight outgrow it: a channel that never has many messages in flight
+// never holds a Window of pointers (issue 13 item 7: 8 KiB per reliable
+// channel at the default Window). Any length at least the messages in
+// flight works, as they are consecutive sequence numbers.
+func (s *Sender) place(c *sendChannel, m *outMsg) {
+	if inFlight := c.nextSeq - c.base; inFlight > uint64(len(c.slots)) {
+		n := max(len(c.slots), minSlots)
+		for uint64(n) < inFlight {
+			n *= 2
+		}
+		n = min(n, s.cfg.Window)
+		slots := make([]*outMsg, n)
+		for seq := c.base; seq < m.seq; seq++ {
+			slots[seq%uint64(n)] = c.slots[seq%uint64(len(c.slots))]
+		}
+		c.slots = slots
+	}
+	c.slots[m.seq%uint64(len(c.slots))] = m
 }
 
 // OnAcked records that the packet carrying unit r was acknowledged. It is
