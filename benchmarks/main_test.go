@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 
 // helperSpec says what a helper process does.
 type helperSpec struct {
-	Role      string // "tput" (send messages), "scale" (game clients), "idle" (hold connections)
+	Role      string // "tput" (send messages), "scale" (game clients), "idle" (hold connections), "idle-server" (an engine server)
 	Transport string // "udp", "dtls", "netcode", "engine"
 	Addr      string // the benchmark's address (host:port)
 	Target    string // engine connect string
@@ -72,6 +72,7 @@ type helperReply struct {
 	Received int64          `json:",omitempty"` // messages received this round
 	P50      int64          `json:",omitempty"` // ns, delivery time
 	P99      int64          `json:",omitempty"`
+	Target   string         `json:",omitempty"` // idle-server: the engine server's connect string
 }
 
 // helper is the benchmark's handle on a helper process.
@@ -235,6 +236,8 @@ func runHelper(js string) error {
 		err = scaleClients(spec, hio)
 	case "idle":
 		err = idleClients(spec, hio)
+	case "idle-server":
+		err = idleServer(spec, hio)
 	default:
 		err = fmt.Errorf("unknown role %q", spec.Role)
 	}
