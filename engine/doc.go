@@ -78,6 +78,18 @@
 //		}
 //	}
 //
+// # Addresses
+//
+// A client connects with the connect string Server.ConnectString prints,
+// "dtls://host:port#fingerprint" ("host:port#fingerprint" works too): the
+// fingerprint pins the server's key. An IPv6 host is written in brackets,
+// "dtls://[::1]:31425#<fingerprint>" or "[2001:db8::7]:31425#<fingerprint>"
+// (see ParseTarget). A server listening on the unspecified address
+// (Listen(":31425") or Listen("[::]:31425")) takes IPv4 and IPv6 clients
+// on one dual-stack socket; Peer.Addr shows an IPv4 client's address as
+// IPv4 (never v4-mapped). netcode's per-source handshake limits count an
+// IPv6 /64 as one source.
+//
 // # Events
 //
 // Besides the peer's messages, handlers receive built-in events:
