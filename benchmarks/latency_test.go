@@ -121,10 +121,10 @@ func pingLoop(b *testing.B, ping pinger, datagrams func() uint64) {
 	}
 }
 
-// udpEcho starts a raw UDP echo server on 127.0.0.1 and returns its address
+// udpEcho starts a raw UDP echo server on loopback and returns its address
 // and a stop function.
 func udpEcho(tb testing.TB) (netip.AddrPort, func()) {
-	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	srv, err := listenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func udpEcho(tb testing.TB) (netip.AddrPort, func()) {
 // rawUDPPinger is a raw UDP ping-pong: the floor.
 func rawUDPPinger(tb testing.TB) (pinger, func()) {
 	addr, stopEcho := udpEcho(tb)
-	cl, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	cl, err := listenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func benchRawDTLS(b *testing.B) {
 	for i, o := range opts {
 		so[i], co[i] = o, o
 	}
-	ln, err := dtls.ListenWithOptions("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, so...)
+	ln, err := dtls.ListenWithOptions(loopbackNet(), loopbackUDPAddr(), so...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func benchRawDTLS(b *testing.B) {
 			}
 		}
 	}()
-	cl, err := dtls.DialWithOptions("udp4", ln.Addr().(*net.UDPAddr), co...)
+	cl, err := dtls.DialWithOptions(loopbackNet(), ln.Addr().(*net.UDPAddr), co...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func benchRawDTLS(b *testing.B) {
 
 func benchNetcode(b *testing.B, mode netcode.DeliveryMode) {
 	cfg := &netcode.Config{Channels: []netcode.DeliveryMode{mode}}
-	srv, err := netcode.Listen("127.0.0.1:0", cfg)
+	srv, err := netcode.Listen(loopbackAddr(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func benchNetcode(b *testing.B, mode netcode.DeliveryMode) {
 
 // benchEngine is the ping-pong through the full engine stack.
 func benchEngine(b *testing.B, mode engine.Mode) {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(loopbackAddr(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -85,29 +85,32 @@ type idleResult struct{ heap, stack, goroutines float64 }
 const engineIdleBound = 32 << 10
 
 // TestEngineIdleMemory checks engine/doc.go's bound with
-// BenchmarkIdleMemory's method, 200 connections: the server's cost per
-// peer, and a client's whole cost (its socket's endpoint, connection and
-// engine.Client), each idle connection at most engineIdleBound bytes.
+// BenchmarkIdleMemory's method, 200 connections on 127.0.0.1 and on ::1:
+// the server's cost per peer, and a client's whole cost (its socket's
+// endpoint, connection and engine.Client), each idle connection at most
+// engineIdleBound bytes.
 func TestEngineIdleMemory(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's runtime changes heap and stack sizes (and sync.Pool drops items): CI runs this without -race")
 	}
 	const n = 200
-	for _, side := range []string{"engine-server", "engine-client"} {
-		t.Run(side, func(t *testing.T) {
-			s := newIdleSession(t, side, n)
-			defer s.close()
-			var r idleResult
-			for range 3 { // idle goroutines' stacks shrink at each GC
-				r = s.measure()
-			}
-			total := r.heap + r.stack
-			t.Logf("%s: %.0f B per idle connection (heap %.0f, stacks %.0f, %.2f goroutines)", side, total, r.heap, r.stack, r.goroutines)
-			if total > engineIdleBound {
-				t.Fatalf("%s: an idle engine connection costs %.0f bytes, more than the documented %d", side, total, engineIdleBound)
-			}
-		})
-	}
+	onLoopbacks(t, func(t *testing.T) {
+		for _, side := range []string{"engine-server", "engine-client"} {
+			t.Run(side, func(t *testing.T) {
+				s := newIdleSession(t, side, n)
+				defer s.close()
+				var r idleResult
+				for range 3 { // idle goroutines' stacks shrink at each GC
+					r = s.measure()
+				}
+				total := r.heap + r.stack
+				t.Logf("%s: %.0f B per idle connection (heap %.0f, stacks %.0f, %.2f goroutines)", side, total, r.heap, r.stack, r.goroutines)
+				if total > engineIdleBound {
+					t.Fatalf("%s: an idle engine connection costs %.0f bytes, more than the documented %d", side, total, engineIdleBound)
+				}
+			})
+		}
+	})
 }
 
 // idleSession is a server holding n idle connections from a helper.
@@ -141,7 +144,7 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 		spec.Addr, spec.FP = srv.ln.Addr().String(), fp.String()
 		established = srv.established
 	case "netcode":
-		ep, err := netcode.Listen("127.0.0.1:0", netcodeConfig(tb, "cert", true))
+		ep, err := netcode.Listen(loopbackAddr(), netcodeConfig(tb, "cert", true))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -166,7 +169,7 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 			return len(s.conns)
 		}
 	case "engine-server":
-		srv, err := engine.Listen("127.0.0.1:0", nil)
+		srv, err := engine.Listen(loopbackAddr(), nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -245,7 +248,8 @@ func newIdleClients(tb testing.TB, n int) *idleSession {
 }
 
 // idleDial is how many handshakes a session's dialers run at a time (under
-// netcode's default per-source limit, 32: every dialer is 127.0.0.1).
+// netcode's default per-source limit, 32: every dialer has the same loopback
+// address).
 const idleDial = 16
 
 // measure collects garbage and returns what each connection costs.
@@ -312,7 +316,7 @@ func idleClients(spec helperSpec, hio *helperIO) error {
 		return err
 	}
 	cfg := netcodeConfig(nil, "cert", false) // cannot fail now
-	addr, err := net.ResolveUDPAddr("udp4", spec.Addr)
+	addr, err := net.ResolveUDPAddr("udp", spec.Addr)
 	if err != nil {
 		return err
 	}
@@ -367,10 +371,10 @@ func idleClients(spec helperSpec, hio *helperIO) error {
 }
 
 // idleServer is the helper process of the engine-client session: it runs
-// an engine server on 127.0.0.1, replies with its connect string, and
+// an engine server on loopback, replies with its connect string, and
 // pumps it until its stdin closes.
 func idleServer(spec helperSpec, hio *helperIO) error {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(loopbackAddr(), nil)
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ const (
 
 // BenchmarkScale runs one server and N clients (N = 64, 256) for b.N
 // server ticks at 60 Hz (b.N = 120 is two seconds of play). The clients
-// run in a helper process (each with its own UDP socket on 127.0.0.1 and
+// run in a helper process (each with its own UDP socket on loopback and
 // its own goroutine, starting its 60 Hz input clock at a random offset),
 // so this process holds the server alone.
 //
@@ -159,7 +159,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 	defer cancel()
 	switch transport {
 	case "raw-udp":
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		pc, err := listenLoopbackUDP()
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func newScaleSession(tb testing.TB, transport string, n int) *scaleSession {
 			tb.Fatalf("%d clients registered, want %d", got, n)
 		}
 	case "engine":
-		srv, err := engine.Listen("127.0.0.1:0", nil)
+		srv, err := engine.Listen(loopbackAddr(), nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -525,7 +525,7 @@ func connectScaleClient(spec helperSpec, c *scaleClient) (run, closer func(), er
 		if err != nil {
 			return nil, nil, err
 		}
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		pc, err := listenLoopbackUDP()
 		if err != nil {
 			return nil, nil, err
 		}

@@ -179,7 +179,7 @@ func newTputSession(tb testing.TB, transport string, mode netcode.DeliveryMode, 
 	defer cancel()
 	switch transport {
 	case "udp":
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		pc, err := listenLoopbackUDP()
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func newTputSession(tb testing.TB, transport string, mode netcode.DeliveryMode, 
 		spec.Addr = pc.LocalAddr().String()
 		s.h = startHelper(tb, spec)
 	case "netcode":
-		ep, err := netcode.Listen("127.0.0.1:0", &netcode.Config{Channels: []netcode.DeliveryMode{mode}})
+		ep, err := netcode.Listen(loopbackAddr(), &netcode.Config{Channels: []netcode.DeliveryMode{mode}})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func newTputSession(tb testing.TB, transport string, mode netcode.DeliveryMode, 
 			tb.Fatal(err)
 		}
 	case "engine":
-		srv, err := engine.Listen("127.0.0.1:0", nil)
+		srv, err := engine.Listen(loopbackAddr(), nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -367,7 +367,7 @@ func tputSender(spec helperSpec, hio *helperIO) error {
 		if err != nil {
 			return err
 		}
-		pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		pc, err := listenLoopbackUDP()
 		if err != nil {
 			return err
 		}
