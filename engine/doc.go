@@ -223,9 +223,9 @@
 // Client). Measured on linux/amd64 with 200 connections on 127.0.0.1 by
 // benchmarks' TestEngineIdleMemory, which fails above the bound, and with
 // 1,000 by BenchmarkIdleMemory's engine-server and engine-client rows
-// (figures in benchmarks/README.md). Buffers grow with traffic (see
-// netcode's "Memory"); a connection that once had a large window in
-// flight keeps it.
+// (figures in benchmarks/README.md). Buffers grow with traffic and are
+// given back within about 4 s once a connection is quiet again (see
+// netcode's "Memory").
 //
 // # Wire format
 //

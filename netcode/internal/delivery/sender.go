@@ -95,6 +95,7 @@ type Sender struct {
 	resend   ring[Ref]
 	pool     pool
 	free     []*outMsg
+	freeLow  int // the fewest free records since the last Trim
 	used     int // bytes charged against SendQueueBytes
 	relBytes int // payload bytes of reliable messages queued or unacked
 	live     int // messages queued or unacked
@@ -164,9 +165,40 @@ func (s *Sender) newMsg() *outMsg {
 		m := s.free[n-1]
 		s.free[n-1] = nil
 		s.free = s.free[:n-1]
+		s.freeLow = min(s.freeLow, n-1)
 		return m
 	}
 	return new(outMsg)
+}
+
+// Trim gives back to the garbage collector what the Sender keeps for
+// reuse and did not need since the last Trim: pooled buffers and message
+// records nothing took, queues that stayed small, and the window ring of
+// a reliable channel with nothing in flight (back to its initial length).
+// A connection calls it every few seconds: after a burst, a quiet
+// connection returns to its idle size, and a busy one keeps what it uses
+// (issue 13 item 7). It never blocks.
+func (s *Sender) Trim() {
+	s.pool.trim()
+	s.free, s.freeLow = trimFree(s.free, s.freeLow)
+	s.resend.trim()
+	for i := range s.chans {
+		c := &s.chans[i]
+		c.queue.trim()
+		if c.base == c.nextSeq && len(c.slots) > minSlots {
+			c.slots = nil // place allocates minSlots again
+		}
+	}
+}
+
+// trimFree drops the low records nothing took from a free list.
+func trimFree[T any](free []*T, low int) ([]*T, int) {
+	n := len(free) - low
+	clear(free[n:])
+	if free = free[:n]; n == 0 {
+		free = nil
+	}
+	return free, n
 }
 
 // release frees a message that is fully acked (reliable) or fully sent
@@ -439,3 +471,11 @@ func (s *Sender) QueuedReliableBytes() int { return s.relBytes }
 // Idle reports whether nothing is queued and nothing is unacknowledged
 // (a graceful shutdown waits for this).
 func (s *Sender) Idle() bool { return s.live == 0 }
+
+// PooledBytesForTest returns the bytes of the buffers kept for reuse (for
+// netcode's tests).
+func (s *Sender) PooledBytesForTest() int { return s.pool.retained }
+
+// FreeRecordsForTest returns the message records kept for reuse (for
+// netcode's tests).
+func (s *Sender) FreeRecordsForTest() int { return len(s.free) }
