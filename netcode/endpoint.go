@@ -158,7 +158,10 @@ const (
 )
 
 // Listen opens a UDP socket on addr ("host:port"; ":0" picks a port) and
-// returns an endpoint that accepts connections and can also dial.
+// returns an endpoint that accepts connections and can also dial. The
+// unspecified address (":31425", "[::]:31425") gives one dual-stack socket
+// for IPv4 and IPv6 peers; IPv4 peers' addresses are reported as IPv4,
+// never v4-mapped.
 func Listen(addr string, cfg *Config) (*Endpoint, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
