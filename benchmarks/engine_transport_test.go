@@ -52,12 +52,12 @@ type engineTransports struct {
 
 func newEngineTransports(b *testing.B, setup func(srv *engine.Server)) *engineTransports {
 	b.Helper()
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(harness.LoopbackAddr(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	wcfg := webrtc.EngineConfig(webrtc.Config{IPFilter: func(a netip.Addr) bool { return a.IsLoopback() }})
-	wsrv, err := webrtc.Listen("127.0.0.1:0", &webrtc.ServerConfig{Config: wcfg})
+	wsrv, err := webrtc.Listen(harness.LoopbackAddr(), &webrtc.ServerConfig{Config: wcfg})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -151,7 +151,7 @@ func newPionServer(tb testing.TB, mode string, keep bool) (*pionServer, netcode.
 	if mode == "cert" {
 		so = append(so, dtls.WithClientAuth(dtls.RequireAnyClientCert))
 	}
-	ln, err := dtls.ListenWithOptions("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, so...)
+	ln, err := dtls.ListenWithOptions(harness.LoopbackNet(), harness.LoopbackUDPAddr(), so...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func dialPion(ctx context.Context, addr *net.UDPAddr, mode string, fp netcode.Fi
 	for _, o := range pionOptions(mode, false, ids[1], fp) {
 		co = append(co, o)
 	}
-	c, err := dtls.DialWithOptions("udp4", addr, co...)
+	c, err := dtls.DialWithOptions(harness.LoopbackNet(), addr, co...)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func newDialer(b *testing.B, transport, mode string) (dialer, func()) {
 			return func() { c.Close() }, nil
 		}, func() { cancel(); srv.close() }
 	case "netcode":
-		ep, err := netcode.Listen("127.0.0.1:0", netcodeConfig(b, mode, true))
+		ep, err := netcode.Listen(harness.LoopbackAddr(), netcodeConfig(b, mode, true))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,12 +7,17 @@ import (
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
-// TestHarness runs tiny rounds of the helper-process benchmarks, so that
-// a change that breaks them shows up in go test, not only under -bench.
+// TestHarness runs tiny rounds of the helper-process benchmarks, on
+// 127.0.0.1 and on ::1 (harness.LoopbackEnv), so that a change that breaks them
+// shows up in go test, not only under -bench.
 func TestHarness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts helper processes")
 	}
+	onLoopbacks(t, harnessRounds)
+}
+
+func harnessRounds(t *testing.T) {
 	t.Run("throughput", func(t *testing.T) {
 		for _, c := range []struct {
 			transport string

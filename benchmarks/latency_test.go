@@ -69,7 +69,7 @@ func benchRawDTLS(b *testing.B) {
 	for i, o := range opts {
 		so[i], co[i] = o, o
 	}
-	ln, err := dtls.ListenWithOptions("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}, so...)
+	ln, err := dtls.ListenWithOptions(harness.LoopbackNet(), harness.LoopbackUDPAddr(), so...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func benchRawDTLS(b *testing.B) {
 			}
 		}
 	}()
-	cl, err := dtls.DialWithOptions("udp4", ln.Addr().(*net.UDPAddr), co...)
+	cl, err := dtls.DialWithOptions(harness.LoopbackNet(), ln.Addr().(*net.UDPAddr), co...)
 	if err != nil {
 		b.Fatal(err)
 	}

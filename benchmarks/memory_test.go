@@ -12,6 +12,7 @@ import (
 	"github.com/pion/dtls/v3"
 
 	"github.com/pumpnet/pumpnet/benchmarks/internal/harness"
+	"github.com/pumpnet/pumpnet/engine"
 	"github.com/pumpnet/pumpnet/netcode"
 )
 
@@ -31,12 +32,19 @@ const idleConns = 1000
 //     application reader goroutine (a real pion server would add one, and
 //     a read buffer, per connection).
 //   - netcode: a netcode endpoint; accepted connections are kept.
+//   - engine-server: an engine.Server (Listen, a goroutine running
+//     PumpWait); its peers are kept. The helper's clients are engine
+//     clients.
+//   - engine-client: the other side (issue 13 item 7): this process holds
+//     the 1,000 engine clients (engine.Connect, each with its own socket,
+//     netcode endpoint and connection, greeted by the server), and the
+//     helper process runs the engine server they connect to.
 //
 // One op is one GC with the 1,000 connections live (ns/op is that GC's
 // time). Metrics: heap-B/conn, stack-B/conn, goroutines/conn, B/conn (heap
 // + stacks) and B/conn/pion, the ratio to raw-pion in the same run.
 func BenchmarkIdleMemory(b *testing.B) {
-	for _, tr := range []string{"raw-pion", "netcode"} {
+	for _, tr := range []string{"raw-pion", "netcode", "engine-server", "engine-client"} {
 		var s *idleSession // set up once for every run of the sub-benchmark
 		b.Run(fmt.Sprintf("conns=%d/%s", idleConns, tr), func(b *testing.B) {
 			if s == nil {
@@ -73,6 +81,39 @@ func BenchmarkIdleMemory(b *testing.B) {
 
 type idleResult struct{ heap, stack, goroutines float64 }
 
+// engineIdleBound is what an idle engine connection may cost each side,
+// heap and goroutine stacks (engine/doc.go, "Memory").
+const engineIdleBound = 32 << 10
+
+// TestEngineIdleMemory checks engine/doc.go's bound with
+// BenchmarkIdleMemory's method, 200 connections on 127.0.0.1 and on ::1:
+// the server's cost per peer, and a client's whole cost (its socket's
+// endpoint, connection and engine.Client), each idle connection at most
+// engineIdleBound bytes.
+func TestEngineIdleMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's runtime changes heap and stack sizes (and sync.Pool drops items): CI runs this without -race")
+	}
+	const n = 200
+	onLoopbacks(t, func(t *testing.T) {
+		for _, side := range []string{"engine-server", "engine-client"} {
+			t.Run(side, func(t *testing.T) {
+				s := newIdleSession(t, side, n)
+				defer s.close()
+				var r idleResult
+				for range 3 { // idle goroutines' stacks shrink at each GC
+					r = s.measure()
+				}
+				total := r.heap + r.stack
+				t.Logf("%s: %.0f B per idle connection (heap %.0f, stacks %.0f, %.2f goroutines)", side, total, r.heap, r.stack, r.goroutines)
+				if total > engineIdleBound {
+					t.Fatalf("%s: an idle engine connection costs %.0f bytes, more than the documented %d", side, total, engineIdleBound)
+				}
+			})
+		}
+	})
+}
+
 // idleSession is a server holding n idle connections from a helper.
 type idleSession struct {
 	n    int
@@ -83,6 +124,10 @@ type idleSession struct {
 
 	mu    sync.Mutex
 	conns []*netcode.Conn
+
+	srv     *engine.Server // engine-server
+	stop    context.CancelFunc
+	clients []*engine.Client // engine-client
 
 	heap0, stack0 uint64
 	goroutines0   int
@@ -100,7 +145,7 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 		spec.Addr, spec.FP = srv.ln.Addr().String(), fp.String()
 		established = srv.established
 	case "netcode":
-		ep, err := netcode.Listen("127.0.0.1:0", netcodeConfig(tb, "cert", true))
+		ep, err := netcode.Listen(harness.LoopbackAddr(), netcodeConfig(tb, "cert", true))
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -124,6 +169,25 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 			defer s.mu.Unlock()
 			return len(s.conns)
 		}
+	case "engine-server":
+		srv, err := engine.Listen(harness.LoopbackAddr(), nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s.srv = srv
+		spec.Transport, spec.Target, spec.Addr = "engine", srv.ConnectString(), srv.Addr().String()
+		ctx, stop := context.WithCancel(context.Background())
+		s.stop = stop
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for ctx.Err() == nil {
+				srv.PumpWait(ctx, 100*time.Millisecond)
+			}
+		}()
+		established = func() int { return len(srv.Peers()) }
+	case "engine-client":
+		return newIdleClients(tb, n)
 	default:
 		tb.Fatalf("unknown transport %q", transport)
 	}
@@ -142,6 +206,53 @@ func newIdleSession(tb testing.TB, transport string, n int) *idleSession {
 	return s
 }
 
+// newIdleClients is the engine-client session: a helper process runs an
+// engine server, and this process connects n engine clients to it (idleDial
+// at a time, each greeted by the server), then leaves them idle.
+func newIdleClients(tb testing.TB, n int) *idleSession {
+	tb.Helper()
+	s := &idleSession{n: n}
+	s.h = harness.StartHelper(tb, harness.Spec{Role: "idle-server", Transport: "engine"})
+	target := s.h.Reply(time.Minute).Target
+	harness.Settle()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	s.heap0, s.stack0, s.goroutines0 = ms.HeapAlloc, ms.StackInuse, runtime.NumGoroutine()
+	s.clients = make([]*engine.Client, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, idleDial)
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			cl, err := engine.Connect(target, nil)
+			if err == nil {
+				s.clients[i] = cl
+				err = harness.WaitGreeting(cl, time.Minute)
+			}
+			if err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		s.close()
+		tb.Fatalf("engine clients: %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond) // idle
+	return s
+}
+
+// idleDial is how many handshakes a session's dialers run at a time (under
+// netcode's default per-source limit, 32: every dialer has the same loopback
+// address).
+const idleDial = 16
+
 // measure collects garbage and returns what each connection costs.
 func (s *idleSession) measure() idleResult {
 	runtime.GC()
@@ -155,8 +266,18 @@ func (s *idleSession) measure() idleResult {
 }
 
 func (s *idleSession) close() {
+	for _, cl := range s.clients {
+		if cl != nil {
+			cl.Close()
+		}
+	}
 	if s.h != nil {
 		s.h.Close()
+	}
+	if s.srv != nil {
+		s.stop()
+		s.wg.Wait()
+		s.srv.Close()
 	}
 	if s.pion != nil {
 		s.pion.close()
@@ -171,9 +292,12 @@ func (s *idleSession) close() {
 // spec.Clients connections, says it is ready, and holds them until its
 // stdin closes.
 func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
-	fp, err := netcode.ParseFingerprint(spec.FP)
-	if err != nil {
-		return err
+	var fp netcode.Fingerprint
+	if spec.Transport != "engine" {
+		var err error
+		if fp, err = netcode.ParseFingerprint(spec.FP); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -182,7 +306,7 @@ func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
 		closers []func()
 		first   error
 		wg      sync.WaitGroup
-		sem     = make(chan struct{}, 32)
+		sem     = make(chan struct{}, idleDial)
 	)
 	defer func() {
 		for _, f := range closers {
@@ -193,7 +317,7 @@ func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
 		return err
 	}
 	cfg := netcodeConfig(nil, "cert", false) // cannot fail now
-	addr, err := net.ResolveUDPAddr("udp4", spec.Addr)
+	addr, err := net.ResolveUDPAddr("udp", spec.Addr)
 	if err != nil {
 		return err
 	}
@@ -210,6 +334,12 @@ func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
 				var c *netcode.Conn
 				if c, err = netcode.Dial(ctx, spec.Addr, cfg, netcode.DialOptions{Fingerprint: fp}); err == nil {
 					closer = func() { c.Close() }
+				}
+			case "engine":
+				var cl *engine.Client
+				if cl, err = engine.Connect(spec.Target, nil); err == nil {
+					closer = func() { cl.Close() }
+					err = harness.WaitGreeting(cl, time.Minute)
 				}
 			case "raw-pion":
 				var c *dtls.Conn
@@ -236,6 +366,34 @@ func idleClients(spec harness.Spec, hio *harness.HelperIO) error {
 	hio.Reply(harness.Reply{Ready: true})
 	for {
 		if _, err := hio.Next(); err != nil {
+			return nil
+		}
+	}
+}
+
+// idleServer is the helper process of the engine-client session: it runs
+// an engine server on loopback, replies with its connect string, and
+// pumps it until its stdin closes.
+func idleServer(spec harness.Spec, hio *harness.HelperIO) error {
+	srv, err := engine.Listen(harness.LoopbackAddr(), nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			srv.PumpWait(ctx, 100*time.Millisecond)
+		}
+	}()
+	hio.Reply(harness.Reply{Ready: true, Target: srv.ConnectString()})
+	for {
+		if _, err := hio.Next(); err != nil {
+			stop()
+			<-done
 			return nil
 		}
 	}

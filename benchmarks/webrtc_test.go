@@ -57,7 +57,7 @@ func transportPair(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode
 	stops := []func(){}
 
 	ncfg := &netcode.Config{Channels: []netcode.DeliveryMode{nm}}
-	nsrv, err := netcode.Listen("127.0.0.1:0", ncfg)
+	nsrv, err := netcode.Listen(harness.LoopbackAddr(), ncfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func transportPair(b *testing.B, nm netcode.DeliveryMode, wm webrtc.DeliveryMode
 	}
 
 	wcfg := webrtc.Config{Channels: []webrtc.DeliveryMode{wm}, IPFilter: func(a netip.Addr) bool { return a.IsLoopback() }}
-	wsrv, err := webrtc.Listen("127.0.0.1:0", &webrtc.ServerConfig{Config: wcfg})
+	wsrv, err := webrtc.Listen(harness.LoopbackAddr(), &webrtc.ServerConfig{Config: wcfg})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -84,6 +84,8 @@ type Server struct {
 const MaxDispatchPerPump = 256
 
 // Listen opens a server on addr ("host:port", ":31425"; port 0 picks one).
+// The unspecified address (":31425", "[::]:31425") takes IPv4 and IPv6
+// clients on one dual-stack socket; "[::1]:31425" listens on IPv6 loopback.
 func Listen(addr string, cfg *ServerConfig) (*Server, error) {
 	var c ServerConfig
 	if cfg != nil {

@@ -19,7 +19,8 @@ type Target struct {
 }
 
 // ParseTarget accepts "host:port", "host:port#fingerprint" and
-// "dtls://host:port#fingerprint" (what Server.ConnectString prints).
+// "dtls://host:port#fingerprint" (what Server.ConnectString prints). An
+// IPv6 host goes in brackets: "dtls://[::1]:31425#fingerprint".
 // Surrounding spaces and quotes (a connect string pasted with the quotes
 // that shells need) are ignored. Its errors say what was expected.
 func ParseTarget(s string) (Target, error) {

@@ -123,12 +123,19 @@ type Conn struct {
 	localDrops atomic.Int64
 	sealed     uint32 // packets pushed to the outbound queue (wraps)
 
+	trimmedAt time.Time // see trimInterval
 	stats     connCounters
 	lossEWMA  float64
 	rateStart time.Time
 	rateCur   rateWindow
 	rateLast  rateWindow
 }
+
+// trimInterval is how often a connection gives back what its sender and
+// receiver kept for reuse and did not use meanwhile (delivery's Trim): a
+// quiet connection returns to its idle size within two intervals after a
+// burst (issue 13 item 7). Its timer fires at least every second.
+const trimInterval = 2 * time.Second
 
 // probeState is an unvalidated address the peer seems to have moved to
 // (its newest packets come from there) and the PATH_CHALLENGE sent to it.
@@ -865,6 +872,12 @@ func (c *Conn) onTimerLocked() {
 	}
 	c.pingPrevLocked(now)
 	c.receiver.Expire(now)
+	if now.Sub(c.trimmedAt) >= trimInterval {
+		c.trimmedAt = now
+		c.sender.Trim()
+		c.receiver.Trim()
+		c.ep.out.trim(now)
+	}
 	if !c.flushAt.IsZero() && !c.flushAt.After(now) {
 		c.flushAt = time.Time{}
 	}

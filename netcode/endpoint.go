@@ -158,7 +158,10 @@ const (
 )
 
 // Listen opens a UDP socket on addr ("host:port"; ":0" picks a port) and
-// returns an endpoint that accepts connections and can also dial.
+// returns an endpoint that accepts connections and can also dial. The
+// unspecified address (":31425", "[::]:31425") gives one dual-stack socket
+// for IPv4 and IPv6 peers; IPv4 peers' addresses are reported as IPv4,
+// never v4-mapped.
 func Listen(addr string, cfg *Config) (*Endpoint, error) {
 	ua, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
@@ -214,12 +217,14 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 		handshakes: make(map[netip.AddrPort]*handshake),
 		dials:      make(map[netip.AddrPort]chan cookie),
 		sources:    make(map[netip.Prefix]*source),
-		acceptQ:    make(chan *Conn, cfg.AcceptBacklog),
 		wake:       make(chan struct{}, 1),
 		sockRead:   rd,
 		sockWrite:  wr,
 	}
 	clear(secret)
+	if accepting {
+		e.acceptQ = make(chan *Conn, cfg.AcceptBacklog) // nil otherwise: never ready
+	}
 	e.io = newPacketIO(pc)
 	e.out.init(cfg.MaxDatagramSize)
 	e.ctx, e.cancel = context.WithCancel(context.Background())

@@ -2,19 +2,22 @@ package netcode
 
 import (
 	"context"
+	"net/netip"
 	"runtime"
 	"testing"
 	"time"
 )
 
-// TestLoopbackAllModes runs two real endpoints on 127.0.0.1 and exchanges
-// messages on all four delivery modes, then checks that closing leaves no
-// goroutine behind.
-func TestLoopbackAllModes(t *testing.T) {
+// TestLoopbackAllModes runs two real endpoints on 127.0.0.1, and on ::1,
+// and exchanges messages on all four delivery modes, then checks that
+// closing leaves no goroutine behind.
+func TestLoopbackAllModes(t *testing.T) { forEachLoopback(t, loopbackAllModes) }
+
+func loopbackAllModes(t *testing.T, ip netip.Addr) {
 	before := runtime.NumGoroutine()
 	modes := []DeliveryMode{ReliableOrdered, ReliableUnordered, Unreliable, UnreliableSequenced}
 	cfg := &Config{Channels: modes}
-	srv, err := Listen("127.0.0.1:0", cfg)
+	srv, err := Listen(netip.AddrPortFrom(ip, 0).String(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

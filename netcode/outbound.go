@@ -35,9 +35,11 @@ type outQueue struct {
 	pending  []outPacket
 	spare    []outPacket // the other half of the double buffer
 	free     [][]byte
-	reserved int     // buffers handed out and not yet returned
-	writing  bool    // a goroutine is draining
-	blocked  []*Conn // connections that found the queue full (Conn.outBlocked)
+	freeLow  int       // the fewest free buffers since the last trim (trim.go)
+	trimmed  time.Time // the last trim
+	reserved int       // buffers handed out and not yet returned
+	writing  bool      // a goroutine is draining
+	blocked  []*Conn   // connections that found the queue full (Conn.outBlocked)
 	// unblocking: the drainer's scratch (only the drainer uses it).
 	unblocking []*Conn
 	bufSize    int
@@ -65,6 +67,7 @@ func (q *outQueue) get() []byte {
 	if k := len(q.free); k > 0 {
 		b := q.free[k-1]
 		q.free = q.free[:k-1]
+		q.freeLow = min(q.freeLow, k-1)
 		return b[:0]
 	}
 	return make([]byte, 0, q.bufSize)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -18,10 +19,6 @@ import (
 const (
 	readBatchLen  = 32
 	writeBatchLen = 64
-	// readSlotLen is a read slot's size while every datagram fits it; the
-	// first longer one (a peer with a larger Config.MaxDatagramSize) is
-	// lost, truncated, and the slots grow to 64 KiB.
-	readSlotLen = 2048
 )
 
 // mmsghdr is struct mmsghdr: the compiler pads it as the C compiler does
@@ -34,31 +31,34 @@ type mmsghdr struct {
 // sockaddr holds a struct sockaddr_in or sockaddr_in6.
 type sockaddr = unix.RawSockaddrInet6
 
-// mmsgIO is recvmmsg/sendmmsg on a UDP socket (issue 13 item 2). Its
-// buffers are reused: it allocates nothing per call. x/net's ipv4/ipv6
-// ReadBatch would allocate a *net.UDPAddr and its IP per datagram read.
+// mmsgIO is recvmmsg/sendmmsg on a UDP socket (issue 13 item 2). It
+// allocates nothing per call. x/net's ipv4/ipv6 ReadBatch would allocate a
+// *net.UDPAddr and its IP per datagram read.
+//
+// Its buffers are borrowed, not owned (issue 13 item 7): a read takes a
+// readSet from a process-wide pool when the socket has data and gives it
+// back when a read finds the socket empty, and a batched write takes a
+// writeSet for the call. An endpoint waiting for traffic holds no buffer,
+// so a process with many quiet endpoints (clients, bots, tests) does not
+// hold 64 KiB of read slots for each, and a busy endpoint reuses the same
+// set from read to read.
 type mmsgIO struct {
 	rc  syscall.RawConn
 	v6  bool // AF_INET6 socket: IPv4 peers as v4-mapped addresses
 	alt *singleIO
 
 	// write side: the outbound queue's drainer only
-	whdr  [writeBatchLen]mmsghdr
-	wiov  [writeBatchLen]unix.Iovec
-	wname [writeBatchLen]sockaddr
-	wlen  int
-	wn    int
-	werr  syscall.Errno
-	wfn   func(fd uintptr) bool
+	ws   *writeSet // during a writeBatch call
+	wlen int
+	wn   int
+	werr syscall.Errno
+	wfn  func(fd uintptr) bool
 
 	// read side: the reader goroutine only
-	rhdr  [readBatchLen]mmsghdr
-	riov  [readBatchLen]unix.Iovec
-	rname [readBatchLen]sockaddr
-	rbuf  [readBatchLen][]byte
-	rn    int
-	rerr  syscall.Errno
-	rfn   func(fd uintptr) bool
+	rs   *readSet // nil while the socket is idle
+	rn   int
+	rerr syscall.Errno
+	rfn  func(fd uintptr) bool
 	// idle: the last read found the socket empty and waited. The next
 	// read then takes one datagram with recvfrom: on a quiet socket (a
 	// ping-pong) recvmmsg's message headers and its attempt at a second
@@ -66,8 +66,55 @@ type mmsgIO struct {
 	// trip, measured). A read that finds data waiting takes a batch.
 	idle   bool
 	waited bool
-	grow   bool // a datagram was truncated: grow the slots before the next read
+	big    bool // a datagram was truncated: read into maxReadLen slots from now on
 	off    bool // the kernel has no recvmmsg/sendmmsg: use alt
+}
+
+// readSet is what one recvmmsg call reads into. The message headers point
+// into the set itself; a set in its pool has every slot reset
+// (setReadSlot).
+type readSet struct {
+	hdr  [readBatchLen]mmsghdr
+	iov  [readBatchLen]unix.Iovec
+	name [readBatchLen]sockaddr
+	buf  [readBatchLen][]byte
+}
+
+// writeSet is what one sendmmsg call writes from.
+type writeSet struct {
+	hdr  [writeBatchLen]mmsghdr
+	iov  [writeBatchLen]unix.Iovec
+	name [writeBatchLen]sockaddr
+}
+
+// Pools of read sets (slots of readSlotLen and of maxReadLen bytes) and of
+// write sets, shared by every endpoint of the process.
+var (
+	readSets = [2]sync.Pool{
+		{New: func() any { return newReadSet(readSlotLen) }},
+		{New: func() any { return newReadSet(maxReadLen) }},
+	}
+	writeSets = sync.Pool{New: func() any { return newWriteSet() }}
+)
+
+func newReadSet(slot int) *readSet {
+	s := &readSet{}
+	for i := range s.buf {
+		s.buf[i] = make([]byte, slot)
+		s.setReadSlot(i)
+	}
+	return s
+}
+
+func newWriteSet() *writeSet {
+	w := &writeSet{}
+	for i := range w.hdr {
+		h := &w.hdr[i].hdr
+		h.Iov = &w.iov[i]
+		h.SetIovlen(1)
+		h.Name = (*byte)(unsafe.Pointer(&w.name[i]))
+	}
+	return w
 }
 
 // newPacketIO returns batched I/O for a *net.UDPConn, else the fallback.
@@ -88,32 +135,47 @@ func newPacketIO(pc PacketConn) packetIO {
 	}
 	m := &mmsgIO{rc: rc, v6: domain == unix.AF_INET6, alt: newSingleIO(pc)}
 	m.wfn, m.rfn = m.sendmmsg, m.recvmmsg
-	for i := range m.rhdr {
-		m.rbuf[i] = make([]byte, readSlotLen)
-		m.setReadSlot(i)
-	}
-	for i := range m.whdr {
-		h := &m.whdr[i].hdr
-		h.Iov = &m.wiov[i]
-		h.SetIovlen(1)
-		h.Name = (*byte)(unsafe.Pointer(&m.wname[i]))
-	}
 	return m
 }
 
-func (m *mmsgIO) setReadSlot(i int) {
-	m.riov[i].Base = &m.rbuf[i][0]
-	m.riov[i].SetLen(len(m.rbuf[i]))
-	h := &m.rhdr[i].hdr
-	h.Iov = &m.riov[i]
+// setReadSlot makes slot i ready for the next read.
+func (s *readSet) setReadSlot(i int) {
+	s.iov[i].Base = &s.buf[i][0]
+	s.iov[i].SetLen(len(s.buf[i]))
+	h := &s.hdr[i].hdr
+	h.Iov = &s.iov[i]
 	h.SetIovlen(1)
-	h.Name = (*byte)(unsafe.Pointer(&m.rname[i]))
-	h.Namelen = uint32(unsafe.Sizeof(m.rname[i]))
+	h.Name = (*byte)(unsafe.Pointer(&s.name[i]))
+	h.Namelen = uint32(unsafe.Sizeof(s.name[i]))
 	h.Flags = 0
 }
 
+// pool returns the pool of the read sets this endpoint reads into.
+func (m *mmsgIO) pool() *sync.Pool {
+	if m.big {
+		return &readSets[1]
+	}
+	return &readSets[0]
+}
+
+// takeReadSet borrows a read set, when the socket has data.
+func (m *mmsgIO) takeReadSet() {
+	if m.rs == nil {
+		m.rs = m.pool().Get().(*readSet)
+	}
+}
+
+// releaseReadSet gives the read set back (every slot reset), when the
+// socket has nothing to read.
+func (m *mmsgIO) releaseReadSet() {
+	if m.rs != nil {
+		m.pool().Put(m.rs)
+		m.rs = nil
+	}
+}
+
 func (m *mmsgIO) sendmmsg(fd uintptr) bool {
-	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.whdr[0])), uintptr(m.wlen), 0, 0, 0)
+	n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.ws.hdr[0])), uintptr(m.wlen), 0, 0, 0)
 	if e == unix.EAGAIN {
 		return false // wait until the socket is writable
 	}
@@ -125,9 +187,11 @@ func (m *mmsgIO) recvmmsg(fd uintptr) bool {
 	if m.idle || m.waited {
 		return m.recvfrom(fd)
 	}
-	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rhdr[0])), readBatchLen, 0, 0, 0)
+	m.takeReadSet()
+	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rs.hdr[0])), readBatchLen, 0, 0, 0)
 	if e == unix.EAGAIN {
 		m.waited = true
+		m.releaseReadSet()
 		return false
 	}
 	m.rn, m.rerr = int(n), e
@@ -136,13 +200,16 @@ func (m *mmsgIO) recvmmsg(fd uintptr) bool {
 
 // recvfrom reads one datagram into slot 0, as recvmmsg would have.
 func (m *mmsgIO) recvfrom(fd uintptr) bool {
-	h := &m.rhdr[0]
-	b := m.rbuf[0]
+	m.takeReadSet()
+	rs := m.rs
+	h := &rs.hdr[0]
+	b := rs.buf[0]
 	// MSG_TRUNC: the datagram's real length, to tell a truncated one.
 	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-		unix.MSG_TRUNC, uintptr(unsafe.Pointer(&m.rname[0])), uintptr(unsafe.Pointer(&h.hdr.Namelen)))
+		unix.MSG_TRUNC, uintptr(unsafe.Pointer(&rs.name[0])), uintptr(unsafe.Pointer(&h.hdr.Namelen)))
 	if e == unix.EAGAIN {
 		m.waited = true
+		m.releaseReadSet()
 		return false
 	}
 	if e != 0 {
@@ -182,11 +249,13 @@ func (m *mmsgIO) writeBatch(b []outPacket) (int, error) {
 		// sendmmsg's message header copies.
 		return m.alt.writeBatch(b)
 	}
+	w := writeSets.Get().(*writeSet)
+	defer writeSets.Put(w)
 	n := min(len(b), writeBatchLen)
 	for i := range n {
 		p := &b[i]
-		h := &m.whdr[i].hdr
-		h.Namelen = m.putAddr(&m.wname[i], p.to)
+		h := &w.hdr[i].hdr
+		h.Namelen = m.putAddr(&w.name[i], p.to)
 		if h.Namelen == 0 {
 			if i == 0 {
 				return 0, errors.New("netcode: address family not supported by the socket")
@@ -194,13 +263,14 @@ func (m *mmsgIO) writeBatch(b []outPacket) (int, error) {
 			n = i
 			break
 		}
-		m.wiov[i].Base = unsafe.SliceData(p.buf)
-		m.wiov[i].SetLen(len(p.buf))
+		w.iov[i].Base = unsafe.SliceData(p.buf)
+		w.iov[i].SetLen(len(p.buf))
 	}
-	m.wlen, m.wn, m.werr = n, 0, 0
+	m.ws, m.wlen, m.wn, m.werr = w, n, 0, 0
 	err := m.rc.Write(m.wfn)
+	m.ws = nil
 	for i := range n {
-		m.wiov[i].Base = nil // let the buffers go
+		w.iov[i].Base = nil // let the buffers go
 	}
 	if err != nil {
 		return 0, err // net.ErrClosed
@@ -217,27 +287,29 @@ func (m *mmsgIO) writeBatch(b []outPacket) (int, error) {
 
 func (m *mmsgIO) readBatch() (int, error) {
 	if m.off {
+		m.releaseReadSet()
 		return m.alt.readBatch()
 	}
-	if m.grow {
-		m.grow = false
-		for i := range m.rbuf {
-			m.rbuf[i] = make([]byte, 65536)
-			m.setReadSlot(i)
+	if rs := m.rs; rs != nil {
+		for i := range max(m.rn, 1) {
+			rs.setReadSlot(i) // the slots the last read used
 		}
-	}
-	for i := range max(m.rn, 1) {
-		m.setReadSlot(i) // the slots the last read used
+		if m.big && len(rs.buf[0]) < maxReadLen {
+			readSets[0].Put(rs) // a truncated datagram: larger slots from now on
+			m.rs = nil
+		}
 	}
 	m.rn, m.rerr, m.waited = 0, 0, false
 	err := m.rc.Read(m.rfn)
 	m.idle = m.waited
 	if err != nil {
+		m.releaseReadSet()
 		return 0, err
 	}
 	if m.rerr != 0 {
 		if m.rerr == unix.ENOSYS || m.rerr == unix.EOPNOTSUPP {
 			m.off = true
+			m.releaseReadSet()
 			return m.alt.readBatch()
 		}
 		return 0, os.NewSyscallError("recvmmsg", m.rerr)
@@ -249,9 +321,10 @@ func (m *mmsgIO) message(i int) ([]byte, netip.AddrPort, bool) {
 	if m.off {
 		return m.alt.message(i)
 	}
-	h := &m.rhdr[i]
+	rs := m.rs
+	h := &rs.hdr[i]
 	n, flags := int(h.len), h.hdr.Flags
-	sa := &m.rname[i]
+	sa := &rs.name[i]
 	var from netip.AddrPort
 	switch sa.Family {
 	case unix.AF_INET:
@@ -262,13 +335,13 @@ func (m *mmsgIO) message(i int) ([]byte, netip.AddrPort, bool) {
 		from = netip.AddrPortFrom(netip.AddrFrom16(sa.Addr),
 			binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:]))
 	}
-	b := m.rbuf[i][:min(n, len(m.rbuf[i]))]
+	b := rs.buf[i][:min(n, len(rs.buf[i]))]
 	ok := from.IsValid()
 	if flags&unix.MSG_TRUNC != 0 {
 		// A peer with a larger datagram budget: this datagram is lost;
-		// every slot grows to 64 KiB before the next read, once.
+		// the endpoint reads into maxReadLen slots from the next read on.
 		ok = false
-		m.grow = len(m.rbuf[i]) < 65536
+		m.big = true
 	}
 	return b, from, ok
 }

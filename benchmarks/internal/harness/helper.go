@@ -87,6 +87,7 @@ type Reply struct {
 	Received int64          `json:",omitempty"` // messages received this round
 	P50      int64          `json:",omitempty"` // ns, delivery time
 	P99      int64          `json:",omitempty"`
+	Target   string         `json:",omitempty"` // a server role's connect string
 }
 
 // Helper is the benchmark's handle on a helper process. Its methods are

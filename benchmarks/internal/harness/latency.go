@@ -83,10 +83,10 @@ func PingLoop(b *testing.B, ping Pinger, datagrams func() uint64) float64 {
 	return Ratio(float64(rec.Pct(0.5)), float64(base.Pct(0.5)))
 }
 
-// UDPEcho starts a raw UDP echo server on 127.0.0.1 and returns its
+// UDPEcho starts a raw UDP echo server on loopback and returns its
 // address and a stop function.
 func UDPEcho(tb testing.TB) (netip.AddrPort, func()) {
-	srv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	srv, err := ListenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func UDPEcho(tb testing.TB) (netip.AddrPort, func()) {
 // floor. Call the returned function to stop both.
 func RawUDPPinger(tb testing.TB) (Pinger, func()) {
 	addr, stopEcho := UDPEcho(tb)
-	cl, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	cl, err := ListenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func RawUDPPinger(tb testing.TB) (Pinger, func()) {
 // returns PingLoop's p50/udp.
 func PingNetcode(b *testing.B, mode netcode.DeliveryMode) float64 {
 	cfg := &netcode.Config{Channels: []netcode.DeliveryMode{mode}}
-	srv, err := netcode.Listen("127.0.0.1:0", cfg)
+	srv, err := netcode.Listen(LoopbackAddr(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func PingNetcode(b *testing.B, mode netcode.DeliveryMode) float64 {
 // flush, the client woken by Wake and dispatching the pong in Pump. It
 // returns PingLoop's p50/udp.
 func PingEngine(b *testing.B, mode engine.Mode) float64 {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(LoopbackAddr(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -210,7 +210,7 @@ type scaleUDP struct {
 }
 
 func listenScaleUDP(tb testing.TB, spec *Spec, start func(Spec) *Helper) ScaleServer {
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	pc, err := ListenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -291,7 +291,7 @@ type scaleEngine struct {
 }
 
 func listenScaleEngine(tb testing.TB, spec *Spec, start func(Spec) *Helper) ScaleServer {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(LoopbackAddr(), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -582,7 +582,7 @@ func connectScaleUDP(spec Spec, c *ScaleClient) (run, closer func(), err error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	pc, err := ListenLoopbackUDP()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // suites did) loses the closed peer's packets from the second sum, and
 // the unsigned difference underflowed to ~1.8e19.
 func TestScaleEngineCountersSurviveClosingPeers(t *testing.T) {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(LoopbackAddr(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -280,7 +280,7 @@ type tputUDP struct {
 }
 
 func listenTputUDP(tb testing.TB, s *TputSession, spec *Spec) TputReceiver {
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	pc, err := ListenLoopbackUDP()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -324,7 +324,7 @@ type tputNetcode struct {
 }
 
 func listenTputNetcode(tb testing.TB, s *TputSession, spec *Spec) TputReceiver {
-	ep, err := netcode.Listen("127.0.0.1:0", &netcode.Config{Channels: []netcode.DeliveryMode{spec.Mode}})
+	ep, err := netcode.Listen(LoopbackAddr(), &netcode.Config{Channels: []netcode.DeliveryMode{spec.Mode}})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -373,7 +373,7 @@ type tputEngine struct {
 }
 
 func listenTputEngine(tb testing.TB, s *TputSession, spec *Spec) TputReceiver {
-	srv, err := engine.Listen("127.0.0.1:0", nil)
+	srv, err := engine.Listen(LoopbackAddr(), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -525,7 +525,7 @@ func dialTputUDP(spec Spec) (*TputConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	pc, err := ListenLoopbackUDP()
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ type sentRing[R any] struct {
 	capacity int
 }
 
-const initialRingLen = 32
+const initialRingLen = 8
 
 func (r *sentRing[R]) full() bool { return r.n >= r.capacity }
 

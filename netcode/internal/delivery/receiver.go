@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pumpnet/pumpnet/netcode/internal/wire"
@@ -78,8 +79,10 @@ type Receiver struct {
 	ready     ring[*inMsg]
 	out       *inMsg // returned by Next; freed at the next call
 	scratch   []byte // fragmented messages are assembled here by Next
+	assembled bool   // Next used scratch since the last Trim
 	pool      pool
 	free      []*inMsg
+	freeLow   int // the fewest free records since the last Trim
 	buffered  int
 	unrelSets int // incomplete unreliable sets, all channels
 
@@ -124,9 +127,32 @@ func (r *Receiver) newMsg() *inMsg {
 		m := r.free[n-1]
 		r.free[n-1] = nil
 		r.free = r.free[:n-1]
+		r.freeLow = min(r.freeLow, n-1)
 		return m
 	}
 	return new(inMsg)
+}
+
+// Trim gives back to the garbage collector what the Receiver keeps for
+// reuse and did not need since the last Trim: pooled buffers and records
+// nothing took, the assembly buffer if Next did not use it, a ready
+// queue that stayed small, and the window table of a channel that holds
+// nothing. A connection calls it every few seconds (see Sender.Trim). It
+// never blocks.
+func (r *Receiver) Trim() {
+	r.pool.trim()
+	r.free, r.freeLow = trimFree(r.free, r.freeLow)
+	if !r.assembled {
+		r.scratch = nil
+	}
+	r.assembled = false
+	r.ready.trim()
+	for i := range r.chans {
+		c := &r.chans[i]
+		if c.slots != nil && !slices.ContainsFunc(c.slots, func(m *inMsg) bool { return m != nil }) {
+			c.slots = nil // setSlot allocates it again on the next gap
+		}
+	}
 }
 
 // freeMsg uncharges m and returns its buffers to the pool.
@@ -531,6 +557,15 @@ func (r *Receiver) Next() (ch uint8, data []byte, ok bool) {
 		return ch, m.buf, true
 	}
 	r.scratch = m.assemble(r.scratch)
+	r.assembled = true
 	r.freeMsg(m)
 	return ch, r.scratch, true
 }
+
+// PooledBytesForTest returns the bytes of the buffers kept for reuse (for
+// netcode's tests).
+func (r *Receiver) PooledBytesForTest() int { return r.pool.retained }
+
+// FreeRecordsForTest returns the message records kept for reuse (for
+// netcode's tests).
+func (r *Receiver) FreeRecordsForTest() int { return len(r.free) }

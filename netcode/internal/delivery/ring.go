@@ -1,13 +1,14 @@
 package delivery
 
-// ring is a FIFO queue on a circular buffer that doubles when full and
-// never shrinks (its size is bounded by what its owner lets in). Popped
-// slots are zeroed so the queue keeps nothing alive. Not safe for
+// ring is a FIFO queue on a circular buffer that doubles when full (its
+// size is bounded by what its owner lets in) and shrinks only in trim.
+// Popped slots are zeroed so the queue keeps nothing alive. Not safe for
 // concurrent use.
 type ring[T any] struct {
 	buf  []T // len is zero or a power of two
 	head int
 	n    int
+	hi   int // the most elements held since the last trim
 }
 
 func (q *ring[T]) len() int { return q.n }
@@ -22,6 +23,16 @@ func (q *ring[T]) push(v T) {
 	}
 	q.buf[(q.head+q.n)&(len(q.buf)-1)] = v
 	q.n++
+	q.hi = max(q.hi, q.n)
+}
+
+// trim drops the buffer of an empty queue that, since the last trim, never
+// held more than a quarter of it (a queue that does, keeps it).
+func (q *ring[T]) trim() {
+	if q.n == 0 && len(q.buf) > 8 && q.hi <= len(q.buf)/4 {
+		q.buf, q.head = nil, 0
+	}
+	q.hi = q.n
 }
 
 // front returns the oldest element; the queue must not be empty.

@@ -71,8 +71,9 @@ type sendChannel struct {
 	queue   ring[*outMsg] // queued, not started; no sequence number yet
 	cur     *outMsg       // started: some units not yet sent once
 	nextSeq uint64        // sequence number of the next message started
-	// Reliable channels: messages in [base, nextSeq) by seq % Window;
-	// nil once fully acknowledged. base is the oldest not fully acked.
+	// Reliable channels: messages in [base, nextSeq) by seq % len(slots)
+	// (see place); nil once fully acknowledged. base is the oldest not
+	// fully acked.
 	base  uint64
 	slots []*outMsg
 }
@@ -94,6 +95,7 @@ type Sender struct {
 	resend   ring[Ref]
 	pool     pool
 	free     []*outMsg
+	freeLow  int // the fewest free records since the last Trim
 	used     int // bytes charged against SendQueueBytes
 	relBytes int // payload bytes of reliable messages queued or unacked
 	live     int // messages queued or unacked
@@ -163,9 +165,40 @@ func (s *Sender) newMsg() *outMsg {
 		m := s.free[n-1]
 		s.free[n-1] = nil
 		s.free = s.free[:n-1]
+		s.freeLow = min(s.freeLow, n-1)
 		return m
 	}
 	return new(outMsg)
+}
+
+// Trim gives back to the garbage collector what the Sender keeps for
+// reuse and did not need since the last Trim: pooled buffers and message
+// records nothing took, queues that stayed small, and the window ring of
+// a reliable channel with nothing in flight (back to its initial length).
+// A connection calls it every few seconds: after a burst, a quiet
+// connection returns to its idle size, and a busy one keeps what it uses
+// (issue 13 item 7). It never blocks.
+func (s *Sender) Trim() {
+	s.pool.trim()
+	s.free, s.freeLow = trimFree(s.free, s.freeLow)
+	s.resend.trim()
+	for i := range s.chans {
+		c := &s.chans[i]
+		c.queue.trim()
+		if c.base == c.nextSeq && len(c.slots) > minSlots {
+			c.slots = nil // place allocates minSlots again
+		}
+	}
+}
+
+// trimFree drops the low records nothing took from a free list.
+func trimFree[T any](free []*T, low int) ([]*T, int) {
+	n := len(free) - low
+	clear(free[n:])
+	if free = free[:n]; n == 0 {
+		free = nil
+	}
+	return free, n
 }
 
 // release frees a message that is fully acked (reliable) or fully sent
@@ -306,10 +339,7 @@ func (s *Sender) appendNext(ch uint8, b []byte, max int, refs []Ref) ([]byte, []
 		c.nextSeq++
 		c.cur = m
 		if m.rel {
-			if c.slots == nil {
-				c.slots = make([]*outMsg, s.cfg.Window)
-			}
-			c.slots[m.seq%uint64(len(c.slots))] = m
+			s.place(c, m)
 		}
 	}
 	b = m.appendUnit(b, ch, i, fs)
@@ -324,6 +354,31 @@ func (s *Sender) appendNext(ch uint8, b []byte, max int, refs []Ref) ([]byte, []
 		}
 	}
 	return b, refs, true
+}
+
+// minSlots is the initial length of a reliable channel's window ring.
+const minSlots = 16
+
+// place puts m, just started (c.nextSeq is m.seq+1), in c's window ring.
+// The ring starts at minSlots and doubles, up to Window, when the messages
+// in flight outgrow it: a channel that never has many messages in flight
+// never holds a Window of pointers (issue 13 item 7: 8 KiB per reliable
+// channel at the default Window). Any length at least the messages in
+// flight works, as they are consecutive sequence numbers.
+func (s *Sender) place(c *sendChannel, m *outMsg) {
+	if inFlight := c.nextSeq - c.base; inFlight > uint64(len(c.slots)) {
+		n := max(len(c.slots), minSlots)
+		for uint64(n) < inFlight {
+			n *= 2
+		}
+		n = min(n, s.cfg.Window)
+		slots := make([]*outMsg, n)
+		for seq := c.base; seq < m.seq; seq++ {
+			slots[seq%uint64(n)] = c.slots[seq%uint64(len(c.slots))]
+		}
+		c.slots = slots
+	}
+	c.slots[m.seq%uint64(len(c.slots))] = m
 }
 
 // OnAcked records that the packet carrying unit r was acknowledged. It is
@@ -416,3 +471,11 @@ func (s *Sender) QueuedReliableBytes() int { return s.relBytes }
 // Idle reports whether nothing is queued and nothing is unacknowledged
 // (a graceful shutdown waits for this).
 func (s *Sender) Idle() bool { return s.live == 0 }
+
+// PooledBytesForTest returns the bytes of the buffers kept for reuse (for
+// netcode's tests).
+func (s *Sender) PooledBytesForTest() int { return s.pool.retained }
+
+// FreeRecordsForTest returns the message records kept for reuse (for
+// netcode's tests).
+func (s *Sender) FreeRecordsForTest() int { return len(s.free) }

@@ -471,3 +471,81 @@ func TestOldestUnacked(t *testing.T) {
 		t.Fatalf("everything acknowledged, oldest unacked %v", o.Sub(t0))
 	}
 }
+
+// TestSenderWindowRingGrows: a reliable channel's window ring starts at
+// minSlots and grows, with messages in flight and a window base that moved,
+// up to a Window that is not a power of two; every message stays tracked
+// (acks, losses and OldestUnacked find it) and the window still stops at
+// Window messages in flight (issue 13 item 7).
+func TestSenderWindowRingGrows(t *testing.T) {
+	const window = 100
+	s := mustSender(t, Config{Modes: []Mode{ReliableOrdered}, Window: window})
+	c := &s.chans[0]
+	queue := func(n int, at time.Time) {
+		t.Helper()
+		for range n {
+			if err := s.Queue(0, []byte("m"), at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send := func() []Ref {
+		t.Helper()
+		var all []Ref
+		for {
+			_, refs := flush(t, s, 1171)
+			if len(refs) == 0 {
+				return all
+			}
+			all = append(all, refs...)
+		}
+	}
+	queue(5, t0)
+	refs := send()
+	if len(refs) != 5 || len(c.slots) != minSlots {
+		t.Fatalf("5 in flight: %d sent, ring of %d, want 5 and %d", len(refs), len(c.slots), minSlots)
+	}
+	// Acknowledge 0..2: the base moves to 3, then 60 more in flight grow
+	// the ring twice (16, 32, 64, 100 capped at Window) past the moved base.
+	for _, r := range refs[:3] {
+		s.OnAcked(r)
+	}
+	queue(200, t0.Add(time.Second))
+	refs = append(refs[3:], send()...)
+	if len(refs) != window || len(c.slots) != window {
+		t.Fatalf("%d in flight in a ring of %d, want %d in a ring of %d", len(refs), len(c.slots), window, window)
+	}
+	for i, r := range refs {
+		if r.Seq != uint64(3+i) || s.lookup(r) == nil {
+			t.Fatalf("in flight #%d: %+v, lookup %v", i, r, s.lookup(r))
+		}
+	}
+	if at, ok := s.OldestUnacked(); !ok || !at.Equal(t0) {
+		t.Fatalf("OldestUnacked = %v %v, want %v", at, ok, t0)
+	}
+	// A loss is resent; acknowledging everything, out of order, empties
+	// the window and lets the rest go.
+	s.OnLost(refs[50])
+	if us, _ := flush(t, s, 1171); len(us) == 0 || us[0].seq != refs[50].Seq {
+		t.Fatalf("resend: %+v, want seq %d first", us, refs[50].Seq)
+	}
+	for i := len(refs) - 1; i >= 0; i-- {
+		s.OnAcked(refs[i])
+	}
+	if c.base != c.nextSeq {
+		t.Fatalf("all acknowledged, base %d nextSeq %d", c.base, c.nextSeq)
+	}
+	got := 0
+	for rest := send(); len(rest) > 0; rest = send() {
+		got += len(rest)
+		for _, r := range rest {
+			s.OnAcked(r)
+		}
+	}
+	if got != 205-3-window {
+		t.Fatalf("%d sent after the window emptied, want %d", got, 205-3-window)
+	}
+	if !s.Idle() {
+		t.Fatal("not idle with everything acknowledged")
+	}
+}
