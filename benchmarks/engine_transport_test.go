@@ -2,7 +2,6 @@ package benchmarks
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net/netip"
 	"sync"
@@ -94,50 +93,12 @@ func newEngineTransports(b *testing.B, setup func(srv *engine.Server)) *engineTr
 }
 
 func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
-	pong := harness.NewBlob("pong", harness.MsgSize)
-	e := newEngineTransports(b, func(srv *engine.Server) {
-		engine.HandleFunc(srv, "ping", func(p *engine.Peer, m harness.Blob) {
-			copy(pong.Data[:8], m.Data) // echo the sequence number
-			if err := p.Send(pong, mode); err != nil {
-				b.Error(err)
-			}
-		})
-	})
+	e := newEngineTransports(b, func(srv *engine.Server) { harness.EchoPings(b, srv, mode) })
 	defer e.stop()
-	var want uint64
-	got := false
-	for _, cl := range []*engine.Client{e.native, e.webrtc} {
-		engine.HandleFunc(cl, "pong", func(_ *engine.Client, m harness.Blob) {
-			if binary.LittleEndian.Uint64(m.Data) == want {
-				got = true
-			}
-		})
-	}
-	ping := harness.NewBlob("ping", harness.MsgSize)
-	timeout := time.NewTimer(time.Hour)
-	roundTrip := func(cl *engine.Client) (time.Duration, bool) {
-		want++
-		binary.LittleEndian.PutUint64(ping.Data, want)
-		got = false
-		start := time.Now()
-		if err := cl.Send(ping, mode); err != nil {
-			b.Fatal(err)
-		}
-		cl.Pump() // flushes
-		timeout.Reset(time.Second)
-		for !got {
-			select {
-			case <-cl.Wake():
-				cl.Pump()
-			case <-timeout.C:
-				return 0, false // unreliable: a lost ping is not resent
-			}
-		}
-		return time.Since(start), true
-	}
+	pingNative, pingWebRTC := harness.EnginePinger(b, e.native, mode), harness.EnginePinger(b, e.webrtc, mode)
 	for range harness.Warmup {
-		roundTrip(e.native)
-		roundTrip(e.webrtc)
+		pingNative()
+		pingWebRTC()
 	}
 	var nrec, wrec harness.Recorder
 	lost := 0
@@ -147,13 +108,13 @@ func benchEngineTransportLatency(b *testing.B, mode engine.Mode) {
 		n := min(transportBlock, b.N-done)
 		b.StopTimer()
 		for range n {
-			if d, ok := roundTrip(e.native); ok {
+			if d, ok := pingNative(); ok {
 				nrec.Add(d)
 			}
 		}
 		b.StartTimer()
 		for range n {
-			if d, ok := roundTrip(e.webrtc); ok {
+			if d, ok := pingWebRTC(); ok {
 				wrec.Add(d)
 			} else {
 				lost++

@@ -200,15 +200,7 @@ func PingEngine(b *testing.B, mode engine.Mode) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Messages are sent by pointer: a struct passed by value to Send would
-	// be copied to the heap when it is converted to an interface.
-	pong := NewBlob("pong", MsgSize)
-	engine.HandleFunc(srv, "ping", func(p *engine.Peer, m Blob) {
-		copy(pong.Data[:8], m.Data) // echo the sequence number
-		if err := p.Send(pong, mode); err != nil {
-			b.Error(err)
-		}
-	})
+	EchoPings(b, srv, mode)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -226,6 +218,28 @@ func PingEngine(b *testing.B, mode engine.Mode) float64 {
 	}()
 	cl := ConnectEngine(b, srv.ConnectString(), nil)
 	defer cl.Close()
+	return PingLoop(b, EnginePinger(b, cl, mode), func() uint64 { return Datagrams(srv.Endpoint(), cl.Conn().(*netcode.Conn).Endpoint()) })
+}
+
+// EchoPings makes srv answer each "ping" Blob with a "pong" carrying the
+// ping's sequence number (its first 8 bytes), sent in mode.
+func EchoPings(tb testing.TB, srv *engine.Server, mode engine.Mode) {
+	// Messages are sent by pointer: a struct passed by value to Send would
+	// be copied to the heap when it is converted to an interface.
+	pong := NewBlob("pong", MsgSize)
+	engine.HandleFunc(srv, "ping", func(p *engine.Peer, m Blob) {
+		copy(pong.Data[:8], m.Data) // echo the sequence number
+		if err := p.Send(pong, mode); err != nil {
+			tb.Error(err)
+		}
+	})
+}
+
+// EnginePinger returns one round trip of cl to a server that EchoPings:
+// a numbered ping sent in mode, then Pump until its pong. It reports false
+// for a ping that got no answer within a second (an unreliable mode does
+// not resend it). It registers a "pong" handler on cl.
+func EnginePinger(tb testing.TB, cl *engine.Client, mode engine.Mode) func() (time.Duration, bool) {
 	var want uint64
 	got := false
 	engine.HandleFunc(cl, "pong", func(_ *engine.Client, m Blob) {
@@ -235,13 +249,13 @@ func PingEngine(b *testing.B, mode engine.Mode) float64 {
 	})
 	ping := NewBlob("ping", MsgSize)
 	timeout := time.NewTimer(time.Hour)
-	return PingLoop(b, func() (time.Duration, bool) {
+	return func() (time.Duration, bool) {
 		want++
 		binary.LittleEndian.PutUint64(ping.Data, want)
 		got = false
 		start := time.Now()
 		if err := cl.Send(ping, mode); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		cl.Pump() // flushes
 		timeout.Reset(time.Second)
@@ -254,5 +268,5 @@ func PingEngine(b *testing.B, mode engine.Mode) float64 {
 			}
 		}
 		return time.Since(start), true
-	}, func() uint64 { return Datagrams(srv.Endpoint(), cl.Conn().(*netcode.Conn).Endpoint()) })
+	}
 }
