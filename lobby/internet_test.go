@@ -6,6 +6,7 @@ package lobby
 // NATs.
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/tls"
@@ -785,4 +786,51 @@ func TestInternetDTLSKeyMustBeIdentity(t *testing.T) {
 	if len(ann.added) != 0 || len(bob.added) != 0 {
 		t.Fatalf("added: ann %v, bob %v; want nobody", ann.added, bob.added)
 	}
+}
+
+// TestInternetStreamsAndLock: the rest of the Session API over the
+// internet. A byte stream crosses a WebRTC connection whole and in order;
+// with StopLookingForPeers on both members a third one in the room is
+// kept out (seen in the roster, never added), and StartLookingForPeers
+// lets it in.
+func TestInternetStreamsAndLock(t *testing.T) {
+	rdv := startRendezvous(t)
+	ann, bob := meetInRoom(t, rdv)
+	data := make([]byte, 200_000) // many messages' worth
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	if n, err := bob.s.Stream(bob.s.Peer(ann.s.ID())).Write(data); n != len(data) || err != nil {
+		t.Fatalf("write %d, %v", n, err)
+	}
+	st := ann.s.Stream(ann.s.Peer(bob.s.ID()))
+	var got []byte
+	pumpAll(t, 30*time.Second, "the stream's bytes at ann", func() bool {
+		buf := make([]byte, 64<<10)
+		for st.Buffered() > 0 {
+			n, _ := st.Read(buf)
+			got = append(got, buf[:n]...)
+		}
+		return len(got) >= len(data)
+	}, ann, bob)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("ann read %d bytes that differ from the %d bob wrote", len(got), len(data))
+	}
+
+	ann.s.StopLookingForPeers()
+	bob.s.StopLookingForPeers()
+	cat := joinInternetTest(t, "cat", func(c *Config) { c.Rendezvous = rdv.url(); c.Room = ann.s.Room() })
+	end := time.Now().Add(4 * time.Second)
+	pumpAll(t, 10*time.Second, "4 s with the session locked", func() bool { return time.Now().After(end) }, ann, bob, cat)
+	if len(ann.added) != 1 || len(bob.added) != 1 || len(cat.added) != 0 {
+		t.Fatalf("locked: ann added %v, bob %v, cat %v; want cat kept out", ann.added, bob.added, cat.added)
+	}
+	for _, p := range []*netPeer{ann, bob} {
+		if err := p.s.StartLookingForPeers(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pumpAll(t, 30*time.Second, "cat added once the session looks again", func() bool {
+		return len(ann.added) == 2 && len(bob.added) == 2 && len(cat.added) == 2
+	}, ann, bob, cat)
 }
