@@ -19,8 +19,18 @@ import (
 	"github.com/pumpnet/pumpnet/netcode/internal/wire"
 )
 
-// maxAckDelay is how long a receiver may hold back an acknowledgement.
-const maxAckDelay = 5 * time.Millisecond
+// The acknowledgement policy (PROTOCOL.md §5.1). maxAckDelay is how long
+// a receiver may hold back an acknowledgement: longer than a game's tick,
+// so that acknowledgements ride in the next state or input instead of
+// datagrams of their own. The sender's RTT samples subtract the delay the
+// ACK reports, and its probe timeout allows for it. ackEvery, ackRecovery
+// and ackFirst are the ack frequency (ReceivedTracker.SetAckFrequency).
+// Variables for tests, which compare with the policy before (5 ms, every
+// second packet).
+var (
+	maxAckDelay                     = ackhandler.DefaultMaxAckDelay
+	ackEvery, ackRecovery, ackFirst = ackhandler.AckEveryPackets, ackhandler.RecoveryPackets, ackhandler.FirstAckedPackets
+)
 
 // timerSlack and armBusyGap: see setTimerLocked.
 const (
@@ -203,7 +213,7 @@ func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Finger
 		opener:      opener,
 		sender:      sender,
 		receiver:    receiver,
-		received:    ackhandler.NewReceivedTracker(maxAckDelay),
+		received:    newReceivedTracker(),
 		sent:        ackhandler.NewSentHistory[delivery.Ref](0),
 		cc:          cc,
 		keysReady:   true,
@@ -213,6 +223,14 @@ func newConn(e *Endpoint, raddr netip.AddrPort, ex protect.Exported, peer Finger
 	c.onAckedFn = c.onAcked
 	c.onLostFn = c.onLost
 	return c, nil
+}
+
+// newReceivedTracker returns a connection's tracker of received packets,
+// with the ack frequency of PROTOCOL.md §5.1.
+func newReceivedTracker() *ackhandler.ReceivedTracker {
+	t := ackhandler.NewReceivedTracker(maxAckDelay)
+	t.SetAckFrequency(ackEvery, ackRecovery, ackFirst)
+	return t
 }
 
 // start arms the connection's timer and sends KEYS_READY.
