@@ -117,13 +117,13 @@ func streamWithLoss(t *testing.T, n int, seed uint64) ([]time.Duration, uint64) 
 }
 
 // TestLossRecoveryAsFastAsBefore: with acknowledgements delayed up to
-// 25 ms and sent once per 10 packets, packets lost in a stream are resent
-// as soon as with an ACK every second packet: the receiver acknowledges a
-// gap at once, and every second packet after it. Which packets the link
-// loses depends on how messages were packed, so single runs differ by
-// chance: the test compares the sums over five loss patterns. (Without the
-// every-second-packet recovery after a gap, the worst delays summed to
-// 1.04 s against 0.81-0.88 s, the means to 0.44 s against 0.36-0.38 s.)
+// 25 ms, packets lost in a stream are resent as soon as with 5 ms: the
+// receiver acknowledges a gap at once. Which packets the link loses
+// depends on how messages were packed, so single runs differ by chance:
+// the test compares the sums over eight loss patterns, with a 15%
+// margin. (It tells a slower
+// recovery: with one ACK per 10 packets and no every-second-packet ACKs
+// after a gap, it failed, the sums 20-30% above.)
 func TestLossRecoveryAsFastAsBefore(t *testing.T) {
 	const n = 2000
 	// Messages stuck behind a loss (ordered channel) wait for its resend:
@@ -140,7 +140,7 @@ func TestLossRecoveryAsFastAsBefore(t *testing.T) {
 		return worst, sum / time.Duration(n-20)
 	}
 	var nowWorst, nowMean, oldWorst, oldMean time.Duration
-	for _, seed := range []uint64{12, 13, 14, 15, 16} {
+	for _, seed := range []uint64{12, 13, 14, 15, 16, 17, 18, 19} {
 		var now, old []time.Duration
 		var resends, oldResends uint64
 		synctest.Test(t, func(t *testing.T) { now, resends = streamWithLoss(t, n, seed) })
@@ -157,7 +157,7 @@ func TestLossRecoveryAsFastAsBefore(t *testing.T) {
 		nowWorst, nowMean, oldWorst, oldMean = nowWorst+w, nowMean+m, oldWorst+ow, oldMean+om
 	}
 	t.Logf("sums: worst %v, mean %v (before: %v, %v)", nowWorst, nowMean, oldWorst, oldMean)
-	if nowWorst > oldWorst*11/10 || nowMean > oldMean*11/10 {
+	if nowWorst > oldWorst*115/100 || nowMean > oldMean*115/100 {
 		t.Errorf("recovery slower than with an ACK every second packet: worst delays sum to %v, means to %v, against %v and %v",
 			nowWorst, nowMean, oldWorst, oldMean)
 	}

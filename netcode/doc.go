@@ -28,9 +28,8 @@
 // Receive for a while (its peer's reliable data then waits: flow control).
 // Acknowledgements ride on the connection's own packets: one owed for
 // packets that arrived in order waits up to 25 ms (longer than a game's
-// tick) for the next state or input to carry it, and a bulk receiver
-// acknowledges once per 10 packets; a gap is acknowledged at once
-// (PROTOCOL.md §5.1). Stats.OldestUnacked is the age of the oldest reliable message the peer
+// tick) for the next state or input to carry it; a gap, or a second
+// unacknowledged packet, is acknowledged at once (PROTOCOL.md §5.1). Stats.OldestUnacked is the age of the oldest reliable message the peer
 // has not acknowledged: it stays within a few round trips while the stream
 // makes progress, so a reliable stream that stalls (the peer's game stopped
 // reading, or the path carries keepalives but not data) is never silent.

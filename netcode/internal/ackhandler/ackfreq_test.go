@@ -11,6 +11,8 @@ import (
 // second one, and the connection's first packets at once.
 func TestAckFrequency(t *testing.T) {
 	const delay = 25 * time.Millisecond
+	// A bulk receiver's ack frequency (netcode measured it, and keeps 2).
+	const AckEveryPackets, RecoveryPackets = 10, 20
 	newTracker := func() *ReceivedTracker {
 		tr := NewReceivedTracker(delay)
 		tr.SetAckFrequency(AckEveryPackets, RecoveryPackets, FirstAckedPackets)

@@ -16,20 +16,11 @@ import (
 // max_ack_delay (RFC 9000 §18.2) is the same.
 const DefaultMaxAckDelay = 25 * time.Millisecond
 
-// Ack frequency, the values netcode sets with SetAckFrequency (PROTOCOL.md
-// §5.1): an acknowledgement is due at once after AckEveryPackets
-// unacknowledged ack-eliciting packets (bulk transfer: one ack-only
-// datagram per that many data packets), and after every second one for
-// RecoveryPackets packets after a gap (loss recovery then hears of the
-// packets beyond the gap as fast as with an ack every other packet). The
-// first FirstAckedPackets ack-eliciting packets of a connection are
-// acknowledged at once, so that the peer's first RTT sample, which the ack
-// delay is not subtracted from, is not padded by it.
-const (
-	AckEveryPackets   = 10
-	RecoveryPackets   = 2 * AckEveryPackets
-	FirstAckedPackets = 4
-)
+// FirstAckedPackets is how many of a connection's first ack-eliciting
+// packets netcode has acknowledged at once (SetAckFrequency), so that the
+// peer's first RTT sample, which the ack delay is not subtracted from, is
+// not padded by it.
+const FirstAckedPackets = 4
 
 // AckRange is the number of packet numbers an ACK frame can describe: the
 // largest and the 8*wire.MaxAckMaskBytes below it.
@@ -99,8 +90,7 @@ func (s *bitset) empty() bool { return *s == bitset{} }
 // AckDeadline has passed and no other packet is going out before it; since
 // ack-only packets are not ack-eliciting, they are never acknowledged
 // themselves (no ACK ping-pong), and at most one is owed per MaxAckDelay or
-// per AckEveryPackets ack-eliciting packets received (per two while
-// recovering from a gap).
+// per two ack-eliciting packets received (or SetAckFrequency's count).
 type ReceivedTracker struct {
 	maxAckDelay time.Duration
 
