@@ -894,13 +894,16 @@ func (c *Conn) armLocked(now time.Time) {
 // ping-pong moves the loss and ack deadlines forward by microseconds, and
 // resetting a runtime timer for each woke the scheduler's network poller
 // on the round trip's critical path. A timer that fires early re-arms
-// (onTimer). A deadline earlier than the timer's always resets it, and a
-// connection at a game's pace (packets milliseconds apart) resets it as
-// before, so its timer does not fire early.
+// (onTimer). A deadline earlier than the timer's always resets it, and so
+// does any deadline while the timer is due within timerSlack (a paced
+// bulk sender, whose timer wakes it for the next send, would otherwise
+// wake early and often); a connection at a game's pace (packets
+// milliseconds apart) resets it as before, so its timer does not fire
+// early.
 func (c *Conn) setTimerLocked(now, next time.Time) {
 	busy := now.Sub(c.lastArm) < armBusyGap
 	c.lastArm = now
-	if at := c.timerAt; !at.IsZero() && !next.Before(at) && busy && now.Sub(c.timerSetAt) < timerSlack {
+	if at := c.timerAt; !at.IsZero() && !next.Before(at) && busy && now.Sub(c.timerSetAt) < timerSlack && at.Sub(now) >= timerSlack {
 		return
 	}
 	c.timerSetAt = now
