@@ -1333,6 +1333,12 @@ func (s *Session) onHello(ch *Peer, st *peerState, payload []byte) {
 			return
 		}
 		s.sendHello(ch)
+		// Out before the game's hooks run: if they panic, the engine
+		// closes the connection, which discards what is still queued,
+		// and the peer would never learn it was answered (it saw the
+		// session as removed only when an acknowledgement timer happened
+		// to flush the hello first).
+		ch.Conn().Flush()
 	}
 	ch.Name = h.Name
 	if err := s.admit.Admit(ch); err != nil {

@@ -26,7 +26,10 @@
 // Acknowledgements, resends, keepalives and timeouts run on netcode's own
 // goroutines, so a connection survives an application that stops calling
 // Receive for a while (its peer's reliable data then waits: flow control).
-// Stats.OldestUnacked is the age of the oldest reliable message the peer
+// Acknowledgements ride on the connection's own packets: one owed for
+// packets that arrived in order waits up to 25 ms (longer than a game's
+// tick) for the next state or input to carry it; a gap, or a second
+// unacknowledged packet, is acknowledged at once (PROTOCOL.md §5.1). Stats.OldestUnacked is the age of the oldest reliable message the peer
 // has not acknowledged: it stays within a few round trips while the stream
 // makes progress, so a reliable stream that stalls (the peer's game stopped
 // reading, or the path carries keepalives but not data) is never silent.
@@ -108,9 +111,10 @@
 // the order it sealed them. The queue holds at most 4,096 packets: a
 // connection that finds it full waits, without polling, until the drainer
 // makes room and seals for it (as a full socket buffer would make it wait). On Linux, reads and writes on a *net.UDPConn
-// are batched: recvmmsg takes up to 32 datagrams when they are waiting (a
-// read that had to wait takes the next one with recvfrom, which costs a
-// round trip less), sendmmsg up to 64; other platforms and other
+// are batched: recvmmsg takes up to 32 datagrams at once, and a batch
+// that found the socket's queue empty waits for the next datagram without
+// the read that would only say so (one system call per datagram on a
+// quiet socket, not two), sendmmsg up to 64; other platforms and other
 // PacketConns (the in-memory network, the link conditioner, wrappers)
 // move one datagram per call. Endpoint.FlushAll flushes every connection
 // and writes all their packets together: a server's broadcast to N

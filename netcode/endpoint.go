@@ -101,8 +101,9 @@ type Endpoint struct {
 	wg     sync.WaitGroup
 	stats  endpointCounters
 
-	minter   *cookieMinter // reader goroutine only
-	rxQueued bool          // reader goroutine only: this batch queued packets
+	minter        *cookieMinter // reader goroutine only
+	rxQueued      bool          // reader goroutine only: this batch queued packets
+	handleBatchFn func(n int)
 
 	mu         sync.Mutex
 	closed     bool
@@ -226,6 +227,7 @@ func newEndpoint(pc PacketConn, c *Config, accepting bool) (*Endpoint, error) {
 		e.acceptQ = make(chan *Conn, cfg.AcceptBacklog) // nil otherwise: never ready
 	}
 	e.io = newPacketIO(pc)
+	e.handleBatchFn = e.handleBatch
 	e.out.init(cfg.MaxDatagramSize)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.wg.Add(2)
@@ -318,29 +320,35 @@ func (e *Endpoint) isClosed() bool {
 func (e *Endpoint) readLoop() {
 	defer e.wg.Done()
 	for {
-		n, err := e.io.readBatch()
+		err := e.io.read(e.handleBatchFn)
+		if err == nil {
+			continue
+		}
 		e.stats.ReadCalls.Add(1)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || e.isClosed() {
-				return
-			}
-			continue // e.g. ICMP errors surfaced by the OS: not fatal to the socket
+		if errors.Is(err, net.ErrClosed) || e.isClosed() {
+			return
 		}
-		now := time.Now()
-		e.rxQueued = false
-		for i := range n {
-			b, from, ok := e.io.message(i)
-			if !ok {
-				e.count(&e.stats.DatagramsIn)
-				e.count(&e.stats.DropUnknown)
-				continue
-			}
-			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-			e.handleDatagram(now, b, from)
+		// e.g. ICMP errors surfaced by the OS: not fatal to the socket
+	}
+}
+
+// handleBatch handles the n datagrams of one read (reader goroutine).
+func (e *Endpoint) handleBatch(n int) {
+	e.stats.ReadCalls.Add(1)
+	now := time.Now()
+	e.rxQueued = false
+	for i := range n {
+		b, from, ok := e.io.message(i)
+		if !ok {
+			e.count(&e.stats.DatagramsIn)
+			e.count(&e.stats.DropUnknown)
+			continue
 		}
-		if e.rxQueued {
-			e.kickWriter()
-		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		e.handleDatagram(now, b, from)
+	}
+	if e.rxQueued {
+		e.kickWriter()
 	}
 }
 

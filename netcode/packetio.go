@@ -24,9 +24,12 @@ type packetIO interface {
 	// fate of b[n]. The outbound queue's drainer is its only caller at a
 	// time.
 	writeBatch(b []outPacket) (int, error)
-	// readBatch blocks until at least one datagram arrived and returns
-	// how many message can return. Reader goroutine only.
-	readBatch() (int, error)
+	// read blocks until datagrams arrive and calls handle(n) for each
+	// batch of n of them (message returns them, until handle returns). It
+	// may handle many batches before it returns; it returns a non-nil
+	// error for a failed read (net.ErrClosed once the socket is closed).
+	// Reader goroutine only.
+	read(handle func(n int)) error
 	// message returns datagram i of the last readBatch (valid until the
 	// next readBatch); ok is false for one that must be dropped (it was
 	// truncated).
@@ -56,7 +59,7 @@ func (s *singleIO) writeBatch(b []outPacket) (int, error) {
 	return 1, nil
 }
 
-func (s *singleIO) readBatch() (int, error) {
+func (s *singleIO) read(handle func(n int)) error {
 	switch {
 	case s.full && len(s.buf) < maxReadLen:
 		s.buf = make([]byte, maxReadLen)
@@ -66,10 +69,11 @@ func (s *singleIO) readBatch() (int, error) {
 	n, from, err := s.pc.ReadFromUDPAddrPort(s.buf)
 	if err != nil {
 		s.full, s.n = true, 0
-		return 0, err
+		return err
 	}
 	s.n, s.from, s.full = n, from, n >= len(s.buf)
-	return 1, nil
+	handle(1)
+	return nil
 }
 
 func (s *singleIO) message(int) ([]byte, netip.AddrPort, bool) {

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -55,19 +56,16 @@ type mmsgIO struct {
 	wfn  func(fd uintptr) bool
 
 	// read side: the reader goroutine only
-	rs   *readSet // nil while the socket is idle
+	rs   *readSet // nil while the socket has nothing to read
 	rn   int
 	rerr syscall.Errno
 	rfn  func(fd uintptr) bool
-	// idle: the last read found the socket empty and waited. The next
-	// read then takes one datagram with recvfrom: on a quiet socket (a
-	// ping-pong) recvmmsg's message headers and its attempt at a second
-	// datagram are work on the round trip (about 0.2x raw UDP's round
-	// trip, measured). A read that finds data waiting takes a batch.
-	idle   bool
-	waited bool
-	big    bool // a datagram was truncated: read into maxReadLen slots from now on
-	off    bool // the kernel has no recvmmsg/sendmmsg: use alt
+	// handle is read's handler while read runs.
+	handle func(n int)
+	// readCalls counts recvmmsg calls, those that found nothing too (tests).
+	readCalls atomic.Uint64
+	big       bool // a datagram was truncated: read into maxReadLen slots from now on
+	off       bool // the kernel has no recvmmsg/sendmmsg: use alt
 }
 
 // readSet is what one recvmmsg call reads into. The message headers point
@@ -183,45 +181,47 @@ func (m *mmsgIO) sendmmsg(fd uintptr) bool {
 	return true
 }
 
+// recvmmsg is the read loop, run inside the socket's RawRead so that the
+// runtime's readiness for the socket is not reset between reads: it reads
+// a batch, handles it, and reads again while batches come full. A batch
+// shorter than readBatchLen means recvmmsg met an empty socket queue, so
+// it returns false to wait for the next datagram's readiness without the
+// read that would only find EAGAIN: on a quiet socket (a ping-pong) each
+// datagram then costs one system call instead of two. (A datagram that
+// arrives after recvmmsg looked at the queue marks the socket ready again:
+// the runtime's poller sees every arrival, and waitRead returns at once if
+// one came meanwhile.)
 func (m *mmsgIO) recvmmsg(fd uintptr) bool {
-	if m.idle || m.waited {
-		return m.recvfrom(fd)
+	for {
+		m.takeReadSet()
+		rs := m.rs
+		m.readCalls.Add(1)
+		n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&rs.hdr[0])), readBatchLen, 0, 0, 0)
+		if e == unix.EAGAIN {
+			m.rn = 0
+			m.releaseReadSet()
+			return false
+		}
+		if e != 0 {
+			m.rn, m.rerr = 0, e
+			m.releaseReadSet()
+			return true
+		}
+		m.rn = int(n)
+		m.handle(m.rn)
+		for i := range m.rn {
+			rs.setReadSlot(i) // the slots this read used
+		}
+		if m.big && len(rs.buf[0]) < maxReadLen {
+			readSets[0].Put(rs) // a truncated datagram: larger slots from now on
+			m.rs = nil
+		}
+		if m.rn < readBatchLen {
+			// The queue is empty: wait, holding no read set.
+			m.releaseReadSet()
+			return false
+		}
 	}
-	m.takeReadSet()
-	n, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rs.hdr[0])), readBatchLen, 0, 0, 0)
-	if e == unix.EAGAIN {
-		m.waited = true
-		m.releaseReadSet()
-		return false
-	}
-	m.rn, m.rerr = int(n), e
-	return true
-}
-
-// recvfrom reads one datagram into slot 0, as recvmmsg would have.
-func (m *mmsgIO) recvfrom(fd uintptr) bool {
-	m.takeReadSet()
-	rs := m.rs
-	h := &rs.hdr[0]
-	b := rs.buf[0]
-	// MSG_TRUNC: the datagram's real length, to tell a truncated one.
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)),
-		unix.MSG_TRUNC, uintptr(unsafe.Pointer(&rs.name[0])), uintptr(unsafe.Pointer(&h.hdr.Namelen)))
-	if e == unix.EAGAIN {
-		m.waited = true
-		m.releaseReadSet()
-		return false
-	}
-	if e != 0 {
-		m.rn, m.rerr = 0, e
-		return true
-	}
-	h.len = uint32(n)
-	if int(n) > len(b) {
-		h.hdr.Flags = unix.MSG_TRUNC
-	}
-	m.rn = 1
-	return true
 }
 
 // putAddr writes a as the sockaddr of the socket's family into sa and
@@ -285,36 +285,21 @@ func (m *mmsgIO) writeBatch(b []outPacket) (int, error) {
 	return m.wn, nil
 }
 
-func (m *mmsgIO) readBatch() (int, error) {
+func (m *mmsgIO) read(handle func(n int)) error {
 	if m.off {
-		m.releaseReadSet()
-		return m.alt.readBatch()
+		return m.alt.read(handle)
 	}
-	if rs := m.rs; rs != nil {
-		for i := range max(m.rn, 1) {
-			rs.setReadSlot(i) // the slots the last read used
-		}
-		if m.big && len(rs.buf[0]) < maxReadLen {
-			readSets[0].Put(rs) // a truncated datagram: larger slots from now on
-			m.rs = nil
-		}
-	}
-	m.rn, m.rerr, m.waited = 0, 0, false
+	m.handle, m.rerr = handle, 0
 	err := m.rc.Read(m.rfn)
-	m.idle = m.waited
+	m.handle = nil
 	if err != nil {
-		m.releaseReadSet()
-		return 0, err
+		return err
 	}
-	if m.rerr != 0 {
-		if m.rerr == unix.ENOSYS || m.rerr == unix.EOPNOTSUPP {
-			m.off = true
-			m.releaseReadSet()
-			return m.alt.readBatch()
-		}
-		return 0, os.NewSyscallError("recvmmsg", m.rerr)
+	if m.rerr == unix.ENOSYS || m.rerr == unix.EOPNOTSUPP {
+		m.off = true
+		return m.alt.read(handle)
 	}
-	return m.rn, nil
+	return os.NewSyscallError("recvmmsg", m.rerr)
 }
 
 func (m *mmsgIO) message(i int) ([]byte, netip.AddrPort, bool) {

@@ -9,8 +9,18 @@ import (
 )
 
 // DefaultMaxAckDelay is how long a ReceivedTracker may hold an
-// acknowledgement for a single ack-eliciting packet that arrived in order.
-const DefaultMaxAckDelay = 5 * time.Millisecond
+// acknowledgement for ack-eliciting packets that arrived in order: longer
+// than a game's tick at 60 Hz (16.7 ms) and 40 Hz, so that the
+// acknowledgement rides in the receiver's next packet of its own (a state
+// or an input) instead of a datagram of its own. QUIC's default
+// max_ack_delay (RFC 9000 §18.2) is the same.
+const DefaultMaxAckDelay = 25 * time.Millisecond
+
+// FirstAckedPackets is how many of a connection's first ack-eliciting
+// packets netcode has acknowledged at once (SetAckFrequency), so that the
+// peer's first RTT sample, which the ack delay is not subtracted from, is
+// not padded by it.
+const FirstAckedPackets = 4
 
 // AckRange is the number of packet numbers an ACK frame can describe: the
 // largest and the 8*wire.MaxAckMaskBytes below it.
@@ -66,9 +76,10 @@ func (s *bitset) empty() bool { return *s == bitset{} }
 // ready to use with DefaultMaxAckDelay. It is not safe for concurrent use.
 //
 // It remembers the latest AckRange packet numbers. An acknowledgement is
-// owed after any ack-eliciting packet; it is due at once after two
-// unacknowledged ack-eliciting packets, or when an ack-eliciting packet
-// arrives out of order (below the largest, or above it leaving a gap), and
+// owed after any ack-eliciting packet; it is due at once when an
+// ack-eliciting packet arrives out of order (below the largest, or above it
+// leaving a gap), after two unacknowledged ack-eliciting packets (or the
+// count SetAckFrequency sets, except in the packets after a gap), and
 // otherwise MaxAckDelay after the first unacknowledged ack-eliciting packet
 // arrived.
 //
@@ -79,7 +90,7 @@ func (s *bitset) empty() bool { return *s == bitset{} }
 // AckDeadline has passed and no other packet is going out before it; since
 // ack-only packets are not ack-eliciting, they are never acknowledged
 // themselves (no ACK ping-pong), and at most one is owed per MaxAckDelay or
-// per two ack-eliciting packets received.
+// per two ack-eliciting packets received (or SetAckFrequency's count).
 type ReceivedTracker struct {
 	maxAckDelay time.Duration
 
@@ -94,6 +105,21 @@ type ReceivedTracker struct {
 	unacked int       // ack-eliciting packets since the last OnAckSent
 	first   time.Time // arrival of the first of them
 	due     time.Time // zero when no ack is owed
+	// SetAckFrequency's: every (0: 2), recovery, first; eliciting counts
+	// ack-eliciting packets up to firstAcked; recoverUntil: below this
+	// largest, ack every second packet (a gap).
+	every, recovery, firstAcked int
+	eliciting                   int
+	recoverUntil                uint64
+}
+
+// SetAckFrequency makes an acknowledgement due at once after every
+// unacknowledged ack-eliciting packets instead of two, except in the
+// recovery packets after a gap and for the first ack-eliciting packets
+// received, which are acknowledged at once. Call it before the first
+// Received.
+func (t *ReceivedTracker) SetAckFrequency(every, recovery, first int) {
+	t.every, t.recovery, t.firstAcked = max(every, 1), max(recovery, 0), max(first, 0)
 }
 
 // NewReceivedTracker returns a tracker that holds an acknowledgement for up
@@ -154,8 +180,19 @@ func (t *ReceivedTracker) Received(pn uint64, ackEliciting bool, now time.Time) 
 	if t.unacked == 1 {
 		t.first = now
 	}
+	if outOfOrder {
+		t.recoverUntil = t.largest + uint64(t.recovery)
+	}
+	every := 2
+	if t.every > 0 && t.largest >= t.recoverUntil {
+		every = t.every
+	}
+	if t.eliciting < t.firstAcked {
+		t.eliciting++
+		outOfOrder = true // acknowledged at once
+	}
 	due := t.first.Add(t.MaxAckDelay())
-	if outOfOrder || t.unacked >= 2 {
+	if outOfOrder || t.unacked >= every {
 		due = now
 	}
 	if t.due.IsZero() || due.Before(t.due) {
